@@ -1,0 +1,126 @@
+package argos
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DateLayout is the API's date format for start_date, end_date and partitions.
+const DateLayout = "2006-01-02"
+
+// VendorTimeLayout renders the documented timestamp format
+// YYYY-MM-DD-HH-MM-SS-ZZZ, where ZZZ is milliseconds, in UTC. Go cannot parse
+// milliseconds after a '-', so parseVendorTime reads it.
+const VendorTimeLayout = "2006-01-02-15-04-05.000"
+
+// FormatVendorTime renders t as the vendor does.
+func FormatVendorTime(t time.Time) string {
+	s := t.UTC().Format(VendorTimeLayout)
+	return s[:19] + "-" + s[20:]
+}
+
+// parseVendorTime reads YYYY-MM-DD-HH-MM-SS or YYYY-MM-DD-HH-MM-SS-ZZZ.
+func parseVendorTime(s string) (time.Time, bool) {
+	if len(s) != 19 && len(s) != 23 || s[10] != '-' {
+		return time.Time{}, false
+	}
+	t, err := time.ParseInLocation("2006-01-02-15-04-05", s[:19], time.UTC)
+	if err != nil {
+		return time.Time{}, false
+	}
+	if len(s) == 23 {
+		if s[19] != '-' || !isDigits(s[20:]) {
+			return time.Time{}, false
+		}
+		ms, _ := strconv.Atoi(s[20:])
+		t = t.Add(time.Duration(ms) * time.Millisecond)
+	}
+	return t, true
+}
+
+// ErrBadTime is wrapped by ParseTime and ParseDate errors.
+var ErrBadTime = errors.New("unrecognised time format")
+
+// isoLayouts are the ISO 8601 shapes seen in real payloads, tried in order.
+// A layout without a zone is read as UTC, the vendor's zone.
+var isoLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04Z07:00",
+}
+
+// ParseTime reads a vendor timestamp in any of the shapes the API sends: the
+// documented YYYY-MM-DD-HH-MM-SS-ZZZ, ISO 8601 with or without a zone, or Unix
+// epoch seconds or milliseconds. The result is in UTC.
+func ParseTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if t, ok := parseVendorTime(s); ok {
+		return t, nil
+	}
+	if len(s) >= 10 && len(s) <= 13 && isDigits(s) {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err == nil {
+			return EpochTime(n), nil
+		}
+	}
+	for _, layout := range isoLayouts {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	if t, err := ParseDate(s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%w: %q", ErrBadTime, truncate(s, 40))
+}
+
+// EpochTime reads n as Unix seconds, or milliseconds when it is too large to
+// be seconds (after the year 5138).
+func EpochTime(n int64) time.Time {
+	if n > 1e11 || n < -1e11 {
+		return time.UnixMilli(n).UTC()
+	}
+	return time.Unix(n, 0).UTC()
+}
+
+// ParseDate reads a calendar date as YYYY-MM-DD, or YYYYMMDD as some older
+// vendor documents show it. The result is midnight UTC.
+func ParseDate(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	layout := DateLayout
+	if len(s) == 8 && isDigits(s) {
+		layout = "20060102"
+	}
+	t, err := time.ParseInLocation(layout, s, time.UTC)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: want YYYY-MM-DD, got %q", ErrBadTime, truncate(s, 40))
+	}
+	return t, nil
+}
+
+// Day truncates t to its UTC calendar day.
+func Day(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

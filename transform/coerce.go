@@ -1,0 +1,219 @@
+package transform
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/valyala/fastjson"
+
+	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/schema"
+)
+
+// appendValue coerces v to column i's type and appends it. A value that
+// cannot be coerced is appended as NULL, counted, and kept in extra under
+// its path (hashed or left out when the column's PII action says so).
+func (f *Flattener) appendValue(tb *tableBuilder, i int, b array.Builder, v *fastjson.Value) {
+	c := &tb.cols[i]
+	act := tb.acts[i]
+	if f.sensitive && act == schema.Keep && c.Path != "" {
+		act = schema.Hash
+	}
+	if v == nil || v.Type() == fastjson.TypeNull || act == schema.Drop {
+		b.AppendNull()
+		return
+	}
+	var reason string
+	switch c.Type {
+	case schema.String:
+		var text []byte
+		switch {
+		case c.JSON:
+			text = v.MarshalTo(f.buf[:0])
+		case v.Type() == fastjson.TypeString:
+			text = v.GetStringBytes()
+		case v.Type() == fastjson.TypeObject || v.Type() == fastjson.TypeArray:
+			reason = "expected text, got " + v.Type().String()
+		default:
+			text = v.MarshalTo(f.buf[:0])
+		}
+		if reason == "" {
+			f.buf = text[:0]
+			sb := b.(*array.StringBuilder)
+			if act == schema.Hash {
+				sb.Append(f.hasher.Hash(text))
+			} else if utf8.Valid(text) {
+				sb.BinaryBuilder.Append(text)
+			} else {
+				reason = "invalid UTF-8"
+			}
+		}
+	case schema.Int64:
+		var n int64
+		if n, reason = intOf(v); reason == "" {
+			b.(*array.Int64Builder).Append(n)
+		}
+	case schema.Float64:
+		var x float64
+		if x, reason = floatOf(v); reason == "" {
+			b.(*array.Float64Builder).Append(x)
+		}
+	case schema.Bool:
+		var x bool
+		if x, reason = boolOf(v); reason == "" {
+			b.(*array.BooleanBuilder).Append(x)
+		}
+	case schema.Timestamp:
+		if isEmptyString(v) {
+			b.AppendNull()
+			return
+		}
+		t, err := argos.TimeOf(v)
+		if err != nil {
+			reason = "not a timestamp"
+		} else {
+			b.(*array.TimestampBuilder).Append(arrow.Timestamp(t.UnixMicro()))
+		}
+	case schema.Date:
+		if isEmptyString(v) {
+			b.AppendNull()
+			return
+		}
+		if v.Type() != fastjson.TypeString {
+			reason = "expected a date, got " + v.Type().String()
+			break
+		}
+		s := string(v.GetStringBytes())
+		t, err := argos.ParseDate(s)
+		if err != nil {
+			if t, err = argos.ParseTime(s); err != nil {
+				reason = "not a date"
+				break
+			}
+		}
+		b.(*array.Date32Builder).Append(arrow.Date32FromTime(argos.Day(t)))
+	default:
+		reason = "unsupported column type " + c.Type.String()
+	}
+	if reason == "" {
+		return
+	}
+	b.AppendNull()
+	f.coerced(tb.colPath[i], reason)
+	f.addExtra(tb, tb.colRel[i], v, act)
+}
+
+// addExtra adds "key": value to the row's extra object.
+func (f *Flattener) addExtra(tb *tableBuilder, key string, v *fastjson.Value, act schema.PII) {
+	if tb.iExtra < 0 {
+		// Tables without extra (the zipped ones) keep their odd values in
+		// the parent's row: the submission's extra is always there.
+		tb = f.subs
+	}
+	if act == schema.Drop {
+		return
+	}
+	if len(tb.extra) == 0 {
+		tb.extra = append(tb.extra, '{')
+	} else {
+		tb.extra = append(tb.extra, ',')
+	}
+	tb.extra = appendJSONString(tb.extra, key)
+	tb.extra = append(tb.extra, ':')
+	if act == schema.Hash {
+		f.buf = v.MarshalTo(f.buf[:0])
+		tb.extra = appendJSONString(tb.extra, "hmac:"+f.hasher.Hash(f.buf))
+		return
+	}
+	tb.extra = v.MarshalTo(tb.extra)
+}
+
+func isEmptyString(v *fastjson.Value) bool {
+	return v.Type() == fastjson.TypeString && len(strings.TrimSpace(string(v.GetStringBytes()))) == 0
+}
+
+func intOf(v *fastjson.Value) (int64, string) {
+	switch v.Type() {
+	case fastjson.TypeNumber:
+		if n, err := v.Int64(); err == nil {
+			return n, ""
+		}
+		x, _ := v.Float64()
+		if x == float64(int64(x)) {
+			return int64(x), ""
+		}
+		return 0, "not an integer"
+	case fastjson.TypeString:
+		s := strings.TrimSpace(string(v.GetStringBytes()))
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return n, ""
+		}
+		if x, err := strconv.ParseFloat(s, 64); err == nil && x == float64(int64(x)) {
+			return int64(x), ""
+		}
+		return 0, "not an integer"
+	}
+	return 0, "expected an integer, got " + v.Type().String()
+}
+
+func floatOf(v *fastjson.Value) (float64, string) {
+	switch v.Type() {
+	case fastjson.TypeNumber:
+		x, err := v.Float64()
+		if err != nil {
+			return 0, "not a number"
+		}
+		return x, ""
+	case fastjson.TypeString:
+		x, err := strconv.ParseFloat(strings.TrimSpace(string(v.GetStringBytes())), 64)
+		if err != nil {
+			return 0, "not a number"
+		}
+		return x, ""
+	}
+	return 0, "expected a number, got " + v.Type().String()
+}
+
+func boolOf(v *fastjson.Value) (bool, string) {
+	switch v.Type() {
+	case fastjson.TypeTrue:
+		return true, ""
+	case fastjson.TypeFalse:
+		return false, ""
+	case fastjson.TypeString:
+		switch strings.ToLower(strings.TrimSpace(string(v.GetStringBytes()))) {
+		case "true", "yes", "y", "1":
+			return true, ""
+		case "false", "no", "n", "0":
+			return false, ""
+		}
+		return false, "not a boolean"
+	case fastjson.TypeNumber:
+		if x, err := v.Float64(); err == nil && (x == 0 || x == 1) {
+			return x == 1, ""
+		}
+		return false, "not a boolean"
+	}
+	return false, "expected a boolean, got " + v.Type().String()
+}
+
+// appendJSONString appends s as a JSON string literal.
+func appendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return append(dst, '"')
+}

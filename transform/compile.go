@@ -1,0 +1,192 @@
+package transform
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/valyala/fastjson"
+
+	"github.com/kycetl/kycetl/pii"
+	"github.com/kycetl/kycetl/schema"
+)
+
+// node is one step of a compiled JSON path.
+type node struct {
+	kids   map[string]*node
+	col    int           // declared column of scope's table, or -1
+	child  *tableBuilder // key holds a child table's rows (PerElement, PerEntry)
+	zip    *tableBuilder // key holds one of a PerIndex table's parallel arrays
+	zipCol int
+	path   string // full source path, for extra keys and coercion records
+	rel    string // path relative to the scope's element, the extra key
+}
+
+func newNode(path, rel string) *node { return &node{col: -1, zipCol: -1, path: path, rel: rel} }
+
+// deriver computes a derived column from the row's source element and
+// appends it to the builder.
+type deriver func(elem *fastjson.Value, b array.Builder)
+
+// tableBuilder accumulates one table's rows.
+type tableBuilder struct {
+	t       *schema.Table
+	cols    []schema.Column
+	acts    []schema.PII
+	rb      *array.RecordBuilder
+	root    *node           // trie of the element scope; nil for PerIndex tables
+	zips    []*tableBuilder // PerIndex tables whose arrays live in this scope
+	derive  []deriver       // by column; nil for source columns
+	colPath []string        // by column: full source path, for coercion records
+	colRel  []string        // by column: path relative to the row's element, the extra key
+
+	iProject, iDate, iRun, iSub, iOrd, iParent, iExtra, iKey int
+
+	vals    []*fastjson.Value   // current element's values, by column
+	zipVals [][]*fastjson.Value // PerIndex: gathered array elements, by column
+	extra   []byte              // current element's extra JSON object
+	rows    int64
+}
+
+// compile builds the builders and tries for every flattened table.
+func compile(mem memory.Allocator, policy *pii.Policy, tables []*schema.Table, derivers map[string]deriver) (map[string]*tableBuilder, error) {
+	tbs := make(map[string]*tableBuilder, len(tables))
+	for _, t := range tables {
+		tb := &tableBuilder{t: t, cols: t.AllColumns(), rb: array.NewRecordBuilder(mem, t.ArrowSchema())}
+		tb.acts = make([]schema.PII, len(tb.cols))
+		tb.derive = make([]deriver, len(tb.cols))
+		tb.colPath = make([]string, len(tb.cols))
+		tb.colRel = make([]string, len(tb.cols))
+		tb.iProject, tb.iDate, tb.iRun, tb.iSub, tb.iOrd, tb.iParent, tb.iExtra, tb.iKey = -1, -1, -1, -1, -1, -1, -1, -1
+		for i, c := range tb.cols {
+			tb.acts[i] = policy.Action(t, c)
+			switch {
+			case c.Name == schema.ProjectCol.Name:
+				tb.iProject = i
+			case c.Name == schema.CreatedDateCol.Name:
+				tb.iDate = i
+			case c.Name == schema.RunIDCol.Name:
+				tb.iRun = i
+			case c.Name == schema.SubmissionCol.Name && t.Shape != schema.PerSubmission:
+				tb.iSub = i
+			case c.Name == schema.OrdinalCol.Name:
+				tb.iOrd = i
+			case c.Name == schema.ParentOrdCol.Name:
+				tb.iParent = i
+			case c.Name == schema.ExtraCol.Name:
+				tb.iExtra = i
+			case c.Name == t.KeyColumn && t.Shape == schema.PerEntry:
+				tb.iKey = i
+			case c.Path == "":
+				d, ok := derivers[t.Name+"."+c.Name]
+				if !ok {
+					return nil, fmt.Errorf("compiling %s: derived column %s has no deriver", t.Name, c.Name)
+				}
+				tb.derive[i] = d
+			}
+		}
+		tb.vals = make([]*fastjson.Value, len(tb.cols))
+		if t.Shape == schema.PerIndex {
+			tb.zipVals = make([][]*fastjson.Value, len(tb.cols))
+		} else {
+			tb.root = newNode(rowPath(t), "")
+		}
+		tbs[t.Name] = tb
+	}
+	// Place each table's columns in its own scope, and each child table's
+	// source in its parent's scope (the submission's when it has none).
+	for _, t := range tables {
+		tb := tbs[t.Name]
+		scope := tb
+		prefix := ""
+		if t.Shape == schema.PerIndex {
+			scope = tbs[schema.Submissions.Name]
+			if t.Parent != nil {
+				scope = tbs[t.Parent.Name]
+			}
+			prefix = t.Source
+			scope.zips = append(scope.zips, tb)
+		}
+		for i, c := range tb.cols {
+			if c.Path == "" || (c.Name == schema.SubmissionCol.Name && t.Shape != schema.PerSubmission) {
+				continue
+			}
+			n, err := scope.root.place(join(prefix, c.Path))
+			if err != nil {
+				return nil, fmt.Errorf("compiling %s.%s: %w", t.Name, c.Name, err)
+			}
+			if t.Shape == schema.PerIndex {
+				n.zip, n.zipCol = tb, i
+			} else {
+				n.col = i
+			}
+			tb.colPath[i], tb.colRel[i] = n.path, n.rel
+		}
+		if t.Shape == schema.PerElement || t.Shape == schema.PerEntry {
+			parent := tbs[schema.Submissions.Name]
+			if t.Parent != nil {
+				parent = tbs[t.Parent.Name]
+			}
+			n, err := parent.root.place(t.Source)
+			if err != nil {
+				return nil, fmt.Errorf("compiling %s source %s: %w", t.Name, t.Source, err)
+			}
+			n.child = tb
+		}
+	}
+	return tbs, nil
+}
+
+func join(prefix, path string) string {
+	if prefix == "" {
+		return path
+	}
+	return prefix + "." + path
+}
+
+// place walks (creating) the trie to path and checks that the path does not
+// already end, or pass through, a leaf.
+func (n *node) place(path string) (*node, error) {
+	cur := n
+	for _, k := range strings.Split(path, ".") {
+		if cur.col >= 0 || cur.child != nil || cur.zip != nil {
+			return nil, fmt.Errorf("path %s passes through the leaf %s", path, cur.path)
+		}
+		next := cur.kids[k]
+		if next == nil {
+			if cur.kids == nil {
+				cur.kids = map[string]*node{}
+			}
+			next = newNode(joinPath(cur.path, k), join(cur.rel, k))
+			cur.kids[k] = next
+		}
+		cur = next
+	}
+	if cur.col >= 0 || cur.child != nil || cur.zip != nil || len(cur.kids) > 0 {
+		return nil, fmt.Errorf("path %s is declared twice", path)
+	}
+	return cur, nil
+}
+
+func joinPath(base, k string) string {
+	switch {
+	case base == "":
+		return k
+	case strings.HasSuffix(base, "]"):
+		return base + "." + k
+	}
+	return base + "." + k
+}
+
+// rowPath names a table's row element in source paths: [] for an array
+// element, .* for an object entry.
+func rowPath(t *schema.Table) string {
+	switch t.Shape {
+	case schema.PerElement:
+		return t.FullSource() + "[]"
+	case schema.PerEntry:
+		return t.FullSource() + ".*"
+	}
+	return t.FullSource()
+}

@@ -1,0 +1,75 @@
+package transform
+
+import (
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/valyala/fastjson"
+
+	"github.com/kycetl/kycetl/argos"
+)
+
+// derivers compute the columns the schema declares without a path, keyed
+// "table.column". Each is the one definition of that column.
+var derivers = map[string]deriver{
+	"submissions.kind": func(e *fastjson.Value, b array.Builder) {
+		b.(*array.StringBuilder).Append(string(kindOf(e)))
+	},
+	"submissions.status": func(e *fastjson.Value, b array.Builder) {
+		b.(*array.StringBuilder).Append(string(argos.NormalizeStatus(argos.ScalarString(e.Get("kyc", "result")))))
+	},
+	"submissions.has_aml": func(e *fastjson.Value, b array.Builder) {
+		aml := e.Get("aml")
+		b.(*array.BooleanBuilder).Append(aml != nil && aml.Type() == fastjson.TypeObject)
+	},
+	"submissions.attempt_count": func(e *fastjson.Value, b array.Builder) {
+		b.(*array.Int64Builder).Append(elements(e.Get("kyc", "attempts")))
+	},
+	"submissions.aml_match_count": func(e *fastjson.Value, b array.Builder) {
+		b.(*array.Int64Builder).Append(elements(e.Get("aml", "matches")))
+	},
+	"camera_processes.duration_seconds": func(e *fastjson.Value, b array.Builder) {
+		start, end := e.Get("startTime"), e.Get("endTime")
+		if start == nil || end == nil {
+			b.AppendNull()
+			return
+		}
+		s, err1 := argos.TimeOf(start)
+		t, err2 := argos.TimeOf(end)
+		if err1 != nil || err2 != nil {
+			b.AppendNull() // the unreadable time is counted on its own column
+			return
+		}
+		b.(*array.Float64Builder).Append(t.Sub(s).Seconds())
+	},
+}
+
+// kindOf tells the field sets apart: knowledge-based submissions carry an
+// SSN or phone number and no ID document type.
+func kindOf(e *fastjson.Value) argos.Kind {
+	if present(e.Get("data", "idType")) {
+		return argos.KindIDDocument
+	}
+	if present(e.Get("data", "ssnNumber")) || present(e.Get("data", "phoneNumber")) {
+		return argos.KindKnowledgeBased
+	}
+	return argos.KindIDDocument
+}
+
+func present(v *fastjson.Value) bool {
+	return v != nil && v.Type() != fastjson.TypeNull
+}
+
+// elements counts the rows a child array yields: its length, or one for a
+// lone object (read as one element).
+func elements(v *fastjson.Value) int64 {
+	if v == nil {
+		return 0
+	}
+	switch v.Type() {
+	case fastjson.TypeArray:
+		a, _ := v.Array()
+		return int64(len(a))
+	case fastjson.TypeObject:
+		return 1
+	}
+	return 0
+}

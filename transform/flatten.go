@@ -1,0 +1,412 @@
+package transform
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/rs/zerolog"
+	"github.com/valyala/fastjson"
+
+	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/pii"
+	"github.com/kycetl/kycetl/schema"
+)
+
+// Sink receives the flattened records of one partition. Records arrive in
+// batches; the sink must not keep rec past the call without retaining it.
+type Sink interface {
+	Write(t *schema.Table, rec arrow.RecordBatch) error
+}
+
+// Coercion counts the values of one path that could not be coerced to their
+// column's type and were set to NULL (and kept in extra).
+type Coercion struct {
+	Path, Reason string
+	Count        int64
+}
+
+// Result sums up what a Flattener wrote.
+type Result struct {
+	Submissions int64
+	Quarantined int64
+	Rows        map[string]int64 // by table, quarantine included
+	Coercions   []Coercion       // sorted by path, then reason
+}
+
+// DefaultBatchRows is how many submissions are buffered before every table's
+// rows are handed to the sink; it bounds memory whatever the input size.
+const DefaultBatchRows = 4096
+
+// Option configures a Flattener.
+type Option func(*Flattener)
+
+// WithAllocator sets the Arrow allocator (tests use a checked one).
+func WithAllocator(mem memory.Allocator) Option { return func(f *Flattener) { f.mem = mem } }
+
+// WithPolicy sets the PII policy; the default keeps the schema's actions and
+// must then be given a key by the caller, so New fails without one.
+func WithPolicy(p *pii.Policy) Option { return func(f *Flattener) { f.policy = p } }
+
+// WithBatchRows sets how many submissions are buffered per batch.
+func WithBatchRows(n int) Option { return func(f *Flattener) { f.batchRows = n } }
+
+// WithLogger sets the logger.
+func WithLogger(l zerolog.Logger) Option { return func(f *Flattener) { f.log = l } }
+
+// Flattener turns the raw items of one partition (project, day) into Arrow
+// records. It is not safe for concurrent use; run one per partition.
+type Flattener struct {
+	project, runID string
+	day            time.Time
+	day32          arrow.Date32
+	sink           Sink
+	mem            memory.Allocator
+	policy         *pii.Policy
+	hasher         *pii.Hasher
+	batchRows      int
+	log            zerolog.Logger
+
+	parser     fastjson.Parser
+	tables     []*tableBuilder // schema.Flattened() order
+	subs       *tableBuilder
+	quarantine *array.RecordBuilder
+	qRows      int64
+	pending    int // submissions since the last flush
+
+	subID     []byte // current submission's ID
+	sensitive bool   // current PerEntry row's key is sensitive
+	coercions map[coercionKey]int64
+	buf       []byte
+	result    Result
+	closed    bool
+}
+
+type coercionKey struct{ path, reason string }
+
+// New makes a Flattener for one partition. runID and project are written to
+// every row; day is the partition, and an item created on another day is
+// quarantined rather than written into the wrong partition.
+func New(project, runID string, day time.Time, sink Sink, opts ...Option) (*Flattener, error) {
+	f := &Flattener{
+		project: project, runID: runID, day: argos.Day(day), sink: sink,
+		mem: memory.DefaultAllocator, batchRows: DefaultBatchRows, log: zerolog.Nop(),
+		coercions: map[coercionKey]int64{},
+	}
+	f.day32 = arrow.Date32FromTime(f.day)
+	for _, o := range opts {
+		o(f)
+	}
+	if f.policy == nil {
+		p, err := pii.New()
+		if err != nil {
+			return nil, fmt.Errorf("flattening %s %s: %w", project, argos.FormatDate(day), err)
+		}
+		f.policy = p
+	}
+	if f.batchRows <= 0 {
+		return nil, errors.New("flattener batch size must be positive")
+	}
+	f.hasher = f.policy.Hasher()
+	tbs, err := compile(f.mem, f.policy, schema.Flattened(), derivers)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range schema.Flattened() {
+		f.tables = append(f.tables, tbs[t.Name])
+	}
+	f.subs = tbs[schema.Submissions.Name]
+	f.quarantine = array.NewRecordBuilder(f.mem, schema.Quarantine.ArrowSchema())
+	return f, nil
+}
+
+// Add flattens one raw item. Input that is not a submission goes to the
+// quarantine table; only a failing sink returns an error.
+func (f *Flattener) Add(item []byte, source string, ordinal int64) error {
+	if f.closed {
+		return errors.New("flattener is closed")
+	}
+	v, err := f.parser.ParseBytes(item)
+	if err != nil {
+		return f.quarantined(item, source, ordinal, "not valid JSON: "+err.Error())
+	}
+	key, err := argos.KeyOf(v)
+	if err != nil {
+		return f.quarantined(item, source, ordinal, err.Error())
+	}
+	if d := argos.Day(key.CreatedAt); !d.Equal(f.day) {
+		return f.quarantined(item, source, ordinal, fmt.Sprintf("created_at day %s does not belong to partition %s", argos.FormatDate(d), argos.FormatDate(f.day)))
+	}
+	f.subID = append(f.subID[:0], key.SubmissionID...)
+	f.element(f.subs, v, -1, -1, nil)
+	f.result.Submissions++
+	f.pending++
+	if f.pending >= f.batchRows {
+		return f.flush()
+	}
+	return nil
+}
+
+// Close flushes what is buffered and returns the totals. The Flattener
+// cannot be used afterwards.
+func (f *Flattener) Close() (Result, error) {
+	if f.closed {
+		return f.result, nil
+	}
+	err := f.flush()
+	f.Release()
+	res := f.result
+	res.Rows = map[string]int64{}
+	for _, tb := range f.tables {
+		res.Rows[tb.t.Name] = tb.rows
+	}
+	res.Rows[schema.Quarantine.Name] = f.qRows
+	res.Quarantined = f.qRows
+	for k, n := range f.coercions {
+		res.Coercions = append(res.Coercions, Coercion{Path: k.path, Reason: k.reason, Count: n})
+	}
+	sort.Slice(res.Coercions, func(i, j int) bool {
+		a, b := res.Coercions[i], res.Coercions[j]
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		return a.Reason < b.Reason
+	})
+	f.result = res
+	return res, err
+}
+
+// Release frees the builders without flushing (on an abandoned partition).
+func (f *Flattener) Release() {
+	if f.closed {
+		return
+	}
+	f.closed = true
+	for _, tb := range f.tables {
+		tb.rb.Release()
+	}
+	f.quarantine.Release()
+}
+
+func (f *Flattener) flush() error {
+	f.pending = 0
+	for _, tb := range f.tables {
+		if err := f.emit(tb.t, tb.rb); err != nil {
+			return err
+		}
+	}
+	return f.emit(schema.Quarantine, f.quarantine)
+}
+
+func (f *Flattener) emit(t *schema.Table, rb *array.RecordBuilder) error {
+	if rb.Field(0).Len() == 0 {
+		return nil
+	}
+	rec := rb.NewRecordBatch()
+	defer rec.Release()
+	if err := f.sink.Write(t, rec); err != nil {
+		return fmt.Errorf("writing %s rows of %s %s: %w", t.Name, f.project, argos.FormatDate(f.day), err)
+	}
+	return nil
+}
+
+func (f *Flattener) quarantined(item []byte, source string, ordinal int64, reason string) error {
+	b := f.quarantine
+	b.Field(0).(*array.StringBuilder).Append(f.project)
+	b.Field(1).(*array.Date32Builder).Append(f.day32)
+	b.Field(2).(*array.StringBuilder).Append(f.runID)
+	b.Field(3).(*array.StringBuilder).Append(source)
+	b.Field(4).(*array.Int64Builder).Append(ordinal)
+	b.Field(5).(*array.StringBuilder).Append(reason)
+	b.Field(6).(*array.BinaryBuilder).Append(item)
+	f.qRows++
+	f.log.Debug().Str("source", source).Int64("ordinal", ordinal).Str("reason", reason).Msg("item quarantined")
+	return nil
+}
+
+// element writes one row of tb from the JSON value e (the submission, or one
+// element of a child array), and the rows of everything nested in it.
+func (f *Flattener) element(tb *tableBuilder, e *fastjson.Value, ord, parentOrd int64, key []byte) {
+	clear(tb.vals)
+	tb.extra = tb.extra[:0]
+	for _, z := range tb.zips {
+		for i := range z.zipVals {
+			z.zipVals[i] = z.zipVals[i][:0]
+		}
+	}
+	if e.Type() == fastjson.TypeObject {
+		f.walk(tb, tb.root, e, ord)
+	} else {
+		f.coerced(tb.root.path, "element is not an object")
+		f.addExtra(tb, ".", e, schema.Keep)
+	}
+	f.sensitive = key != nil && tb.t.Shape == schema.PerEntry && isSensitive(tb.t, key)
+	for i := range tb.cols {
+		b := tb.rb.Field(i)
+		switch i {
+		case tb.iProject:
+			b.(*array.StringBuilder).Append(f.project)
+		case tb.iDate:
+			b.(*array.Date32Builder).Append(f.day32)
+		case tb.iRun:
+			b.(*array.StringBuilder).Append(f.runID)
+		case tb.iSub:
+			b.(*array.StringBuilder).BinaryBuilder.Append(f.subID)
+		case tb.iOrd:
+			b.(*array.Int64Builder).Append(ord)
+		case tb.iParent:
+			b.(*array.Int64Builder).Append(parentOrd)
+		case tb.iKey:
+			b.(*array.StringBuilder).BinaryBuilder.Append(key)
+		case tb.iExtra:
+			// appended last, once coercion failures have added theirs
+		default:
+			if d := tb.derive[i]; d != nil {
+				d(e, b)
+				continue
+			}
+			f.appendValue(tb, i, b, tb.vals[i])
+		}
+	}
+	f.sensitive = false
+	if tb.iExtra >= 0 {
+		b := tb.rb.Field(tb.iExtra).(*array.StringBuilder)
+		if len(tb.extra) == 0 {
+			b.AppendNull()
+		} else {
+			tb.extra = append(tb.extra, '}')
+			b.BinaryBuilder.Append(tb.extra)
+		}
+	}
+	tb.rows++
+	for _, z := range tb.zips {
+		f.emitZip(z, ord)
+	}
+}
+
+// walk visits the keys of the object o at trie node n of tb's scope.
+func (f *Flattener) walk(tb *tableBuilder, n *node, o *fastjson.Value, ord int64) {
+	obj, _ := o.Object()
+	obj.Visit(func(k []byte, v *fastjson.Value) {
+		c := n.kids[string(k)]
+		switch {
+		case c == nil:
+			f.addExtra(tb, join(n.rel, string(k)), v, schema.Keep)
+		case c.col >= 0:
+			tb.vals[c.col] = v
+		case c.child != nil:
+			f.children(tb, c, v, ord)
+		case c.zip != nil:
+			f.gatherZip(tb, c, v)
+		case v.Type() == fastjson.TypeObject:
+			f.walk(tb, c, v, ord)
+		case v.Type() == fastjson.TypeNull:
+		default:
+			f.coerced(c.path, "expected an object, got "+v.Type().String())
+			f.addExtra(tb, c.rel, v, schema.Keep)
+		}
+	})
+}
+
+// children writes the rows of the child table at node c from v.
+func (f *Flattener) children(tb *tableBuilder, c *node, v *fastjson.Value, parentOrd int64) {
+	child := c.child
+	switch {
+	case v.Type() == fastjson.TypeNull:
+	case child.t.Shape == schema.PerEntry && v.Type() == fastjson.TypeObject:
+		obj, _ := v.Object()
+		var i int64
+		obj.Visit(func(k []byte, e *fastjson.Value) {
+			f.element(child, e, i, parentOrd, k)
+			i++
+		})
+	case child.t.Shape == schema.PerElement && v.Type() == fastjson.TypeArray:
+		arr, _ := v.Array()
+		for i, e := range arr {
+			f.element(child, e, int64(i), parentOrd, nil)
+		}
+	case child.t.Shape == schema.PerElement && v.Type() == fastjson.TypeObject:
+		// A lone object where an array is documented: one element.
+		f.coerced(c.path, "object where an array was expected; read as one element")
+		f.element(child, v, 0, parentOrd, nil)
+	default:
+		f.coerced(c.path, "expected "+shapeWord(child.t.Shape)+", got "+v.Type().String())
+		f.addExtra(tb, c.rel, v, schema.Keep)
+	}
+}
+
+func shapeWord(s schema.Shape) string {
+	if s == schema.PerEntry {
+		return "an object"
+	}
+	return "an array"
+}
+
+// gatherZip collects one of a PerIndex table's parallel arrays.
+func (f *Flattener) gatherZip(tb *tableBuilder, c *node, v *fastjson.Value) {
+	z := c.zip
+	switch v.Type() {
+	case fastjson.TypeArray:
+		arr, _ := v.Array()
+		z.zipVals[c.zipCol] = append(z.zipVals[c.zipCol], arr...)
+	case fastjson.TypeNull:
+	case fastjson.TypeObject:
+		f.coerced(c.path, "expected an array or text, got object")
+		f.addExtra(tb, c.rel, v, schema.Keep)
+	default:
+		// kyc.comment arrives as a plain string as often as an array.
+		z.zipVals[c.zipCol] = append(z.zipVals[c.zipCol], v)
+	}
+}
+
+func (f *Flattener) emitZip(z *tableBuilder, parentOrd int64) {
+	n := 0
+	for _, vs := range z.zipVals {
+		n = max(n, len(vs))
+	}
+	for i := 0; i < n; i++ {
+		clear(z.vals)
+		for c, vs := range z.zipVals {
+			if i < len(vs) {
+				z.vals[c] = vs[i]
+			}
+		}
+		for c := range z.cols {
+			b := z.rb.Field(c)
+			switch c {
+			case z.iProject:
+				b.(*array.StringBuilder).Append(f.project)
+			case z.iDate:
+				b.(*array.Date32Builder).Append(f.day32)
+			case z.iRun:
+				b.(*array.StringBuilder).Append(f.runID)
+			case z.iSub:
+				b.(*array.StringBuilder).BinaryBuilder.Append(f.subID)
+			case z.iOrd:
+				b.(*array.Int64Builder).Append(int64(i))
+			case z.iParent:
+				b.(*array.Int64Builder).Append(parentOrd)
+			default:
+				f.appendValue(z, c, b, z.vals[c])
+			}
+		}
+		z.rows++
+	}
+}
+
+func isSensitive(t *schema.Table, key []byte) bool {
+	for _, k := range t.SensitiveKeys {
+		if k == string(key) {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *Flattener) coerced(path, reason string) {
+	f.coercions[coercionKey{path, reason}]++
+}
