@@ -1,0 +1,364 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/kycetl/kycetl/archive"
+	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/extract"
+	"github.com/kycetl/kycetl/fakeargos"
+	"github.com/kycetl/kycetl/load/duckdb"
+	"github.com/kycetl/kycetl/pii"
+	"github.com/kycetl/kycetl/pipeline"
+	"github.com/kycetl/kycetl/stats"
+	"github.com/kycetl/kycetl/synth"
+)
+
+// Environment variables.
+const (
+	envAPIURL = "ARGOS_API_URL"
+	envAPIKey = "ARGOS_API_KEY"
+	// defaultAPIURL is the vendor's production base URL.
+	defaultAPIURL = "https://rest-api.argosidentity.com"
+)
+
+// workspace is an archive directory with its warehouse open.
+type workspace struct {
+	layout archive.Layout
+	wh     *duckdb.Warehouse
+}
+
+func (e *env) open(ctx context.Context, dir string) (*workspace, error) {
+	l := archive.Layout{Dir: dir}
+	wh, err := duckdb.Open(ctx, l.DuckDBPath(), duckdb.WithLogger(e.log))
+	if err != nil {
+		return nil, fmt.Errorf("opening the warehouse in %s: %w", dir, err)
+	}
+	if err := wh.Prepare(ctx); err != nil {
+		wh.Close()
+		return nil, fmt.Errorf("preparing the warehouse in %s: %w", dir, err)
+	}
+	return &workspace{layout: l, wh: wh}, nil
+}
+
+func (w *workspace) Close() error { return w.wh.Close() }
+
+// policy builds the PII policy from KYCETL_PII_KEY. The demo, which only
+// ever sees synthetic data, falls back to a fixed demo key.
+func (e *env) policy(demo bool) (*pii.Policy, error) {
+	if k := e.getenv(pii.KeyEnv); k != "" {
+		p, err := pii.New(pii.WithKey([]byte(k)))
+		if err != nil {
+			return nil, usageError{err}
+		}
+		return p, nil
+	}
+	if demo {
+		sum := sha256.Sum256([]byte("kycetl demo key, synthetic data only"))
+		return pii.New(pii.WithKey(sum[:]))
+	}
+	p, err := pii.New()
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return p, nil
+}
+
+// pipeline wires a Pipeline with a progress bar over total days on a terminal.
+func (e *env) pipeline(w *workspace, pol *pii.Policy, total int) (*pipeline.Pipeline, func(), error) {
+	opts := []pipeline.Option{pipeline.WithPolicy(pol), pipeline.WithLogger(e.log), pipeline.WithClock(e.now)}
+	done := func() {}
+	if e.terminal && total > 1 {
+		bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(e.stderr), progressbar.OptionSetDescription("loading days"),
+			progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionSetPredictTime(true))
+		opts = append(opts, pipeline.WithDayHook(func(archive.DayRecord) { bar.Add(1) }))
+		done = func() { bar.Finish() }
+	}
+	p, err := pipeline.New(w.layout, w.wh, opts...)
+	return p, done, err
+}
+
+func (e *env) demoCmd() *cobra.Command {
+	var dir string
+	var days int
+	var seed int64
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Load the last 60 days from a built-in ARGOS-compatible API into DuckDB and show the statistics",
+		Long: `demo starts a built-in ARGOS-compatible API on loopback serving deterministic
+synthetic submissions, loads the last 60 days (UTC, today included) through the
+real extraction path, prints the indicator cards and the daily table, and leaves
+the archive and the DuckDB warehouse in --dir for BI tools.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if days < 1 || days > 3660 {
+				return usagef("--days must be between 1 and 3660, got %d", days)
+			}
+			ctx := cmd.Context()
+			key := randomHex(16)
+			srv := fakeargos.New(synth.New(seed, synth.WithAsOf(e.now())), fakeargos.WithAPIKey(key), fakeargos.WithLogger(e.log))
+			url, err := srv.Start()
+			if err != nil {
+				return fmt.Errorf("starting the built-in API: %w", err)
+			}
+			defer srv.Close()
+			e.log.Info().Str("url", url).Msg("built-in ARGOS-compatible API listening")
+			to := argos.Day(e.now())
+			from := to.AddDate(0, 0, -(days - 1))
+			return e.load(ctx, dir, url, key, "demo", "demo", from, to, true)
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
+	cmd.Flags().IntVar(&days, "days", 60, "days to load, ending today (UTC)")
+	cmd.Flags().Int64Var(&seed, "seed", 1, "seed of the synthetic data")
+	return cmd
+}
+
+func (e *env) runCmd() *cobra.Command {
+	var dir, project string
+	var window dateFlags
+	cmd := &cobra.Command{
+		Use:   "run --from YYYY-MM-DD --to YYYY-MM-DD",
+		Short: "Load one window of days from the ARGOS API (nightly load or backfill)",
+		Long: `run loads every UTC day of [--from, --to] from the API at $ARGOS_API_URL
+(default ` + defaultAPIURL + `) with the key in $ARGOS_API_KEY. Each day's
+partition is replaced whole, so re-running a window is safe.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			from, to, err := window.parse(true)
+			if err != nil {
+				return err
+			}
+			if err := archive.ValidateProject(project); err != nil {
+				return usagef("--project: %v", err)
+			}
+			key := e.getenv(envAPIKey)
+			if key == "" {
+				return usagef("%s is not set: set it to your ARGOS project's API key", envAPIKey)
+			}
+			url := e.getenv(envAPIURL)
+			if url == "" {
+				url = defaultAPIURL
+			}
+			return e.load(cmd.Context(), dir, url, key, "run", project, from, to, false)
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
+	cmd.Flags().StringVar(&project, "project", defaultProj, "project name recorded with every row")
+	window.add(cmd, "to load")
+	return cmd
+}
+
+// load runs one window through the pipeline and prints the statistics.
+func (e *env) load(ctx context.Context, dir, url, key, command, project string, from, to time.Time, demo bool) error {
+	pol, err := e.policy(demo)
+	if err != nil {
+		return err
+	}
+	client, err := extract.NewClient(url, key, extract.WithLogger(e.log))
+	if err != nil {
+		return usageError{err}
+	}
+	w, err := e.open(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	days := int(to.Sub(from).Hours()/24) + 1
+	pl, done, err := e.pipeline(w, pol, days)
+	if err != nil {
+		return err
+	}
+	sum, err := pl.Load(ctx, extract.NewExtractor(client, extract.WithLogger(e.log)), command, project, from, to)
+	done()
+	if sum != nil {
+		fmt.Fprintln(e.stderr, sum)
+	}
+	if err != nil && !errors.Is(err, pipeline.ErrDaysFailed) {
+		return err
+	}
+	rows, qerr := stats.Daily(ctx, w.wh.DB(), stats.Filter{From: from, To: to, Project: project})
+	if qerr != nil {
+		return qerr
+	}
+	if perr := stats.Print(e.stdout, "table", "", rows); perr != nil {
+		return perr
+	}
+	abs, _ := filepath.Abs(w.layout.DuckDBPath())
+	fmt.Fprintf(e.stdout, "\nwarehouse: %s (views: stats_daily, stats_totals, stats_status_distribution, stats_by_country, stats_by_user, credit_usage_daily)\n", abs)
+	return err
+}
+
+func (e *env) statsCmd() *cobra.Command {
+	var dir, project, status, sortBy, format string
+	var window dateFlags
+	cmd := &cobra.Command{
+		Use:   "stats",
+		Short: "Print the statistics page from the warehouse, with the dashboard's filters",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			from, to, err := window.parse(false)
+			if err != nil {
+				return err
+			}
+			f := stats.Filter{From: from, To: to, Project: project}
+			if status != "" {
+				f.Status = argos.Status(strings.ToLower(status))
+				if !f.Status.Valid() {
+					return usagef("--status %q: want approved, rejected, incomplete or pending", status)
+				}
+			}
+			switch sortBy {
+			case "", "day":
+			case "credits":
+				f.ByCredits = true
+			default:
+				return usagef("--sort %q: want day or credits", sortBy)
+			}
+			if !contains(stats.Formats, format) {
+				return usagef("--format %q: want %s", format, strings.Join(stats.Formats, ", "))
+			}
+			w, err := e.open(cmd.Context(), dir)
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			rows, err := stats.Daily(cmd.Context(), w.wh.DB(), f)
+			if err != nil {
+				return err
+			}
+			return stats.Print(e.stdout, format, f.Status, rows)
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
+	cmd.Flags().StringVar(&project, "project", "", "only this project")
+	cmd.Flags().StringVar(&status, "status", "", "only this status: approved, rejected, incomplete, pending")
+	cmd.Flags().StringVar(&sortBy, "sort", "day", "sort by day or credits (credit usage, highest first)")
+	cmd.Flags().StringVar(&format, "format", "table", "output format: table, csv or json")
+	window.add(cmd, "to show")
+	return cmd
+}
+
+func (e *env) importCmd() *cobra.Command {
+	var dir, project string
+	cmd := &cobra.Command{
+		Use:   "import --project P FILE...",
+		Short: "Load exported submissions (NDJSON or {\"Items\":[...]} pages; plain, .gz or .zst)",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("import needs at least one FILE")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, files []string) error {
+			if project == "" {
+				return usagef("--project is required")
+			}
+			if err := archive.ValidateProject(project); err != nil {
+				return usagef("--project: %v", err)
+			}
+			pol, err := e.policy(false)
+			if err != nil {
+				return err
+			}
+			w, err := e.open(cmd.Context(), dir)
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			pl, done, err := e.pipeline(w, pol, 0)
+			if err != nil {
+				return err
+			}
+			sum, err := pl.Import(cmd.Context(), project, files)
+			done()
+			if sum != nil {
+				fmt.Fprintln(e.stderr, sum)
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
+	cmd.Flags().StringVar(&project, "project", "", "project name recorded with every row (required)")
+	return cmd
+}
+
+func (e *env) rebuildCmd() *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "rebuild",
+		Short: "Re-derive every Parquet partition and the warehouse from the raw archive (no API call)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			pol, err := e.policy(false)
+			if err != nil {
+				return err
+			}
+			w, err := e.open(cmd.Context(), dir)
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			pl, done, err := e.pipeline(w, pol, 0)
+			if err != nil {
+				return err
+			}
+			sum, err := pl.Rebuild(cmd.Context())
+			done()
+			if sum != nil {
+				fmt.Fprintln(e.stderr, sum)
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
+	return cmd
+}
+
+func (e *env) verifyCmd() *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Check every archive file against its manifest (present, sha256, rows, schema version)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rep, err := archive.Verify(cmd.Context(), archive.Layout{Dir: dir})
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(e.stdout, rep)
+			if !rep.OK() {
+				return errors.New("the archive does not match its manifests")
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
+	return cmd
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,404 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/valyala/fastjson"
+
+	"github.com/kycetl/kycetl/archive"
+	"github.com/kycetl/kycetl/argos"
+)
+
+// maxLine bounds one NDJSON line (one submission).
+const maxLine = 64 << 20
+
+// Import loads exported submissions from files: NDJSON (one submission per
+// line) or API pages ({"Items": [...]}, one or several per file, or a JSON
+// array of submissions), plain, gzip or zstd (told by their magic bytes).
+// Items are first split by their created_at day into raw archive files, then
+// every day is derived from its file, so memory stays bounded whatever the
+// input size.
+func (p *Pipeline) Import(ctx context.Context, project string, files []string) (*Summary, error) {
+	if err := archive.ValidateProject(project); err != nil {
+		return nil, err
+	}
+	r := p.begin("import", time.Time{}, time.Time{})
+	sp := &splitter{p: p, r: r, project: project, days: map[time.Time]*dayBucket{}}
+	var err error
+	for _, name := range files {
+		if err = sp.file(ctx, name); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = sp.close()
+	} else {
+		sp.abort()
+	}
+	if err != nil {
+		return r.finish(err)
+	}
+	days := make([]time.Time, 0, len(sp.days))
+	for d := range sp.days {
+		days = append(days, d)
+	}
+	sort.Slice(days, func(i, j int) bool { return days[i].Before(days[j]) })
+	if len(days) > 0 {
+		r.m.WindowFrom, r.m.WindowTo = argos.FormatDate(days[0]), argos.FormatDate(days[len(days)-1])
+	}
+	for _, d := range days {
+		if err := ctx.Err(); err != nil {
+			return r.finish(err)
+		}
+		b := sp.days[d]
+		rec := r.newDay(project, d)
+		e, err := p.layout.Entry(archive.RawTable, b.fi)
+		if err != nil {
+			return r.finish(err)
+		}
+		rec.Files, rec.Bytes = append(rec.Files, e), b.fi.Bytes
+		dayErr := r.derive(ctx, rec, b.fi.Path, b.skip)
+		if err := r.commit(ctx, rec, dayErr); err != nil {
+			return r.finish(err)
+		}
+	}
+	return r.finish(nil)
+}
+
+// dayBucket is one day's raw file being written, with what dedupe needs.
+type dayBucket struct {
+	w    *archive.RawWriter
+	fi   archive.FileInfo
+	n    int                  // items written
+	seen map[string]versionAt // submission_id → newest copy so far
+	skip map[int]bool         // raw ordinals of superseded copies
+}
+
+type versionAt struct {
+	ord     int
+	updated time.Time
+}
+
+// splitter routes items to their day's raw file.
+type splitter struct {
+	p       *Pipeline
+	r       *run
+	project string
+	days    map[time.Time]*dayBucket
+	parser  fastjson.Parser
+	last    *dayBucket // bucket of the previous routable item
+	orphans [][]byte   // unroutable items met before any routable one
+}
+
+func (s *splitter) bucket(day time.Time) (*dayBucket, error) {
+	if b, ok := s.days[day]; ok {
+		return b, nil
+	}
+	w, err := archive.NewRawWriter(s.p.layout.RawPath(s.project, day, s.r.m.RunID))
+	if err != nil {
+		return nil, err
+	}
+	b := &dayBucket{w: w, seen: map[string]versionAt{}, skip: map[int]bool{}}
+	s.days[day] = b
+	return b, nil
+}
+
+// add routes one item. An item without a readable submission_id and
+// created_at cannot be routed by day; it goes to the day of the item before
+// it (exports are in time order), where the flattener quarantines it.
+func (s *splitter) add(item []byte) error {
+	item = bytes.TrimSpace(item)
+	if len(item) == 0 {
+		return nil
+	}
+	if bytes.IndexByte(item, '\n') >= 0 {
+		var buf bytes.Buffer
+		if json.Compact(&buf, item) == nil {
+			item = buf.Bytes()
+		}
+	}
+	key, err := argos.ReadKey(&s.parser, item)
+	if err != nil {
+		if s.last == nil {
+			s.orphans = append(s.orphans, append([]byte(nil), item...))
+			return nil
+		}
+		s.last.n++
+		return s.last.w.Write(item)
+	}
+	b, err := s.bucket(argos.Day(key.CreatedAt))
+	if err != nil {
+		return err
+	}
+	ord := b.n
+	if prev, ok := b.seen[key.SubmissionID]; ok {
+		if argos.Newer(argos.Key{UpdatedAt: key.UpdatedAt}, argos.Key{UpdatedAt: prev.updated}) {
+			b.skip[prev.ord] = true
+			b.seen[key.SubmissionID] = versionAt{ord, key.UpdatedAt}
+		} else {
+			b.skip[ord] = true
+		}
+	} else {
+		b.seen[key.SubmissionID] = versionAt{ord, key.UpdatedAt}
+	}
+	b.n++
+	if err := b.w.Write(item); err != nil {
+		return err
+	}
+	if s.last == nil {
+		s.last = b
+		for _, o := range s.orphans {
+			b.n++
+			if err := b.w.Write(o); err != nil {
+				return err
+			}
+		}
+		s.orphans = nil
+	}
+	s.last = b
+	return nil
+}
+
+func (s *splitter) close() error {
+	if len(s.orphans) > 0 {
+		return fmt.Errorf("importing: none of the %d items has a readable submission_id and created_at, so none can be placed in a day", len(s.orphans))
+	}
+	var first error
+	for _, b := range s.days {
+		b.seen = nil
+		fi, err := b.w.Close()
+		if err != nil && first == nil {
+			first = err
+		}
+		b.fi = fi
+	}
+	return first
+}
+
+func (s *splitter) abort() {
+	for _, b := range s.days {
+		b.w.Abort()
+	}
+}
+
+// file reads one export file.
+func (s *splitter) file(ctx context.Context, name string) error {
+	fh, err := os.Open(name)
+	if err != nil {
+		return fmt.Errorf("importing: %w", err)
+	}
+	defer fh.Close()
+	r, closeFn, err := decompress(bufio.NewReaderSize(fh, 1<<20))
+	if err != nil {
+		return fmt.Errorf("importing %s: %w", name, err)
+	}
+	defer closeFn()
+	br := bufio.NewReaderSize(r, 1<<20)
+	if err := s.read(ctx, br); err != nil {
+		return fmt.Errorf("importing %s: %w", name, err)
+	}
+	return nil
+}
+
+// decompress wraps r according to its magic bytes: gzip, zstd or plain.
+func decompress(r *bufio.Reader) (io.Reader, func(), error) {
+	magic, _ := r.Peek(4)
+	switch {
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+		z, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading gzip: %w", err)
+		}
+		return z, func() { z.Close() }, nil
+	case bytes.Equal(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		z, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading zstd: %w", err)
+		}
+		return z, z.Close, nil
+	}
+	return r, func() {}, nil
+}
+
+// read tells NDJSON from page files by the first line: a complete object
+// without "Items" means NDJSON, read line by line (the fast path); anything
+// else is read as a stream of JSON values (pages, arrays or submissions).
+func (s *splitter) read(ctx context.Context, br *bufio.Reader) error {
+	first, err := peekLine(br)
+	if err != nil {
+		return err
+	}
+	var fp fastjson.Parser
+	if v, err := fp.ParseBytes(first); err == nil && v.Type() == fastjson.TypeObject && v.Get("Items") == nil {
+		return s.ndjson(ctx, br)
+	}
+	return s.stream(ctx, br)
+}
+
+func peekLine(br *bufio.Reader) ([]byte, error) {
+	for n := 4096; ; n *= 2 {
+		b, err := br.Peek(n)
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			return b[:i], nil
+		}
+		if err != nil { // the whole input is one line
+			if errors.Is(err, io.EOF) || errors.Is(err, bufio.ErrBufferFull) && n >= br.Size() {
+				return b, nil
+			}
+			return nil, err
+		}
+		if n >= br.Size() {
+			return b, nil
+		}
+	}
+}
+
+func (s *splitter) ndjson(ctx context.Context, br *bufio.Reader) error {
+	sc := bufio.NewScanner(br)
+	sc.Buffer(make([]byte, 0, 1<<20), maxLine)
+	line := 0
+	for sc.Scan() {
+		line++
+		if line%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if err := s.add(sc.Bytes()); err != nil {
+			return fmt.Errorf("line %d: %w", line, err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("after line %d: %w", line, err)
+	}
+	return nil
+}
+
+// stream reads concatenated JSON values: {"Items": [...]} pages, arrays of
+// submissions, or submissions.
+func (s *splitter) stream(ctx context.Context, br *bufio.Reader) error {
+	dec := json.NewDecoder(br)
+	for n := 1; ; n++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("reading JSON value %d at byte %d: %w", n, dec.InputOffset(), err)
+		}
+		var page struct {
+			Items *[]json.RawMessage `json:"Items"`
+		}
+		switch {
+		case bytes.HasPrefix(v, []byte("[")):
+			var items []json.RawMessage
+			if err := json.Unmarshal(v, &items); err != nil {
+				return fmt.Errorf("reading JSON value %d: %w", n, err)
+			}
+			for _, it := range items {
+				if err := s.add(it); err != nil {
+					return err
+				}
+			}
+		case json.Unmarshal(v, &page) == nil && page.Items != nil:
+			for _, it := range *page.Items {
+				if err := s.add(it); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := s.add(v); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// Rebuild re-derives every current partition (the newest complete version
+// of each project and day) from the raw archive, with no API call, and
+// reloads the warehouse.
+func (p *Pipeline) Rebuild(ctx context.Context) (*Summary, error) {
+	ms, err := p.layout.ReadManifests()
+	if err != nil {
+		return nil, fmt.Errorf("reading manifests: %w", err)
+	}
+	cur := archive.Current(ms)
+	keys := make([]archive.PartitionKey, 0, len(cur))
+	for k := range cur {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i].Project < keys[j].Project || keys[i].Project == keys[j].Project && keys[i].Day < keys[j].Day
+	})
+	r := p.begin("rebuild", time.Time{}, time.Time{})
+	if len(keys) > 0 {
+		r.m.WindowFrom, r.m.WindowTo = keys[0].Day, keys[len(keys)-1].Day
+	}
+	for _, k := range keys {
+		if err := ctx.Err(); err != nil {
+			return r.finish(err)
+		}
+		day, _ := argos.ParseDate(k.Day)
+		rec := r.newDay(k.Project, day)
+		var raw *archive.FileEntry
+		for i, f := range cur[k].Files {
+			if f.Table == archive.RawTable {
+				raw = &cur[k].Files[i]
+			}
+		}
+		var dayErr error
+		if raw == nil {
+			dayErr = fmt.Errorf("no raw file recorded for %s %s", k.Project, k.Day)
+		} else if path, err := p.layout.Abs(raw.Path); err != nil {
+			dayErr = err
+		} else if skip, err := supersededCopies(path); err != nil {
+			dayErr = err
+		} else {
+			rec.Files = append(rec.Files, *raw)
+			dayErr = r.derive(ctx, rec, path, skip)
+		}
+		if err := r.commit(ctx, rec, dayErr); err != nil {
+			return r.finish(err)
+		}
+	}
+	return r.finish(nil)
+}
+
+// supersededCopies scans a raw file for submissions present more than once
+// (an import keeps every copy it was given) and names the ordinals of all
+// but the newest, by updated_at.
+func supersededCopies(rawPath string) (map[int]bool, error) {
+	var p fastjson.Parser
+	seen := map[string]versionAt{}
+	skip := map[int]bool{}
+	err := archive.ReadRaw(rawPath, func(ord int, item []byte) error {
+		k, err := argos.ReadKey(&p, item)
+		if err != nil {
+			return nil // quarantined when derived
+		}
+		if prev, ok := seen[k.SubmissionID]; ok {
+			if argos.Newer(argos.Key{UpdatedAt: k.UpdatedAt}, argos.Key{UpdatedAt: prev.updated}) {
+				skip[prev.ord] = true
+			} else {
+				skip[ord] = true
+				return nil
+			}
+		}
+		seen[k.SubmissionID] = versionAt{ord, k.UpdatedAt}
+		return nil
+	})
+	return skip, err
+}

@@ -1,0 +1,64 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/kycetl/kycetl/archive"
+	"github.com/kycetl/kycetl/extract"
+)
+
+// Window is what a load needs from extraction: the items of every day of a
+// window, one day at a time. *extract.Extractor implements it.
+type Window interface {
+	Window(ctx context.Context, from, to time.Time, fn func(ctx context.Context, d extract.DayItems) error) error
+}
+
+var _ Window = (*extract.Extractor)(nil)
+
+// Load extracts the window [from, to] for project and loads every day:
+// raw archive, Parquet, warehouse. command names the run in the ledger.
+func (p *Pipeline) Load(ctx context.Context, src Window, command, project string, from, to time.Time) (*Summary, error) {
+	r := p.begin(command, from, to)
+	err := src.Window(ctx, from, to, func(ctx context.Context, d extract.DayItems) error {
+		rec := r.newDay(project, d.Day)
+		rec.Pages, rec.APICalls, rec.Retries = d.Stats.Pages, d.Stats.Calls, d.Stats.Retries
+		rec.WaitSeconds = d.Stats.Waited.Seconds()
+		dayErr := r.loadDay(ctx, rec, d)
+		if err := r.commit(ctx, rec, dayErr); err != nil {
+			return err
+		}
+		if dayErr != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return nil
+	})
+	if err != nil {
+		err = fmt.Errorf("loading %s %s..%s: %w", project, r.m.WindowFrom, r.m.WindowTo, err)
+	}
+	return r.finish(err)
+}
+
+func (r *run) loadDay(ctx context.Context, rec *archive.DayRecord, d extract.DayItems) error {
+	items := make([][]byte, 0, len(d.Items)+len(d.Bad))
+	for _, it := range d.Items {
+		items = append(items, it.Raw)
+	}
+	// Unreadable items go to the raw archive too: the flattener quarantines
+	// them, and a rebuild quarantines them again.
+	for _, b := range d.Bad {
+		items = append(items, b.Raw)
+	}
+	fi, err := r.p.writeRaw(r.p.layout.RawPath(rec.Project, d.Day, r.m.RunID), items)
+	if err != nil {
+		return fmt.Errorf("writing raw archive: %w", err)
+	}
+	e, err := r.p.layout.Entry(archive.RawTable, fi)
+	if err != nil {
+		return err
+	}
+	rec.Files = append(rec.Files, e)
+	rec.Bytes += fi.Bytes
+	return r.derive(ctx, rec, fi.Path, nil)
+}

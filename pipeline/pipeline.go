@@ -1,0 +1,313 @@
+// Package pipeline runs kycetl's loads: every day's items go to the raw
+// archive first, and every partition is derived from its raw file — by the
+// flattener into Parquet, then into the warehouse — so that an API load, an
+// import and a rebuild share one path. Each completed day is recorded in the
+// run's manifest and in the load_runs ledger as soon as it is done.
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/rs/zerolog"
+
+	"github.com/kycetl/kycetl/archive"
+	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/load"
+	"github.com/kycetl/kycetl/pii"
+	"github.com/kycetl/kycetl/schema"
+	"github.com/kycetl/kycetl/transform"
+)
+
+// Pipeline loads partitions into an archive and a warehouse.
+type Pipeline struct {
+	layout archive.Layout
+	wh     load.Warehouse
+	policy *pii.Policy
+	log    zerolog.Logger
+	now    func() time.Time
+	onDay  func(archive.DayRecord)
+}
+
+// Option configures a Pipeline.
+type Option func(*Pipeline)
+
+// WithPolicy sets the PII policy (required when any column is hashed).
+func WithPolicy(p *pii.Policy) Option { return func(pl *Pipeline) { pl.policy = p } }
+
+// WithLogger sets the logger.
+func WithLogger(l zerolog.Logger) Option { return func(pl *Pipeline) { pl.log = l } }
+
+// WithClock sets the clock used for run IDs and timings.
+func WithClock(now func() time.Time) Option { return func(pl *Pipeline) { pl.now = now } }
+
+// WithDayHook is called after every day, done or failed (progress bars).
+func WithDayHook(fn func(archive.DayRecord)) Option { return func(pl *Pipeline) { pl.onDay = fn } }
+
+// New makes a Pipeline writing under layout and loading into wh.
+func New(layout archive.Layout, wh load.Warehouse, opts ...Option) (*Pipeline, error) {
+	p := &Pipeline{layout: layout, wh: wh, log: zerolog.Nop(), now: time.Now, onDay: func(archive.DayRecord) {}}
+	for _, o := range opts {
+		o(p)
+	}
+	if p.policy == nil {
+		pol, err := pii.New()
+		if err != nil {
+			return nil, err
+		}
+		p.policy = pol
+	}
+	return p, nil
+}
+
+// Summary sums up a run, for the one-line report and exit codes.
+type Summary struct {
+	RunID       string
+	Command     string
+	Days        int
+	Failed      []string // "project day: error", one per failed day
+	Pages       int64
+	APICalls    int64
+	Retries     int64
+	Submissions int64
+	Quarantined int64
+	Bytes       int64
+	Duration    time.Duration
+}
+
+// String is the one-line summary of a run.
+func (s *Summary) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s: %d days, %d pages, %d API calls, %d submissions, %d quarantined, %.1f MB written in %.1fs",
+		s.Command, s.RunID, s.Days, s.Pages, s.APICalls, s.Submissions, s.Quarantined, float64(s.Bytes)/1e6, s.Duration.Seconds())
+	if len(s.Failed) > 0 {
+		fmt.Fprintf(&b, "; %d days FAILED", len(s.Failed))
+	}
+	return b.String()
+}
+
+// ErrDaysFailed is returned (wrapped) when some days of a run failed and the
+// others were loaded.
+var ErrDaysFailed = errors.New("some days failed")
+
+// run is one run in progress: its manifest and totals.
+type run struct {
+	p     *Pipeline
+	mu    sync.Mutex
+	m     *archive.Manifest
+	sum   Summary
+	start time.Time
+}
+
+func (p *Pipeline) begin(command string, from, to time.Time) *run {
+	now := p.now().UTC()
+	m := &archive.Manifest{
+		RunID: archive.NewRunID(now), Command: command, SchemaVersion: schema.Version,
+		StartedAt: now,
+	}
+	if !from.IsZero() {
+		m.WindowFrom, m.WindowTo = argos.FormatDate(from), argos.FormatDate(to)
+	}
+	r := &run{p: p, m: m, start: now, sum: Summary{RunID: m.RunID, Command: command}}
+	p.log.Info().Str("run_id", m.RunID).Str("command", command).Str("from", m.WindowFrom).Str("to", m.WindowTo).Msg("run started")
+	return r
+}
+
+// newDay starts the record of one partition.
+func (r *run) newDay(project string, day time.Time) *archive.DayRecord {
+	return &archive.DayRecord{Project: project, Day: argos.FormatDate(day), StartedAt: r.p.now().UTC(), Rows: map[string]int64{}}
+}
+
+// commit records a finished day (done or failed) in the manifest, rewritten
+// atomically so that a crash leaves it true, and in the ledger.
+func (r *run) commit(ctx context.Context, rec *archive.DayRecord, dayErr error) error {
+	rec.FinishedAt = r.p.now().UTC()
+	rec.Outcome = archive.OutcomeOK
+	if dayErr != nil {
+		rec.Outcome, rec.Error = archive.OutcomeFailed, dayErr.Error()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.m.Days = append(r.m.Days, *rec)
+	r.sum.Days++
+	r.sum.Pages += rec.Pages
+	r.sum.APICalls += rec.APICalls
+	r.sum.Retries += rec.Retries
+	r.sum.Submissions += rec.Submissions
+	r.sum.Quarantined += rec.Quarantined
+	r.sum.Bytes += rec.Bytes
+	if dayErr != nil {
+		r.sum.Failed = append(r.sum.Failed, fmt.Sprintf("%s %s: %v", rec.Project, rec.Day, dayErr))
+	}
+	ev := r.p.log.Info()
+	if dayErr != nil {
+		ev = r.p.log.Error().Str("error", rec.Error)
+	}
+	ev.Str("run_id", r.m.RunID).Str("project", rec.Project).Str("day", rec.Day).Int64("submissions", rec.Submissions).
+		Int64("pages", rec.Pages).Int64("quarantined", rec.Quarantined).Int("coercion_paths", len(rec.Coercions)).
+		Dur("took", rec.FinishedAt.Sub(rec.StartedAt)).Str("outcome", rec.Outcome).Msg("day loaded")
+	r.p.onDay(*rec)
+	if err := r.p.layout.WriteManifest(r.m); err != nil {
+		return fmt.Errorf("writing manifest of run %s: %w", r.m.RunID, err)
+	}
+	if err := r.p.wh.RecordRuns(ctx, r.m, []archive.DayRecord{*rec}); err != nil {
+		return fmt.Errorf("recording load_runs of %s %s: %w", rec.Project, rec.Day, err)
+	}
+	return nil
+}
+
+// finish writes the final manifest and returns the summary; err is the
+// run's own error, if it stopped early.
+func (r *run) finish(err error) (*Summary, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.m.FinishedAt = r.p.now().UTC()
+	r.m.Complete = err == nil
+	sort.Slice(r.m.Days, func(i, j int) bool {
+		a, b := r.m.Days[i], r.m.Days[j]
+		return a.Project < b.Project || a.Project == b.Project && a.Day < b.Day
+	})
+	if werr := r.p.layout.WriteManifest(r.m); werr != nil && err == nil {
+		err = fmt.Errorf("writing manifest of run %s: %w", r.m.RunID, werr)
+	}
+	r.sum.Duration = r.m.FinishedAt.Sub(r.start)
+	s := r.sum
+	if err == nil && len(s.Failed) > 0 {
+		err = fmt.Errorf("%w: %s", ErrDaysFailed, strings.Join(s.Failed, "; "))
+	}
+	ev := r.p.log.Info()
+	if err != nil {
+		ev = r.p.log.Error().Str("error", err.Error())
+	}
+	ev.Str("run_id", s.RunID).Int("days", s.Days).Int64("pages", s.Pages).Int64("api_calls", s.APICalls).
+		Int64("submissions", s.Submissions).Float64("seconds", s.Duration.Seconds()).Msg("run finished")
+	return &s, err
+}
+
+// writeRaw writes a day's items to the raw archive. Items are kept byte for
+// byte; only one that spans lines (a pretty-printed export) is compacted, as
+// the archive holds one item per line.
+func (p *Pipeline) writeRaw(path string, items [][]byte) (archive.FileInfo, error) {
+	w, err := archive.NewRawWriter(path)
+	if err != nil {
+		return archive.FileInfo{}, err
+	}
+	var buf bytes.Buffer
+	for _, it := range items {
+		if bytes.IndexByte(it, '\n') >= 0 {
+			buf.Reset()
+			if json.Compact(&buf, it) == nil {
+				it = buf.Bytes()
+			} else {
+				it = bytes.ReplaceAll(it, []byte("\n"), []byte(" "))
+			}
+		}
+		if err := w.Write(it); err != nil {
+			w.Abort()
+			return archive.FileInfo{}, err
+		}
+	}
+	return w.Close()
+}
+
+// derive builds one partition from its raw file: Parquet for every
+// partitioned table, then the warehouse. skip, when set, names raw ordinals
+// that are older copies of a submission and are left out.
+func (r *run) derive(ctx context.Context, rec *archive.DayRecord, rawPath string, skip map[int]bool) error {
+	p := r.p
+	day, err := argos.ParseDate(rec.Day)
+	if err != nil {
+		return err
+	}
+	sink := &parquetSink{writers: map[string]*archive.ParquetWriter{}}
+	defer sink.abort()
+	for _, t := range schema.Partitioned() {
+		w, err := archive.NewParquetWriter(p.layout.ParquetPath(t.Name, rec.Project, day, r.m.RunID), t.ArrowSchema())
+		if err != nil {
+			return fmt.Errorf("opening %s file: %w", t.Name, err)
+		}
+		sink.writers[t.Name] = w
+	}
+	f, err := transform.New(rec.Project, r.m.RunID, day, sink, transform.WithPolicy(p.policy), transform.WithLogger(p.log))
+	if err != nil {
+		return err
+	}
+	rel, _ := p.layout.Rel(rawPath)
+	source := "raw " + rel
+	err = archive.ReadRaw(rawPath, func(ord int, item []byte) error {
+		if ord%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if skip[ord] {
+			return nil
+		}
+		return f.Add(item, source, int64(ord))
+	})
+	if err != nil {
+		f.Release()
+		return fmt.Errorf("flattening %s: %w", rel, err)
+	}
+	res, err := f.Close()
+	if err != nil {
+		return err
+	}
+	files := map[string]string{}
+	for _, t := range schema.Partitioned() {
+		fi, err := sink.writers[t.Name].Close()
+		delete(sink.writers, t.Name)
+		if err != nil {
+			return fmt.Errorf("closing %s file: %w", t.Name, err)
+		}
+		e, err := p.layout.Entry(t.Name, fi)
+		if err != nil {
+			return err
+		}
+		rec.Files = append(rec.Files, e)
+		rec.Bytes += fi.Bytes
+		files[t.Name] = fi.Path
+	}
+	rec.Submissions, rec.Quarantined = res.Submissions, res.Quarantined
+	for t, n := range res.Rows {
+		rec.Rows[t] = n
+	}
+	for _, c := range res.Coercions {
+		rec.Coercions = append(rec.Coercions, archive.Coercion{Path: c.Path, Reason: c.Reason, Count: c.Count})
+	}
+	part := load.PartitionFiles{Partition: load.Partition{Project: rec.Project, Day: day}, Files: files}
+	if err := p.wh.Replace(ctx, []load.PartitionFiles{part}); err != nil {
+		return fmt.Errorf("loading into the warehouse: %w", err)
+	}
+	return nil
+}
+
+// parquetSink routes each table's records to its Parquet file.
+type parquetSink struct {
+	writers map[string]*archive.ParquetWriter
+}
+
+var _ transform.Sink = (*parquetSink)(nil)
+
+func (s *parquetSink) Write(t *schema.Table, rec arrow.RecordBatch) error {
+	w, ok := s.writers[t.Name]
+	if !ok {
+		return fmt.Errorf("no Parquet file open for table %s", t.Name)
+	}
+	return w.Write(rec)
+}
+
+// abort removes the temporary files of writers not yet closed.
+func (s *parquetSink) abort() {
+	for _, w := range s.writers {
+		w.Abort()
+	}
+}

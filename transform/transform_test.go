@@ -1,0 +1,500 @@
+package transform
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/pii"
+	"github.com/kycetl/kycetl/schema"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+const testKey = "test-pii-key-0123456789"
+
+// tableSink keeps every record as rows of JSON objects, by table.
+type tableSink struct {
+	rows map[string][]map[string]any
+}
+
+func newTableSink() *tableSink { return &tableSink{rows: map[string][]map[string]any{}} }
+
+func (s *tableSink) Write(t *schema.Table, rec arrow.RecordBatch) error {
+	b, err := rec.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal(b, &rows); err != nil {
+		return err
+	}
+	s.rows[t.Name] = append(s.rows[t.Name], rows...)
+	return nil
+}
+
+func policy(t testing.TB) *pii.Policy {
+	p, err := pii.New(pii.WithKey([]byte(testKey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// flatten runs items of one day through a Flattener with a checked
+// allocator, and fails the test if any Arrow memory leaks.
+func flatten(t *testing.T, day string, items [][]byte, opts ...Option) (*tableSink, Result) {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	d, err := argos.ParseDate(day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := newTableSink()
+	f, err := New("acme", "run-1", d, sink, append([]Option{WithAllocator(mem), WithPolicy(policy(t))}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, it := range items {
+		if err := f.Add(it, "test", int64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sink, res
+}
+
+func readLines(t *testing.T, path string) [][]byte {
+	t.Helper()
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	var out [][]byte
+	sc := bufio.NewScanner(fh)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		out = append(out, append([]byte(nil), sc.Bytes()...))
+	}
+	return out
+}
+
+func compact(t *testing.T, path string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// checkGolden compares got with testdata/golden/<name>, or rewrites it.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("..", "testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file (run go test -update to create it): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file; run `go test ./transform -update` if the change is intended.\ngot:\n%s", name, diffHint(got, want))
+	}
+}
+
+func diffHint(got, want []byte) string {
+	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	for i := 0; i < len(g) && i < len(w); i++ {
+		if g[i] != w[i] {
+			return fmt.Sprintf("line %d:\n got: %s\nwant: %s", i+1, g[i], w[i])
+		}
+	}
+	return fmt.Sprintf("lengths differ: %d vs %d lines", len(g), len(w))
+}
+
+func dump(t *testing.T, s *tableSink, res Result) []byte {
+	t.Helper()
+	out := map[string]any{"tables": s.rows, "result": res}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(b, '\n')
+}
+
+func TestGoldenFixtures(t *testing.T) {
+	for _, tc := range []struct{ file, day string }{
+		{"submission_id_document.json", "2025-03-14"},
+		{"submission_knowledge_based.json", "2025-04-02"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			s, res := flatten(t, tc.day, [][]byte{compact(t, filepath.Join("..", "testdata", tc.file))})
+			if res.Submissions != 1 || res.Quarantined != 0 || len(res.Coercions) != 0 {
+				t.Errorf("result = %+v, want one clean submission", res)
+			}
+			checkGolden(t, strings.TrimSuffix(tc.file, ".json")+".golden.json", dump(t, s, res))
+		})
+	}
+}
+
+func TestGoldenDrift(t *testing.T) {
+	s, res := flatten(t, "2025-02-01", readLines(t, filepath.Join("..", "testdata", "pages", "drift.ndjson")))
+	checkGolden(t, "drift.golden.json", dump(t, s, res))
+
+	if res.Submissions != 4 || res.Quarantined != 6 {
+		t.Fatalf("submissions=%d quarantined=%d, want 4 and 6", res.Submissions, res.Quarantined)
+	}
+	byID := map[string]map[string]any{}
+	for _, r := range s.rows["submissions"] {
+		byID[r["submission_id"].(string)] = r
+	}
+	// Drifted values are read, not lost.
+	if r := byID["drift-comment-string"]; r["status"] != "rejected" || r["recognition_score"] != 87.5 || r["argos_score"] != nil || r["date_of_birth"] != "1990-01-02" {
+		t.Errorf("drift-comment-string = %v", r)
+	}
+	if r := byID["drift-incomplete"]; r["status"] != "incomplete" || r["kind"] != "knowledge_based" || r["attempt_count"] != float64(1) {
+		t.Errorf("drift-incomplete = %v", r)
+	}
+	// An unparseable score is NULL, counted, and kept in extra.
+	if extra, _ := byID["drift-comment-string"]["extra"].(string); !strings.Contains(extra, `"argos_score":"n/a"`) || !strings.Contains(extra, `"data.cf9":"new custom field"`) || !strings.Contains(extra, `"risk_signals":{"velocity":3}`) {
+		t.Errorf("extra = %s", extra)
+	}
+	found := false
+	for _, c := range res.Coercions {
+		if c.Path == "argos_score" && c.Count == 1 {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("coercions %v lack argos_score", res.Coercions)
+	}
+	// A lone string comment is one rejection reason.
+	if rr := s.rows["rejection_reasons"]; len(rr) != 1 || rr[0]["comment_code"] != "too_many_retry" {
+		t.Errorf("rejection_reasons = %v", rr)
+	}
+	// The sensitive OCR value is hashed, never stored raw.
+	for _, r := range s.rows["ocr_fields"] {
+		if r["field"] == "identityNumber" && (r["value"] == "900101-1234567" || len(r["value"].(string)) != 64) {
+			t.Errorf("identityNumber OCR value not hashed: %v", r["value"])
+		}
+	}
+	if cp := s.rows["camera_processes"]; len(cp) != 1 || cp[0]["duration_seconds"] != 3.5 {
+		t.Errorf("camera_processes = %v", cp)
+	}
+}
+
+func TestQuarantineReasons(t *testing.T) {
+	cases := map[string]string{
+		`[1]`:                                   "not a JSON object",
+		`{"created_at":"2025-02-01T00:00:00Z"}`: "no submission_id",
+		`{"submission_id":"a"}`:                 "no created_at",
+		`{"submission_id":"a","created_at":"soon"}`:                 "unreadable created_at",
+		`{"submission_id":"a","created_at":"2025-02-03T00:00:00Z"}`: "does not belong to partition 2025-02-01",
+		`{"submission_id":`: "not valid JSON",
+		``:                  "not valid JSON",
+	}
+	for in, want := range cases {
+		s, res := flatten(t, "2025-02-01", [][]byte{[]byte(in)})
+		q := s.rows["quarantine"]
+		if res.Quarantined != 1 || len(q) != 1 {
+			t.Errorf("%q: quarantined %d", in, res.Quarantined)
+			continue
+		}
+		if reason := q[0]["reason"].(string); !strings.Contains(reason, want) {
+			t.Errorf("%q: reason %q, want %q", in, reason, want)
+		}
+		if len(s.rows["submissions"]) != 0 {
+			t.Errorf("%q: a submission row was written", in)
+		}
+	}
+}
+
+// TestNothingLost walks every leaf of the fully populated fixtures and
+// fails if a value is found in no table: a column value, its hash, or extra.
+func TestNothingLost(t *testing.T) {
+	hasher := policy(t).Hasher()
+	for _, tc := range []struct{ file, day string }{
+		{"submission_id_document.json", "2025-03-14"},
+		{"submission_knowledge_based.json", "2025-04-02"},
+	} {
+		raw := compact(t, filepath.Join("..", "testdata", tc.file))
+		s, _ := flatten(t, tc.day, [][]byte{raw})
+		have := map[string]bool{}
+		for _, rows := range s.rows {
+			for _, r := range rows {
+				for _, v := range r {
+					for _, x := range stored(v) {
+						have[x] = true
+					}
+				}
+			}
+		}
+		var doc any
+		json.Unmarshal(raw, &doc)
+		leaves(doc, "", func(path string, v any) {
+			if v == nil {
+				return // stored as NULL
+			}
+			text := leafText(v)
+			if have[text] || have[hasher.Hash([]byte(text))] {
+				return
+			}
+			// Timestamps and dates are stored normalised.
+			if tm, err := argos.ParseTime(text); err == nil && (have[tm.Format(time.RFC3339Nano)] || have[argos.FormatDate(tm)]) {
+				return
+			}
+			t.Errorf("%s: %s = %q is in no table", tc.file, path, text)
+		})
+	}
+}
+
+// stored lists the texts a stored value stands for: itself, and for JSON
+// columns every leaf inside.
+func stored(v any) []string {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case string:
+		out := []string{x}
+		if tm, err := time.Parse(time.RFC3339Nano, x); err == nil {
+			out = append(out, tm.UTC().Format(time.RFC3339Nano))
+		}
+		var inner any
+		if (strings.HasPrefix(x, "{") || strings.HasPrefix(x, "[")) && json.Unmarshal([]byte(x), &inner) == nil {
+			leaves(inner, "", func(_ string, l any) { out = append(out, leafText(l)) })
+		}
+		return out
+	default:
+		return []string{leafText(x)}
+	}
+}
+
+func leafText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64:
+		return fmt.Sprint(x)
+	case bool:
+		return fmt.Sprint(x)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func leaves(v any, path string, fn func(string, any)) {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			leaves(x[k], path+"."+k, fn)
+		}
+	case []any:
+		for i, e := range x {
+			leaves(e, fmt.Sprintf("%s[%d]", path, i), fn)
+		}
+	default:
+		fn(strings.TrimPrefix(path, "."), v)
+	}
+}
+
+// TestChildRowCounts checks that every child table has exactly as many rows
+// as the input has array elements (or object entries) at its source.
+func TestChildRowCounts(t *testing.T) {
+	raw := compact(t, filepath.Join("..", "testdata", "submission_id_document.json"))
+	_, res := flatten(t, "2025-03-14", [][]byte{raw})
+	var doc map[string]any
+	json.Unmarshal(raw, &doc)
+	count := func(path string) int {
+		var walk func(v any, parts []string) int
+		walk = func(v any, parts []string) int {
+			if len(parts) == 0 {
+				switch x := v.(type) {
+				case []any:
+					return len(x)
+				case map[string]any:
+					return len(x)
+				}
+				return 0
+			}
+			switch x := v.(type) {
+			case map[string]any:
+				return walk(x[parts[0]], parts[1:])
+			case []any:
+				n := 0
+				for _, e := range x {
+					n += walk(e, parts)
+				}
+				return n
+			}
+			return 0
+		}
+		return walk(doc, strings.Split(path, "."))
+	}
+	want := map[string]int{
+		"kyc_attempts": count("kyc.attempts"), "attempt_retry_messages": count("kyc.attempts.retryCode"),
+		"kyc_retries": count("kyc.retries"), "rejection_reasons": count("kyc.commentCode"),
+		"aml_matches": count("aml.matches"), "camera_processes": count("cameraProcess.steps"),
+		"face_age_signals": count("verification.faceAge"), "face_age_checks": count("verification.faceAge.conditions"),
+		"ocr_fields": count("OCR_raw"), "injection_actions": count("injection"), "additional_fields": count("additional"),
+		"pre_verifications": count("pre_verification"), "duplicate_links": count("duplicated.links"),
+	}
+	for _, c := range schema.Children() {
+		if _, ok := want[c.Name]; !ok {
+			t.Errorf("no expected count for child table %s", c.Name)
+		}
+	}
+	for table, n := range want {
+		if got := res.Rows[table]; got != int64(n) {
+			t.Errorf("%s: %d rows, want %d", table, got, n)
+		}
+	}
+}
+
+func TestPIIPolicy(t *testing.T) {
+	raw := compact(t, filepath.Join("..", "testdata", "submission_knowledge_based.json"))
+	dropPhone, err := pii.New(pii.WithKey([]byte(testKey)), pii.WithAction("submissions.phone_number", schema.Drop), pii.WithAction("submissions.email", schema.Hash))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := flatten(t, "2025-04-02", [][]byte{raw}, WithPolicy(dropPhone))
+	r := s.rows["submissions"][0]
+	if r["phone_number"] != nil {
+		t.Errorf("phone_number = %v, want NULL (dropped)", r["phone_number"])
+	}
+	if e := r["email"].(string); e == "jordan.ellery@example.com" || len(e) != 64 {
+		t.Errorf("email = %q, want a hash", e)
+	}
+	if ssn := r["ssn_number"].(string); strings.Contains(ssn, "000-12-3456") || len(ssn) != 64 {
+		t.Errorf("ssn_number = %q, want a hash", ssn)
+	}
+	if _, err := pii.New(); err == nil || !strings.Contains(err.Error(), pii.KeyEnv) {
+		t.Errorf("a hashing policy without a key gave %v, want an error naming %s", err, pii.KeyEnv)
+	}
+}
+
+func TestBatchesBoundMemory(t *testing.T) {
+	raw := compact(t, filepath.Join("..", "testdata", "submission_id_document.json"))
+	items := make([][]byte, 10)
+	for i := range items {
+		items[i] = bytes.Replace(raw, []byte("q7x2m9k4v1z8t3p"), []byte(fmt.Sprintf("id-%02d", i)), 1)
+	}
+	batches := &countingSink{}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	f, err := New("acme", "run-1", time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC), batches, WithBatchRows(3), WithAllocator(mem), WithPolicy(policy(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, it := range items {
+		f.Add(it, "test", int64(i))
+	}
+	if _, err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := batches.n["submissions"]; got != 4 {
+		t.Errorf("submissions arrived in %d batches, want 4 (3+3+3+1)", got)
+	}
+}
+
+type countingSink struct{ n map[string]int }
+
+func (c *countingSink) Write(t *schema.Table, rec arrow.RecordBatch) error {
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[t.Name]++
+	return nil
+}
+
+func TestSinkErrorStopsTheDay(t *testing.T) {
+	f, err := New("acme", "run-1", time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC), failingSink{}, WithBatchRows(1), WithPolicy(policy(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = f.Add(compact(t, filepath.Join("..", "testdata", "submission_id_document.json")), "test", 0)
+	if err == nil || !strings.Contains(err.Error(), "writing submissions rows of acme 2025-03-14") {
+		t.Errorf("err = %v", err)
+	}
+	f.Release()
+}
+
+type failingSink struct{}
+
+func (failingSink) Write(*schema.Table, arrow.RecordBatch) error { return fmt.Errorf("disk full") }
+
+// FuzzFlatten: any bytes give one submission or one quarantine row, never a
+// panic, and the records stay well formed.
+func FuzzFlatten(f *testing.F) {
+	f.Add(compact(&testing.T{}, filepath.Join("..", "testdata", "submission_id_document.json")))
+	for _, l := range readLines(&testing.T{}, filepath.Join("..", "testdata", "pages", "drift.ndjson")) {
+		f.Add(l)
+	}
+	f.Fuzz(func(t *testing.T, item []byte) {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		sink := &validatingSink{t: t}
+		fl, err := New("acme", "run-1", time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC), sink, WithAllocator(mem), WithPolicy(policy(t)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := fl.Add(item, "fuzz", 0); err != nil {
+			t.Fatal(err)
+		}
+		res, err := fl.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Submissions+res.Quarantined != 1 {
+			t.Fatalf("submissions %d + quarantined %d != 1", res.Submissions, res.Quarantined)
+		}
+	})
+}
+
+type validatingSink struct{ t *testing.T }
+
+func (v *validatingSink) Write(t *schema.Table, rec arrow.RecordBatch) error {
+	if !rec.Schema().Equal(t.ArrowSchema()) {
+		v.t.Fatalf("%s: schema %v", t.Name, rec.Schema())
+	}
+	for i := 0; i < int(rec.NumCols()); i++ {
+		if err := array.ValidateFull(rec.Column(i)); err != nil {
+			v.t.Fatalf("%s.%s: %v", t.Name, rec.Schema().Field(i).Name, err)
+		}
+	}
+	return nil
+}
