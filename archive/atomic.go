@@ -1,0 +1,111 @@
+package archive
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"os"
+	"path/filepath"
+)
+
+// FileInfo describes a committed archive file.
+type FileInfo struct {
+	Path   string
+	Rows   int64
+	Bytes  int64
+	SHA256 string // hex, of the file's final bytes
+}
+
+// tempPrefix starts the name of every file still being written, so that
+// readers and Verify can tell it from a committed one.
+const tempPrefix = ".tmp-"
+
+// atomicFile is written under a temporary name in its final directory and
+// renamed into place on commit; it hashes and counts the bytes on the way.
+type atomicFile struct {
+	path string
+	tmp  *os.File
+	sum  hash.Hash
+	n    int64
+	done bool
+}
+
+func createAtomic(path string) (*atomicFile, error) {
+	dir, name := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating directory for %s: %w", path, err)
+	}
+	var r [4]byte
+	_, _ = rand.Read(r[:])
+	tmp, err := os.OpenFile(filepath.Join(dir, tempPrefix+name+"-"+hex.EncodeToString(r[:])),
+		os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("creating temporary file for %s: %w", path, err)
+	}
+	return &atomicFile{path: path, tmp: tmp, sum: sha256.New()}, nil
+}
+
+func (f *atomicFile) Write(p []byte) (int, error) {
+	n, err := f.tmp.Write(p)
+	f.sum.Write(p[:n])
+	f.n += int64(n)
+	return n, err
+}
+
+// commit makes the file durable and renames it into place. On error the
+// temporary file is removed.
+func (f *atomicFile) commit(rows int64) (FileInfo, error) {
+	if f.done {
+		return FileInfo{}, fmt.Errorf("committing %s: file already closed", f.path)
+	}
+	f.done = true
+	err := f.tmp.Sync()
+	if cerr := f.tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.tmp.Name(), f.path)
+	}
+	if err != nil {
+		_ = os.Remove(f.tmp.Name())
+		return FileInfo{}, fmt.Errorf("committing %s: %w", f.path, err)
+	}
+	// The rename is durable only once the directory is synced; a failure
+	// here does not undo the commit, so it is not reported.
+	if d, err := os.Open(filepath.Dir(f.path)); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+	return FileInfo{Path: f.path, Rows: rows, Bytes: f.n, SHA256: hex.EncodeToString(f.sum.Sum(nil))}, nil
+}
+
+// abort removes the temporary file; it is safe to call after commit.
+func (f *atomicFile) abort() {
+	if f.done {
+		return
+	}
+	f.done = true
+	_ = f.tmp.Close()
+	_ = os.Remove(f.tmp.Name())
+}
+
+// writeFileAtomic writes data to path atomically.
+func writeFileAtomic(path string, data []byte) (FileInfo, error) {
+	f, err := createAtomic(path)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.abort()
+		return FileInfo{}, fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f.commit(0)
+}
+
+var errClosed = errors.New("writer already closed")

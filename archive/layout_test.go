@@ -1,0 +1,61 @@
+package archive
+
+import (
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+)
+
+func TestLayoutPaths(t *testing.T) {
+	l := Layout{Dir: filepath.FromSlash("/arch")}
+	day := time.Date(2025, 2, 1, 23, 59, 0, 0, time.FixedZone("x", -3600)) // 2025-02-02 in UTC
+	cases := []struct{ got, want string }{
+		{l.RawPath("acme", day, "R1"), "/arch/raw/argos/project=acme/created_date=2025-02-02/R1.ndjson.zst"},
+		{l.ParquetPath("submissions", "acme", day, "R1"), "/arch/parquet/submissions/project=acme/created_date=2025-02-02/R1.parquet"},
+		{l.ManifestPath("R1"), "/arch/manifests/R1.json"},
+		{l.DuckDBPath(), "/arch/kyc.duckdb"},
+	}
+	for _, c := range cases {
+		if c.got != filepath.FromSlash(c.want) {
+			t.Errorf("got %s, want %s", c.got, c.want)
+		}
+	}
+	rel, err := l.Rel(l.ParquetPath("t", "p", day, "R"))
+	if err != nil || rel != "parquet/t/project=p/created_date=2025-02-02/R.parquet" {
+		t.Errorf("Rel = %q, %v", rel, err)
+	}
+	if _, err := l.Rel(filepath.FromSlash("/elsewhere/x")); err == nil {
+		t.Error("Rel accepted a path outside the archive")
+	}
+	if _, err := l.Abs("../x"); err == nil {
+		t.Error("Abs accepted a path leaving the archive")
+	}
+}
+
+func TestValidateProject(t *testing.T) {
+	for _, ok := range []string{"acme", "acme-prod", "ACME_1", "a.b"} {
+		if err := ValidateProject(ok); err != nil {
+			t.Errorf("ValidateProject(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "a/b", `a\b`, "a=b", "..", "a..b", ".", "a\nb"} {
+		if err := ValidateProject(bad); err == nil {
+			t.Errorf("ValidateProject(%q) accepted it", bad)
+		}
+	}
+}
+
+func TestNewRunID(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 4, 0, 0, time.FixedZone("CET", 3600))
+	a, b := NewRunID(now), NewRunID(now)
+	if !regexp.MustCompile(`^20261123T110400Z-[0-9a-f]{6}$`).MatchString(a) {
+		t.Fatalf("run ID %q has the wrong shape", a)
+	}
+	if a == b {
+		t.Errorf("two run IDs of the same second are equal: %s", a)
+	}
+	if later := NewRunID(now.Add(time.Second)); later <= a {
+		t.Errorf("run IDs do not sort by time: %s then %s", a, later)
+	}
+}

@@ -1,0 +1,181 @@
+package archive
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Outcomes of a day.
+const (
+	OutcomeOK      = "ok"
+	OutcomeFailed  = "failed"
+	OutcomeSkipped = "skipped"
+)
+
+// RawTable is the Table of a raw archive file's FileEntry.
+const RawTable = "raw"
+
+// Manifest describes one run: its window and every day it completed, with
+// every file written. It is rewritten after each completed day, so after a
+// crash it lists exactly the days that completed; Complete is set on the
+// final write.
+type Manifest struct {
+	RunID         string      `json:"run_id"`
+	Command       string      `json:"command"`
+	SchemaVersion int         `json:"schema_version"`
+	WindowFrom    string      `json:"window_from"` // YYYY-MM-DD
+	WindowTo      string      `json:"window_to"`   // YYYY-MM-DD
+	StartedAt     time.Time   `json:"started_at"`
+	FinishedAt    time.Time   `json:"finished_at"`
+	Complete      bool        `json:"complete"`
+	Days          []DayRecord `json:"days"`
+}
+
+// DayRecord is what one run did for one project and day.
+type DayRecord struct {
+	Project     string           `json:"project"`
+	Day         string           `json:"day"` // YYYY-MM-DD
+	StartedAt   time.Time        `json:"started_at"`
+	FinishedAt  time.Time        `json:"finished_at"`
+	Pages       int64            `json:"pages"`
+	APICalls    int64            `json:"api_calls"`
+	Retries     int64            `json:"retries"`
+	WaitSeconds float64          `json:"wait_seconds"`
+	Submissions int64            `json:"submissions"`
+	Quarantined int64            `json:"quarantined"`
+	Rows        map[string]int64 `json:"rows"` // per table
+	Bytes       int64            `json:"bytes"`
+	Coercions   []Coercion       `json:"coercions"`
+	Outcome     string           `json:"outcome"` // OutcomeOK, OutcomeFailed or OutcomeSkipped
+	Error       string           `json:"error,omitempty"`
+	Files       []FileEntry      `json:"files"`
+	Jobs        []Job            `json:"jobs,omitempty"`
+}
+
+// Key is the partition the record describes.
+func (d *DayRecord) Key() PartitionKey { return PartitionKey{Project: d.Project, Day: d.Day} }
+
+// Coercion counts values set to NULL because they could not be read as
+// their column's type.
+type Coercion struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+	Count  int64  `json:"count"`
+}
+
+// FileEntry is one archive file of a day, its path relative to the archive
+// root and slash-separated.
+type FileEntry struct {
+	Table  string `json:"table"` // a schema table name, or RawTable
+	Path   string `json:"path"`
+	Rows   int64  `json:"rows"`
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"`
+}
+
+// Job is one warehouse load job of a day.
+type Job struct {
+	Warehouse      string `json:"warehouse"`
+	ID             string `json:"id"`
+	Outcome        string `json:"outcome"`
+	BytesProcessed int64  `json:"bytes_processed"`
+}
+
+// PartitionKey names a partition: a project and a UTC day (YYYY-MM-DD).
+type PartitionKey struct {
+	Project string
+	Day     string
+}
+
+// Entry turns a committed file into a manifest entry, with its path made
+// relative to the archive root.
+func (l Layout) Entry(table string, fi FileInfo) (FileEntry, error) {
+	rel, err := l.Rel(fi.Path)
+	if err != nil {
+		return FileEntry{}, err
+	}
+	return FileEntry{Table: table, Path: rel, Rows: fi.Rows, Bytes: fi.Bytes, SHA256: fi.SHA256}, nil
+}
+
+// WriteManifest writes m atomically to its place, replacing an earlier
+// version of the same run's manifest.
+func (l Layout) WriteManifest(m *Manifest) error {
+	if err := validateRunID(m.RunID); err != nil {
+		return fmt.Errorf("writing manifest: %w", err)
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding manifest of run %s: %w", m.RunID, err)
+	}
+	if _, err := writeFileAtomic(l.ManifestPath(m.RunID), append(data, '\n')); err != nil {
+		return fmt.Errorf("writing manifest of run %s: %w", m.RunID, err)
+	}
+	return nil
+}
+
+// ReadManifests reads every manifest of the archive, sorted by run ID (that
+// is, by start time). An archive with no manifests directory has none.
+func (l Layout) ReadManifests() ([]*Manifest, error) {
+	dir := filepath.Join(l.Dir, "manifests")
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing manifests: %w", err)
+	}
+	var ms []*Manifest
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".json") {
+			continue
+		}
+		path := filepath.Join(dir, name)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("reading manifest: %w", err)
+		}
+		m, err := decodeManifest(data)
+		if err != nil {
+			return nil, fmt.Errorf("reading manifest %s: %w", path, err)
+		}
+		ms = append(ms, m)
+	}
+	sort.SliceStable(ms, func(i, j int) bool { return ms[i].RunID < ms[j].RunID })
+	return ms, nil
+}
+
+func decodeManifest(data []byte) (*Manifest, error) {
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	if err := validateRunID(m.RunID); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// Current selects the current version of every partition: for each
+// (project, day), the DayRecord with outcome ok of the newest run (by run
+// ID). ms need not be sorted. The records point into ms.
+func Current(ms []*Manifest) map[PartitionKey]*DayRecord {
+	sorted := append([]*Manifest(nil), ms...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].RunID < sorted[j].RunID })
+	cur := make(map[PartitionKey]*DayRecord)
+	for _, m := range sorted {
+		for i := range m.Days {
+			if d := &m.Days[i]; d.Outcome == OutcomeOK {
+				cur[d.Key()] = d
+			}
+		}
+	}
+	return cur
+}

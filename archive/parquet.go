@@ -1,0 +1,137 @@
+package archive
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/kycetl/kycetl/schema"
+)
+
+// SchemaVersionKey is the Parquet key-value metadata entry holding the
+// schema.Version a file was written with; Verify compares it with the
+// manifest's.
+const SchemaVersionKey = "kycetl.schema_version"
+
+// ParquetWriter writes Arrow records to one Parquet file, ZSTD-compressed,
+// one row group per record (or more when a record exceeds the row group
+// limit). Arrow timestamps with a time zone land as TIMESTAMP(MICROS,
+// isAdjustedToUTC) and Date32 as DATE.
+type ParquetWriter struct {
+	f    *atomicFile
+	w    *pqarrow.FileWriter
+	rows int64
+	err  error
+}
+
+// NewParquetWriter starts a Parquet file with the given schema at path;
+// nothing is visible at path until Close.
+func NewParquetWriter(path string, sc *arrow.Schema) (*ParquetWriter, error) {
+	f, err := createAtomic(path)
+	if err != nil {
+		return nil, err
+	}
+	props := parquet.NewWriterProperties(
+		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithCreatedBy("kycetl"),
+	)
+	// Microseconds everywhere: both warehouses store timestamps at that
+	// precision, and the stored Arrow schema lets Arrow readers get the
+	// exact types (time zone included) back.
+	arrProps := pqarrow.NewArrowWriterProperties(
+		pqarrow.WithCoerceTimestamps(arrow.Microsecond),
+		pqarrow.WithStoreSchema(),
+	)
+	w, err := pqarrow.NewFileWriter(sc, f, props, arrProps)
+	if err != nil {
+		f.abort()
+		return nil, fmt.Errorf("starting Parquet file %s: %w", path, err)
+	}
+	if err := w.AppendKeyValueMetadata(SchemaVersionKey, strconv.Itoa(schema.Version)); err != nil {
+		f.abort()
+		return nil, fmt.Errorf("starting Parquet file %s: %w", path, err)
+	}
+	return &ParquetWriter{f: f, w: w}, nil
+}
+
+// Write appends rec as one row group. rec must have the writer's schema.
+// The caller keeps ownership of rec.
+func (w *ParquetWriter) Write(rec arrow.RecordBatch) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.f.done {
+		return fmt.Errorf("writing to %s: %w", w.f.path, errClosed)
+	}
+	if rec.NumRows() == 0 {
+		return nil // an empty row group carries nothing
+	}
+	if err := w.w.Write(rec); err != nil {
+		w.err = fmt.Errorf("writing %d rows to %s: %w", rec.NumRows(), w.f.path, err)
+		return w.err
+	}
+	w.rows += rec.NumRows()
+	return nil
+}
+
+// Close writes the footer and renames the file into place. A file with no
+// rows is valid: it holds the schema only, so that a day with no rows still
+// has its file.
+func (w *ParquetWriter) Close() (FileInfo, error) {
+	if w.err != nil {
+		w.Abort()
+		return FileInfo{}, w.err
+	}
+	if w.f.done {
+		return FileInfo{}, fmt.Errorf("closing %s: %w", w.f.path, errClosed)
+	}
+	if err := w.w.Close(); err != nil {
+		w.f.abort()
+		return FileInfo{}, fmt.Errorf("writing Parquet footer of %s: %w", w.f.path, err)
+	}
+	return w.f.commit(w.rows)
+}
+
+// Abort drops the file; nothing is left behind. It is safe after Close.
+func (w *ParquetWriter) Abort() {
+	if w.f.done {
+		return
+	}
+	// Closing the pqarrow writer releases its buffers; it does not close
+	// the temporary file (atomicFile is no io.Closer), abort does.
+	_ = w.w.Close()
+	w.f.abort()
+}
+
+// ParquetFooter is what a Parquet file's footer says about it.
+type ParquetFooter struct {
+	Rows          int64
+	SchemaVersion string // "" when the file carries none
+}
+
+// ReadParquetFooter reads the row count and schema version of a Parquet
+// file without reading its data.
+func ReadParquetFooter(path string) (ParquetFooter, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return ParquetFooter{}, fmt.Errorf("opening Parquet file: %w", err)
+	}
+	defer f.Close()
+	r, err := file.NewParquetReader(f)
+	if err != nil {
+		return ParquetFooter{}, fmt.Errorf("reading Parquet footer of %s: %w", path, err)
+	}
+	defer r.Close()
+	md := r.MetaData()
+	out := ParquetFooter{Rows: md.GetNumRows()}
+	if v := md.KeyValueMetadata().FindValue(SchemaVersionKey); v != nil {
+		out.SchemaVersion = *v
+	}
+	return out, nil
+}

@@ -1,0 +1,405 @@
+// Package duckdb is the embedded warehouse, the default: one DuckDB file
+// (<dir>/kyc.duckdb) with the schema's tables, loaded from the archive's
+// Parquet files, and the views of sql/.
+package duckdb
+
+import (
+	"context"
+	gosql "database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	duckdbdriver "github.com/duckdb/duckdb-go/v2"
+	"github.com/rs/zerolog"
+
+	"github.com/kycetl/kycetl/archive"
+	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/load"
+	"github.com/kycetl/kycetl/schema"
+	"github.com/kycetl/kycetl/sql"
+)
+
+// Warehouse is a DuckDB database file holding the warehouse.
+type Warehouse struct {
+	db  *gosql.DB
+	log zerolog.Logger
+}
+
+var _ load.Warehouse = (*Warehouse)(nil)
+
+// Option configures a Warehouse.
+type Option func(*Warehouse)
+
+// WithLogger sets the logger (default: none).
+func WithLogger(l zerolog.Logger) Option { return func(w *Warehouse) { w.log = l } }
+
+// Open opens (creating if needed) the DuckDB file at path. Every connection
+// runs in UTC, so that CURRENT_DATE is the UTC day and timestamps with a
+// time zone (as Parquet stores them) convert to UTC TIMESTAMP columns.
+func Open(ctx context.Context, path string, opts ...Option) (*Warehouse, error) {
+	w := &Warehouse{log: zerolog.Nop()}
+	for _, o := range opts {
+		o(w)
+	}
+	connector, err := duckdbdriver.NewConnector(path, func(execer driver.ExecerContext) error {
+		// Not ctx: the pool opens connections long after Open returns.
+		_, err := execer.ExecContext(context.Background(), "SET TimeZone='UTC'", nil)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opening DuckDB warehouse %s: %w", path, err)
+	}
+	w.db = gosql.OpenDB(connector)
+	if err := w.db.PingContext(ctx); err != nil {
+		w.db.Close()
+		return nil, fmt.Errorf("opening DuckDB warehouse %s: %w", path, err)
+	}
+	return w, nil
+}
+
+// DB is the database, for queries of the views.
+func (w *Warehouse) DB() *gosql.DB { return w.db }
+
+// Close closes the database.
+func (w *Warehouse) Close() error {
+	if err := w.db.Close(); err != nil {
+		return fmt.Errorf("closing DuckDB warehouse: %w", err)
+	}
+	return nil
+}
+
+// Prepare creates missing tables and columns, creates or replaces the views
+// and seeds the rate card, in one transaction.
+func (w *Warehouse) Prepare(ctx context.Context) error {
+	err := w.inTx(ctx, func(tx *gosql.Tx) error {
+		for _, t := range schema.All() {
+			if err := prepareTable(ctx, tx, t, w.log); err != nil {
+				return err
+			}
+		}
+		for _, v := range sql.Views() {
+			text, err := sql.Render(v, func(name string) string { return quote(name) })
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, "CREATE OR REPLACE VIEW "+quote(v.Name)+" AS\n"+text); err != nil {
+				return fmt.Errorf("creating view %s: %w", v.Name, err)
+			}
+		}
+		return seedCreditRates(ctx, tx)
+	})
+	if err != nil {
+		return fmt.Errorf("preparing DuckDB warehouse: %w", err)
+	}
+	return nil
+}
+
+func prepareTable(ctx context.Context, tx *gosql.Tx, t *schema.Table, log zerolog.Logger) error {
+	ddl, err := CreateTableSQL(t)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, ddl); err != nil {
+		return fmt.Errorf("creating table %s: %w", t.Name, err)
+	}
+	have, err := columnsOf(ctx, tx, t.Name)
+	if err != nil {
+		return err
+	}
+	for _, c := range t.AllColumns() {
+		if have[c.Name] {
+			continue
+		}
+		typ, err := columnType(c.Type)
+		if err != nil {
+			return fmt.Errorf("adding column %s.%s: %w", t.Name, c.Name, err)
+		}
+		if _, err := tx.ExecContext(ctx, "ALTER TABLE "+quote(t.Name)+" ADD COLUMN "+quote(c.Name)+" "+typ); err != nil {
+			return fmt.Errorf("adding column %s.%s: %w", t.Name, c.Name, err)
+		}
+		log.Info().Str("table", t.Name).Str("column", c.Name).Msg("added column")
+	}
+	return nil
+}
+
+func columnsOf(ctx context.Context, tx *gosql.Tx, table string) (map[string]bool, error) {
+	rows, err := tx.QueryContext(ctx,
+		"SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?", table)
+	if err != nil {
+		return nil, fmt.Errorf("listing columns of %s: %w", table, err)
+	}
+	defer rows.Close()
+	have := make(map[string]bool)
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("listing columns of %s: %w", table, err)
+		}
+		have[name] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing columns of %s: %w", table, err)
+	}
+	return have, nil
+}
+
+func seedCreditRates(ctx context.Context, tx *gosql.Tx) error {
+	var n int64
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+quote(schema.CreditRates.Name)).Scan(&n); err != nil {
+		return fmt.Errorf("counting credit rates: %w", err)
+	}
+	if n > 0 {
+		return nil // the card may have been edited: never overwrite it
+	}
+	for _, r := range schema.DefaultCreditRates {
+		_, err := tx.ExecContext(ctx, "INSERT INTO "+quote(schema.CreditRates.Name)+
+			" (item, credits, valid_from, valid_to) VALUES (?, ?, CAST(? AS DATE), CAST(? AS DATE))",
+			r.Item, r.Credits, r.ValidFrom, nullIfEmpty(r.ValidTo))
+		if err != nil {
+			return fmt.Errorf("seeding credit rate %s: %w", r.Item, err)
+		}
+	}
+	return nil
+}
+
+// CreateTableSQL is the DDL of a table, generated from its declaration.
+func CreateTableSQL(t *schema.Table) (string, error) {
+	var b strings.Builder
+	b.WriteString("CREATE TABLE IF NOT EXISTS " + quote(t.Name) + " (")
+	for i, c := range t.AllColumns() {
+		typ, err := columnType(c.Type)
+		if err != nil {
+			return "", fmt.Errorf("declaring column %s.%s: %w", t.Name, c.Name, err)
+		}
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString("\n  " + quote(c.Name) + " " + typ)
+	}
+	b.WriteString("\n)")
+	return b.String(), nil
+}
+
+// columnType maps a schema column type to DuckDB's. Timestamps are UTC by
+// convention (the session runs in UTC), stored as TIMESTAMP.
+func columnType(t arrow.DataType) (string, error) {
+	switch t.ID() {
+	case arrow.STRING:
+		return "VARCHAR", nil
+	case arrow.INT64:
+		return "BIGINT", nil
+	case arrow.FLOAT64:
+		return "DOUBLE", nil
+	case arrow.BOOL:
+		return "BOOLEAN", nil
+	case arrow.TIMESTAMP:
+		return "TIMESTAMP", nil
+	case arrow.DATE32:
+		return "DATE", nil
+	case arrow.BINARY:
+		return "BLOB", nil
+	}
+	return "", fmt.Errorf("no DuckDB type for Arrow type %s", t)
+}
+
+// quote quotes an identifier.
+func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
+
+// Replace loads each partition in its own transaction.
+func (w *Warehouse) Replace(ctx context.Context, parts []load.PartitionFiles) error {
+	for _, p := range parts {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("replacing partitions: %w", err)
+		}
+		if err := w.replace(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *Warehouse) replace(ctx context.Context, p load.PartitionFiles) error {
+	day := argos.FormatDate(p.Day)
+	tables := make([]string, 0, len(p.Files))
+	for name := range p.Files {
+		tables = append(tables, name)
+	}
+	sort.Strings(tables)
+	start := time.Now()
+	err := w.inTx(ctx, func(tx *gosql.Tx) error {
+		for _, t := range schema.All() {
+			if t.Unpartitioned {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, "DELETE FROM "+quote(t.Name)+" WHERE project = ? AND created_date = CAST(? AS DATE)",
+				p.Project, day); err != nil {
+				return fmt.Errorf("deleting from table %s: %w", t.Name, err)
+			}
+		}
+		for _, name := range tables {
+			if err := insertFile(ctx, tx, name, p.Files[name], p.Project, day); err != nil {
+				return fmt.Errorf("loading table %s from %s: %w", name, p.Files[name], err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("replacing partition project=%s created_date=%s: %w", p.Project, day, err)
+	}
+	w.log.Debug().Str("project", p.Project).Str("day", day).Int("files", len(tables)).
+		Dur("took", time.Since(start)).Msg("replaced partition")
+	return nil
+}
+
+// insertFile inserts a Parquet file into a partitioned table, after
+// checking that every row belongs to the partition: a row of another day
+// would escape the next replacement of this one.
+func insertFile(ctx context.Context, tx *gosql.Tx, table, path, project, day string) error {
+	t, ok := schema.ByName(table)
+	if !ok {
+		return errors.New("no such table in the schema")
+	}
+	if t.Unpartitioned {
+		return errors.New("table is not partitioned")
+	}
+	var stray int64
+	err := tx.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet(?) WHERE project IS DISTINCT FROM ? OR created_date IS DISTINCT FROM CAST(? AS DATE)",
+		path, project, day).Scan(&stray)
+	if err != nil {
+		return err
+	}
+	if stray > 0 {
+		return fmt.Errorf("%d rows belong to another project or day", stray)
+	}
+	_, err = tx.ExecContext(ctx, "INSERT INTO "+quote(table)+" BY NAME SELECT * FROM read_parquet(?)", path)
+	return err
+}
+
+// RecordRuns writes the load_runs rows of the given days of a run.
+func (w *Warehouse) RecordRuns(ctx context.Context, m *archive.Manifest, days []archive.DayRecord) error {
+	cols := schema.LoadRuns.AllColumns()
+	names := make([]string, len(cols))
+	marks := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = quote(c.Name)
+		marks[i] = "?"
+		if c.Type.ID() == arrow.DATE32 {
+			marks[i] = "CAST(? AS DATE)"
+		}
+	}
+	insert := "INSERT INTO " + quote(schema.LoadRuns.Name) + " (" + strings.Join(names, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ")"
+	err := w.inTx(ctx, func(tx *gosql.Tx) error {
+		for i := range days {
+			d := &days[i]
+			vals, err := loadRunValues(m, d, cols)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, "DELETE FROM "+quote(schema.LoadRuns.Name)+" WHERE run_id = ? AND project = ? AND day = CAST(? AS DATE)",
+				m.RunID, d.Project, d.Day); err != nil {
+				return fmt.Errorf("replacing load_runs row of %s %s: %w", d.Project, d.Day, err)
+			}
+			if _, err := tx.ExecContext(ctx, insert, vals...); err != nil {
+				return fmt.Errorf("inserting load_runs row of %s %s: %w", d.Project, d.Day, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("recording run %s: %w", m.RunID, err)
+	}
+	return nil
+}
+
+// loadRunValues lays out one load_runs row in the order of cols.
+func loadRunValues(m *archive.Manifest, d *archive.DayRecord, cols []schema.Column) ([]any, error) {
+	rows := d.Rows
+	if rows == nil {
+		rows = map[string]int64{}
+	}
+	rowsJSON, err := json.Marshal(rows)
+	if err != nil {
+		return nil, fmt.Errorf("encoding rows of %s %s: %w", d.Project, d.Day, err)
+	}
+	coercions := d.Coercions
+	if coercions == nil {
+		coercions = []archive.Coercion{}
+	}
+	coercionsJSON, err := json.Marshal(coercions)
+	if err != nil {
+		return nil, fmt.Errorf("encoding coercions of %s %s: %w", d.Project, d.Day, err)
+	}
+	var duration any
+	if !d.StartedAt.IsZero() && !d.FinishedAt.IsZero() {
+		duration = d.FinishedAt.Sub(d.StartedAt).Seconds()
+	}
+	byName := map[string]any{
+		"run_id":           m.RunID,
+		"project":          d.Project,
+		"day":              d.Day,
+		"command":          nullIfEmpty(m.Command),
+		"window_from":      nullIfEmpty(m.WindowFrom),
+		"window_to":        nullIfEmpty(m.WindowTo),
+		"started_at":       nullTime(d.StartedAt),
+		"finished_at":      nullTime(d.FinishedAt),
+		"duration_seconds": duration,
+		"pages":            d.Pages,
+		"api_calls":        d.APICalls,
+		"retries":          d.Retries,
+		"wait_seconds":     d.WaitSeconds,
+		"submissions":      d.Submissions,
+		"quarantined":      d.Quarantined,
+		"rows_json":        string(rowsJSON),
+		"bytes":            d.Bytes,
+		"coercions_json":   string(coercionsJSON),
+		"outcome":          d.Outcome,
+		"error":            nullIfEmpty(d.Error),
+	}
+	vals := make([]any, len(cols))
+	for i, c := range cols {
+		v, ok := byName[c.Name]
+		if !ok {
+			return nil, fmt.Errorf("laying out load_runs: no value for column %s", c.Name)
+		}
+		vals[i] = v
+	}
+	return vals, nil
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (w *Warehouse) inTx(ctx context.Context, fn func(*gosql.Tx) error) error {
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("starting transaction: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		if rerr := tx.Rollback(); rerr != nil {
+			w.log.Warn().Err(rerr).Msg("rolling back")
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("committing: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,273 @@
+package duckdb
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kycetl/kycetl/archive"
+	"github.com/kycetl/kycetl/load"
+	"github.com/kycetl/kycetl/schema"
+	"github.com/kycetl/kycetl/sql"
+)
+
+func TestPrepareIsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "kyc.duckdb")
+	w := openWarehouse(t, path)
+	for i := 0; i < 2; i++ {
+		if err := w.Prepare(ctx); err != nil {
+			t.Fatalf("Prepare #%d: %v", i+1, err)
+		}
+	}
+	db := w.DB()
+	for _, tbl := range schema.All() {
+		got := query(t, db, "SELECT column_name || ' ' || data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position", tbl.Name)
+		var want []string
+		for _, c := range tbl.AllColumns() {
+			typ, _ := columnType(c.Type)
+			want = append(want, c.Name+" "+typ)
+		}
+		assertRows(t, "columns of "+tbl.Name, got, want...)
+	}
+	assertRows(t, "seeded rate card", query(t, db, "SELECT item, credits, valid_from, valid_to FROM credit_rates ORDER BY item"),
+		"aml_screening|1|2025-02-01|NULL", "id_check|1|2025-02-01|NULL", "knowledge_check|1|2025-02-01|NULL")
+
+	// An edited rate card survives Prepare, and so does the file.
+	if _, err := db.Exec("DELETE FROM credit_rates WHERE item = 'aml_screening'"); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	w = openWarehouse(t, path)
+	if err := w.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	assertRows(t, "edited rate card", query(t, w.DB(), "SELECT count(*) FROM credit_rates"), "2")
+}
+
+func TestPrepareAddsMissingColumns(t *testing.T) {
+	ctx := context.Background()
+	w := openWarehouse(t, filepath.Join(t.TempDir(), "kyc.duckdb"))
+	// A warehouse made by an older kycetl, with fewer columns and a row.
+	if _, err := w.DB().Exec(`CREATE TABLE submissions (project VARCHAR, created_date DATE, submission_id VARCHAR);
+		INSERT INTO submissions VALUES ('acme', DATE '2025-02-01', 's1')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := query(t, w.DB(), "SELECT count(*) FROM information_schema.columns WHERE table_name = 'submissions'")
+	assertRows(t, "columns after Prepare", got, strconv.Itoa(len(schema.Submissions.AllColumns())))
+	assertRows(t, "old row", query(t, w.DB(), "SELECT submission_id, status FROM submissions"), "s1|NULL")
+	assertRows(t, "old row through the views", query(t, w.DB(), "SELECT total, incomplete FROM stats_totals"), "1|0")
+}
+
+func TestViewColumnsAreTheContract(t *testing.T) {
+	w := openPrepared(t)
+	contract := map[string]string{
+		"stats_daily":               "project day total approved rejected incomplete pending aml_count approved_ratio rejected_ratio incomplete_ratio pending_ratio approval_rate credits",
+		"stats_totals":              "project total approved rejected incomplete pending aml_count credits",
+		"stats_status_distribution": "project status submissions share",
+		"stats_by_country":          "project country status submissions",
+		"stats_by_user":             "project userid status submissions last_submitted_at",
+		"credit_usage_daily":        "project day credits",
+	}
+	types := map[string]string{
+		"project": "VARCHAR", "day": "DATE", "status": "VARCHAR", "country": "VARCHAR", "userid": "VARCHAR",
+		"last_submitted_at": "TIMESTAMP", "credits": "DOUBLE", "share": "DOUBLE", "approval_rate": "DOUBLE",
+	}
+	for _, v := range sql.Views() {
+		got := query(t, w.DB(), "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "+quote(v.Name)+")")
+		want, published := contract[v.Name]
+		if !published {
+			continue
+		}
+		var names []string
+		for _, row := range got {
+			name, typ, _ := strings.Cut(row, "|")
+			names = append(names, name)
+			wantType := types[name]
+			switch {
+			case strings.HasSuffix(name, "_ratio"):
+				wantType = "DOUBLE"
+			case wantType == "":
+				wantType = "BIGINT"
+			}
+			if typ != wantType {
+				t.Errorf("%s.%s is %s, want %s", v.Name, name, typ, wantType)
+			}
+		}
+		if strings.Join(names, " ") != want {
+			t.Errorf("%s has columns\n  %s\nwant\n  %s", v.Name, strings.Join(names, " "), want)
+		}
+		delete(contract, v.Name)
+	}
+	for name := range contract {
+		t.Errorf("view %s is missing", name)
+	}
+}
+
+func submission(project, day, id string) map[string]any {
+	return map[string]any{"project": project, "created_date": day, "run_id": "R", "submission_id": id,
+		"kind": "id_document", "status": "approved", "created_at": day + "T10:00:00Z"}
+}
+
+func TestReplace(t *testing.T) {
+	ctx := context.Background()
+	w := openPrepared(t)
+	dir := t.TempDir()
+	sub, quar := schema.Submissions.ArrowSchema(), schema.Quarantine.ArrowSchema()
+	day := time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)
+	p := load.Partition{Project: "acme", Day: day}
+	first := load.PartitionFiles{Partition: p, Files: map[string]string{
+		"submissions": writeFile(t, filepath.Join(dir, "1s.parquet"), sub, []map[string]any{
+			submission("acme", "2025-02-01", "s1"), submission("acme", "2025-02-01", "s2")}),
+		"quarantine": writeFile(t, filepath.Join(dir, "1q.parquet"), quar, []map[string]any{
+			{"project": "acme", "created_date": "2025-02-01", "run_id": "R", "source": "page 1", "ordinal": 3, "reason": "no id", "raw": "e30="}}),
+	}}
+	other := load.PartitionFiles{Partition: load.Partition{Project: "acme", Day: day.AddDate(0, 0, 1)}, Files: map[string]string{
+		"submissions": writeFile(t, filepath.Join(dir, "o.parquet"), sub, []map[string]any{submission("acme", "2025-02-02", "o1")}),
+	}}
+	otherProject := load.PartitionFiles{Partition: load.Partition{Project: "beta", Day: day}, Files: map[string]string{
+		"submissions": writeFile(t, filepath.Join(dir, "b.parquet"), sub, []map[string]any{submission("beta", "2025-02-01", "b1")}),
+	}}
+	if err := w.Replace(ctx, []load.PartitionFiles{first, other, otherProject}); err != nil {
+		t.Fatal(err)
+	}
+	db := w.DB()
+	all := "SELECT project, created_date, submission_id FROM submissions ORDER BY ALL"
+	assertRows(t, "after the first load", query(t, db, all),
+		"acme|2025-02-01|s1", "acme|2025-02-01|s2", "acme|2025-02-02|o1", "beta|2025-02-01|b1")
+	assertRows(t, "quarantine", query(t, db, "SELECT source, ordinal, reason, raw FROM quarantine"), "page 1|3|no id|{}")
+
+	// Replaced by a run with one submission and no quarantine file: the
+	// day's quarantine rows go, other partitions stay.
+	second := load.PartitionFiles{Partition: p, Files: map[string]string{
+		"submissions": writeFile(t, filepath.Join(dir, "2s.parquet"), sub, []map[string]any{submission("acme", "2025-02-01", "s3")}),
+	}}
+	if err := w.Replace(ctx, []load.PartitionFiles{second}); err != nil {
+		t.Fatal(err)
+	}
+	assertRows(t, "after the second load", query(t, db, all),
+		"acme|2025-02-01|s3", "acme|2025-02-02|o1", "beta|2025-02-01|b1")
+	assertRows(t, "quarantine after the second load", query(t, db, "SELECT count(*) FROM quarantine"), "0")
+
+	// A day with an empty file is empty.
+	empty := load.PartitionFiles{Partition: p, Files: map[string]string{
+		"submissions": writeFile(t, filepath.Join(dir, "3s.parquet"), sub, nil),
+	}}
+	if err := w.Replace(ctx, []load.PartitionFiles{empty}); err != nil {
+		t.Fatal(err)
+	}
+	assertRows(t, "after an empty load", query(t, db, "SELECT count(*) FROM submissions WHERE project = 'acme' AND created_date = DATE '2025-02-01'"), "0")
+}
+
+func TestReplaceRollsBack(t *testing.T) {
+	ctx := context.Background()
+	w := openPrepared(t)
+	dir := t.TempDir()
+	sub := schema.Submissions.ArrowSchema()
+	p := load.Partition{Project: "acme", Day: time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)}
+	good := writeFile(t, filepath.Join(dir, "good.parquet"), sub, []map[string]any{submission("acme", "2025-02-01", "s1")})
+	if err := w.Replace(ctx, []load.PartitionFiles{{Partition: p, Files: map[string]string{"submissions": good}}}); err != nil {
+		t.Fatal(err)
+	}
+	newer := writeFile(t, filepath.Join(dir, "newer.parquet"), sub, []map[string]any{submission("acme", "2025-02-01", "s2")})
+	wrongDay := writeFile(t, filepath.Join(dir, "wrong.parquet"), sub, []map[string]any{submission("acme", "2025-02-02", "x")})
+	cases := []struct {
+		name  string
+		files map[string]string
+		want  []string // in the error
+	}{
+		{"missing file", map[string]string{"submissions": newer, "quarantine": filepath.Join(dir, "absent.parquet")},
+			[]string{"quarantine", "acme", "2025-02-01", "absent.parquet"}},
+		{"rows of another day", map[string]string{"submissions": wrongDay}, []string{"submissions", "another project or day"}},
+		{"unknown table", map[string]string{"submissions": newer, "nonesuch": newer}, []string{"nonesuch", "no such table"}},
+		{"unpartitioned table", map[string]string{"submissions": newer, "credit_rates": newer}, []string{"credit_rates", "not partitioned"}},
+	}
+	for _, c := range cases {
+		err := w.Replace(ctx, []load.PartitionFiles{{Partition: p, Files: c.files}})
+		if err == nil {
+			t.Errorf("%s: Replace succeeded", c.name)
+			continue
+		}
+		for _, s := range c.want {
+			if !strings.Contains(err.Error(), s) {
+				t.Errorf("%s: error %q does not name %q", c.name, err, s)
+			}
+		}
+		assertRows(t, c.name+": partition after the failure", query(t, w.DB(), "SELECT submission_id FROM submissions"), "s1")
+	}
+
+	ctx2, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := w.Replace(ctx2, []load.PartitionFiles{{Partition: p, Files: map[string]string{"submissions": newer}}}); err == nil {
+		t.Error("Replace ignored a cancelled context")
+	}
+}
+
+func TestTimestampsStayUTC(t *testing.T) {
+	ctx := context.Background()
+	w := openPrepared(t)
+	row := submission("acme", "2025-02-01", "s1")
+	row["created_at"] = "2025-02-01T23:59:59.123456Z"
+	row["updated_at"] = "2025-02-02T00:00:00.5Z"
+	parts := partitionsOf(t, t.TempDir(), "submissions", schema.Submissions.ArrowSchema(), []map[string]any{row})
+	if err := w.Replace(ctx, parts); err != nil {
+		t.Fatal(err)
+	}
+	// Several pooled connections, each must run in UTC.
+	var conns []interface{ Close() error }
+	for i := 0; i < 3; i++ {
+		c, err := w.DB().Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		var tz, created, updated string
+		if err := c.QueryRowContext(ctx, `SELECT current_setting('TimeZone'), CAST(created_at AS VARCHAR), CAST(updated_at AS VARCHAR) FROM submissions`).
+			Scan(&tz, &created, &updated); err != nil {
+			t.Fatal(err)
+		}
+		if tz != "UTC" || created != "2025-02-01 23:59:59.123456" || updated != "2025-02-02 00:00:00.5" {
+			t.Errorf("connection %d: zone %s, created_at %s, updated_at %s", i, tz, created, updated)
+		}
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	var created time.Time
+	if err := w.DB().QueryRow("SELECT created_at FROM submissions").Scan(&created); err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2025, 2, 1, 23, 59, 59, 123456000, time.UTC); !created.Equal(want) {
+		t.Errorf("created_at scans as %s, want %s", created, want)
+	}
+}
+
+func TestRecordRuns(t *testing.T) {
+	ctx := context.Background()
+	w := openPrepared(t)
+	t0 := time.Date(2026, 11, 23, 11, 4, 0, 0, time.UTC)
+	m := &archive.Manifest{RunID: "20261123T110400Z-abcdef", Command: "run", SchemaVersion: 1, WindowFrom: "2026-11-16", WindowTo: "2026-11-22", StartedAt: t0}
+	days := []archive.DayRecord{
+		{Project: "acme", Day: "2026-11-16", StartedAt: t0, FinishedAt: t0.Add(1500 * time.Millisecond), Pages: 2, APICalls: 3, Retries: 1,
+			WaitSeconds: 0.25, Submissions: 40, Quarantined: 1, Rows: map[string]int64{"submissions": 40, "quarantine": 1}, Bytes: 1234,
+			Coercions: []archive.Coercion{{Path: "kyc.score", Reason: "not a number", Count: 2}}, Outcome: archive.OutcomeOK},
+		{Project: "acme", Day: "2026-11-17", StartedAt: t0, Outcome: archive.OutcomeFailed, Error: "fetching page 1 of 2026-11-17: 500"},
+	}
+	for i := 0; i < 2; i++ { // recording again replaces
+		if err := w.RecordRuns(ctx, m, days); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := query(t, w.DB(), `SELECT run_id, project, day, command, window_from, window_to, started_at, finished_at, duration_seconds,
+		pages, api_calls, retries, wait_seconds, submissions, quarantined, rows_json, bytes, coercions_json, outcome, error
+		FROM load_runs ORDER BY day`)
+	assertRows(t, "load_runs", got,
+		`20261123T110400Z-abcdef|acme|2026-11-16|run|2026-11-16|2026-11-22|2026-11-23T11:04:00Z|2026-11-23T11:04:01.5Z|1.5|2|3|1|0.25|40|1|{"quarantine":1,"submissions":40}|1234|[{"path":"kyc.score","reason":"not a number","count":2}]|ok|NULL`,
+		`20261123T110400Z-abcdef|acme|2026-11-17|run|2026-11-16|2026-11-22|2026-11-23T11:04:00Z|NULL|NULL|0|0|0|0|0|0|{}|0|[]|failed|fetching page 1 of 2026-11-17: 500`)
+}
