@@ -98,6 +98,14 @@ DuckDB file by default) whose SQL views compute the vendor's statistics page.`,
 			return nil
 		},
 	}
+	root.Args = cobra.ArbitraryArgs
+	root.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usagef("unknown command %q; see kycetl --help", args[0])
+		}
+		cmd.Help()
+		return usagef("a command is required")
+	}
 	root.PersistentFlags().StringVar(&level, "log-level", "info", "log level: debug, info, warn, error")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(e.demoCmd(), e.runCmd(), e.statsCmd(), e.importCmd(), e.rebuildCmd(), e.verifyCmd())

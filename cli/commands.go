@@ -180,7 +180,7 @@ func (e *env) load(ctx context.Context, dir, url, key, command, project string, 
 	if err != nil {
 		return err
 	}
-	sum, err := pl.Load(ctx, extract.NewExtractor(client, extract.WithLogger(e.log)), command, project, from, to)
+	sum, err := pl.Load(ctx, extract.NewExtractor(client), command, project, from, to)
 	done()
 	if sum != nil {
 		fmt.Fprintln(e.stderr, sum)

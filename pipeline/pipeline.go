@@ -153,7 +153,7 @@ func (r *run) commit(ctx context.Context, rec *archive.DayRecord, dayErr error) 
 	}
 	ev.Str("run_id", r.m.RunID).Str("project", rec.Project).Str("day", rec.Day).Int64("submissions", rec.Submissions).
 		Int64("pages", rec.Pages).Int64("quarantined", rec.Quarantined).Int("coercion_paths", len(rec.Coercions)).
-		Dur("took", rec.FinishedAt.Sub(rec.StartedAt)).Str("outcome", rec.Outcome).Msg("day loaded")
+		Float64("seconds", rec.FinishedAt.Sub(rec.StartedAt).Seconds()).Str("outcome", rec.Outcome).Msg("day loaded")
 	r.p.onDay(*rec)
 	if err := r.p.layout.WriteManifest(r.m); err != nil {
 		return fmt.Errorf("writing manifest of run %s: %w", r.m.RunID, err)

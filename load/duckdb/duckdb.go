@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -46,6 +48,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Warehouse, error) 
 	w := &Warehouse{log: zerolog.Nop()}
 	for _, o := range opts {
 		o(w)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("opening DuckDB warehouse %s: %w", path, err)
 	}
 	connector, err := duckdbdriver.NewConnector(path, func(execer driver.ExecerContext) error {
 		// Not ctx: the pool opens connections long after Open returns.

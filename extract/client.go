@@ -1,0 +1,405 @@
+package extract
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"github.com/rs/zerolog"
+
+	"github.com/kycetl/kycetl/argos"
+)
+
+// SubmissionPath is the API's submission endpoint under the base URL.
+const SubmissionPath = "/v3/submission"
+
+// MaxPageSize is the largest count the API accepts.
+const MaxPageSize = 2000
+
+// maxBody bounds a response body; a full page of 2,000 large items is far
+// smaller.
+const maxBody = 512 << 20
+
+// Client calls the ARGOS submission API. It is safe for concurrent use.
+type Client struct {
+	endpoint  url.URL
+	apiKey    string
+	http      *http.Client
+	pageSize  int
+	log       zerolog.Logger
+	maxTries  int
+	initial   time.Duration
+	maxDelay  time.Duration
+	timeout   time.Duration
+	optErrors []error
+}
+
+// ClientOption configures a Client.
+type ClientOption func(*Client)
+
+// WithHTTPClient sets the HTTP client (default: a client without its own
+// timeout; each request gets the request timeout).
+func WithHTTPClient(h *http.Client) ClientOption {
+	return func(c *Client) {
+		if h != nil {
+			c.http = h
+		}
+	}
+}
+
+// WithPageSize sets the count asked for per page, 1..2000 (default 2000).
+func WithPageSize(n int) ClientOption {
+	return func(c *Client) {
+		if n < 1 || n > MaxPageSize {
+			c.optErrors = append(c.optErrors, fmt.Errorf("page size %d is not within 1..%d", n, MaxPageSize))
+			return
+		}
+		c.pageSize = n
+	}
+}
+
+// WithLogger sets the logger (default: none).
+func WithLogger(l zerolog.Logger) ClientOption { return func(c *Client) { c.log = l } }
+
+// WithRetry sets how often and how patiently a page is retried: at most
+// maxTries requests in all, waiting from initial, doubling with jitter, up to
+// max between tries (defaults 6, 500ms, 30s). A Retry-After answer replaces
+// the computed wait, up to ten times max; an API that asks for a longer wait
+// (a spent daily quota) fails the page at once.
+func WithRetry(maxTries int, initial, max time.Duration) ClientOption {
+	return func(c *Client) {
+		if maxTries < 1 || initial <= 0 || max < initial {
+			c.optErrors = append(c.optErrors, fmt.Errorf("retry policy (%d tries, %s..%s) needs at least 1 try and 0 < initial <= max", maxTries, initial, max))
+			return
+		}
+		c.maxTries, c.initial, c.maxDelay = maxTries, initial, max
+	}
+}
+
+// WithRequestTimeout bounds one request, body included (default 60s).
+func WithRequestTimeout(d time.Duration) ClientOption {
+	return func(c *Client) {
+		if d <= 0 {
+			c.optErrors = append(c.optErrors, fmt.Errorf("request timeout %s is not positive", d))
+			return
+		}
+		c.timeout = d
+	}
+}
+
+// NewClient returns a client for the API at baseURL (e.g.
+// https://rest-api.argosidentity.com; a URL that already ends in
+// /v3/submission is accepted too) with the project's API key.
+func NewClient(baseURL, apiKey string, opts ...ClientOption) (*Client, error) {
+	c := &Client{
+		apiKey:   apiKey,
+		http:     &http.Client{},
+		pageSize: MaxPageSize,
+		log:      zerolog.Nop(),
+		maxTries: 6,
+		initial:  500 * time.Millisecond,
+		maxDelay: 30 * time.Second,
+		timeout:  60 * time.Second,
+	}
+	baseURL = strings.TrimSpace(baseURL)
+	if baseURL == "" {
+		return nil, errors.New("ARGOS_API_URL is empty: set it to the API base URL, e.g. https://rest-api.argosidentity.com")
+	}
+	// The URL is not quoted in errors: it might carry credentials.
+	u, err := url.Parse(baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("ARGOS_API_URL is not an http(s) URL, e.g. https://rest-api.argosidentity.com")
+	}
+	if apiKey == "" {
+		return nil, errors.New("ARGOS_API_KEY is empty: set it to the project's API key")
+	}
+	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), SubmissionPath) + SubmissionPath
+	u.RawPath, u.RawQuery, u.Fragment = "", "", ""
+	c.endpoint = *u
+	for _, o := range opts {
+		o(c)
+	}
+	if err := errors.Join(c.optErrors...); err != nil {
+		return nil, fmt.Errorf("configuring the ARGOS client: %w", err)
+	}
+	return c, nil
+}
+
+// PageSize returns the count the client asks for per page.
+func (c *Client) PageSize() int { return c.pageSize }
+
+// Query is one GET /v3/submission request. Zero fields are left out.
+type Query struct {
+	StartDate, EndDate time.Time // calendar days, sent as YYYY-MM-DD
+	Count              int       // 0 means the client's page size
+	Next               *PageKey  // the previous page's nextpageKey
+	SubmissionID       string
+	UserID             string
+	Email              string
+	RequestType        string // kyc, aml, data or others
+}
+
+func (q Query) values(defaultCount int) url.Values {
+	v := url.Values{}
+	if !q.StartDate.IsZero() {
+		v.Set("start_date", argos.FormatDate(q.StartDate))
+	}
+	if !q.EndDate.IsZero() {
+		v.Set("end_date", argos.FormatDate(q.EndDate))
+	}
+	count := q.Count
+	if count == 0 {
+		count = defaultCount
+	}
+	v.Set("count", strconv.Itoa(count))
+	if q.Next != nil {
+		v.Set("nextpage_id", q.Next.ID)
+		v.Set("nextpage_date", q.Next.CreatedAt)
+	}
+	for k, s := range map[string]string{"submission_id": q.SubmissionID, "userid": q.UserID, "email": q.Email, "request_type": q.RequestType} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	return v
+}
+
+// Page is one API answer.
+type Page struct {
+	Items []json.RawMessage // each item exactly as the API sent it
+	Next  *PageKey          // nil on the last page
+}
+
+// PageKey is the API's nextpageKey: pass it back to get the next page.
+type PageKey struct {
+	ID        string
+	CreatedAt string
+}
+
+// Stats counts the work of a call chain.
+type Stats struct {
+	Pages   int64         // pages received
+	Calls   int64         // HTTP requests made, retries included
+	Retries int64         // requests that were repeated after a failure
+	Waited  time.Duration // time slept before retries
+}
+
+// Add adds o to s.
+func (s *Stats) Add(o Stats) {
+	s.Pages += o.Pages
+	s.Calls += o.Calls
+	s.Retries += o.Retries
+	s.Waited += o.Waited
+}
+
+// APIError is an answer of the API other than 200, with the API's own code
+// and message. Check for it with errors.As.
+type APIError struct {
+	Status  int
+	Code    string // e.g. invalid_parameter; empty when the API sent none
+	Message string
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ARGOS API %d: %s", e.Status, e.Message)
+	if e.Code != "" && e.Code != e.Message {
+		fmt.Fprintf(&b, " (%s)", e.Code)
+	}
+	if e.Status == http.StatusForbidden {
+		b.WriteString(" (check ARGOS_API_KEY)")
+	}
+	return b.String()
+}
+
+// Retryable reports whether the same request may succeed later.
+func (e *APIError) Retryable() bool {
+	switch e.Status {
+	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
+		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// Page makes one request, retried as the client's policy says.
+func (c *Client) Page(ctx context.Context, q Query) (Page, error) {
+	var st Stats
+	return c.page(ctx, q, &st)
+}
+
+// page makes one request with retries and adds its work to st.
+func (c *Client) page(ctx context.Context, q Query, st *Stats) (Page, error) {
+	u := c.endpoint
+	u.RawQuery = q.values(c.pageSize).Encode()
+	target := u.String()
+
+	var retryAfter time.Duration
+	bo := &hintedBackOff{
+		exp: &backoff.ExponentialBackOff{
+			InitialInterval:     c.initial,
+			RandomizationFactor: 0.5,
+			Multiplier:          2,
+			MaxInterval:         c.maxDelay,
+		},
+		hint: &retryAfter,
+	}
+	tries := 0
+	op := func() (Page, error) {
+		tries++
+		st.Calls++
+		p, ra, err := c.do(ctx, target)
+		retryAfter = ra
+		if err != nil && ctx.Err() != nil {
+			return Page{}, backoff.Permanent(context.Cause(ctx))
+		}
+		if limit := 10 * c.maxDelay; ra > limit {
+			return Page{}, backoff.Permanent(fmt.Errorf("%w; the API asks to wait %s, more than %s", err, ra.Round(time.Second), limit))
+		}
+		return p, err
+	}
+	notify := func(err error, wait time.Duration) {
+		st.Retries++
+		st.Waited += wait
+		c.log.Warn().Err(err).Int("try", tries).Dur("wait", wait).Msg("retrying ARGOS request")
+	}
+	p, err := backoff.Retry(ctx, op,
+		backoff.WithBackOff(bo),
+		backoff.WithMaxTries(uint(c.maxTries)),
+		backoff.WithMaxElapsedTime(0),
+		backoff.WithNotify(notify))
+	if err != nil {
+		var perm *backoff.PermanentError
+		if errors.As(err, &perm) {
+			err = perm.Err
+		}
+		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+			err = fmt.Errorf("%w (last error: %v)", cerr, err)
+		}
+		if tries >= c.maxTries && tries > 1 && ctx.Err() == nil {
+			err = fmt.Errorf("giving up after %d tries: %w", tries, err)
+		}
+		return Page{}, err
+	}
+	st.Pages++
+	return p, nil
+}
+
+// do makes one request. It returns the API's Retry-After (0 when absent) and
+// marks errors that no retry can fix as permanent.
+func (c *Client) do(ctx context.Context, target string) (Page, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return Page{}, 0, backoff.Permanent(fmt.Errorf("building request: %w", err))
+	}
+	req.Header.Set("x-api-key", c.apiKey)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "kycetl")
+	started := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return Page{}, 0, err // transport errors (refused, reset, timeout) are worth a retry
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return Page{}, 0, fmt.Errorf("reading response (HTTP %d): %w", resp.StatusCode, err)
+	}
+	if len(body) > maxBody {
+		return Page{}, 0, backoff.Permanent(fmt.Errorf("response larger than %d MiB: use a smaller page size", maxBody>>20))
+	}
+	c.log.Debug().Str("host", c.endpoint.Host).Int("status", resp.StatusCode).Int("bytes", len(body)).
+		Dur("took", time.Since(started)).Msg("ARGOS response")
+	if resp.StatusCode == http.StatusOK {
+		p, err := decodePage(body)
+		if errors.Is(err, ErrEncrypted) {
+			return Page{}, 0, backoff.Permanent(err)
+		}
+		return p, 0, err
+	}
+	apiErr := c.apiError(resp.StatusCode, body)
+	if !apiErr.Retryable() {
+		return Page{}, 0, backoff.Permanent(apiErr)
+	}
+	return Page{}, retryAfter(resp.Header.Get("Retry-After"), time.Now()), apiErr
+}
+
+// apiError reads the API's error body: {"message": ...} with an optional
+// code under errorCode, code or error; anything else is quoted briefly.
+func (c *Client) apiError(status int, body []byte) *APIError {
+	e := &APIError{Status: status}
+	var m map[string]any
+	if json.Unmarshal(body, &m) == nil {
+		for _, k := range []string{"message", "Message", "errorMessage"} {
+			if s, ok := m[k].(string); ok && s != "" {
+				e.Message = s
+				break
+			}
+		}
+		for _, k := range []string{"errorCode", "code", "error"} {
+			if s, ok := m[k].(string); ok && s != "" {
+				e.Code = s
+				break
+			}
+		}
+	}
+	if e.Message == "" {
+		e.Message = strings.Join(strings.Fields(string(body)), " ")
+	}
+	if e.Message == "" {
+		e.Message = http.StatusText(status)
+	}
+	if len(e.Message) > 300 {
+		e.Message = e.Message[:300] + "…"
+	}
+	// A proxy could echo request headers; the key must not reach an error.
+	e.Message = strings.ReplaceAll(e.Message, c.apiKey, "[redacted]")
+	e.Code = strings.ReplaceAll(e.Code, c.apiKey, "[redacted]")
+	return e
+}
+
+// retryAfter reads a Retry-After header: delay seconds or an HTTP date.
+func retryAfter(h string, now time.Time) time.Duration {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(h); err == nil {
+		if n < 0 {
+			return 0
+		}
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// hintedBackOff is exponential backoff with jitter whose next wait is
+// replaced by the server's Retry-After when the last answer carried one.
+type hintedBackOff struct {
+	exp  *backoff.ExponentialBackOff
+	hint *time.Duration
+}
+
+func (b *hintedBackOff) NextBackOff() time.Duration {
+	if h := *b.hint; h > 0 {
+		return h
+	}
+	return b.exp.NextBackOff()
+}
+
+func (b *hintedBackOff) Reset() { b.exp.Reset() }
+
+var _ backoff.BackOff = (*hintedBackOff)(nil)

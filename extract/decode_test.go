@@ -1,0 +1,95 @@
+package extract
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+)
+
+func TestDecodePage(t *testing.T) {
+	body := []byte(`{"Items":[ {"b": "é\u00e9" ,"a":1} , "x" ],"nextpageKey":{"id":"abc","created_at":"2025-02-01-01-02-03-004"}}`)
+	p, err := decodePage(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Items) != 2 || string(p.Items[0]) != `{"b": "é\u00e9" ,"a":1}` || string(p.Items[1]) != `"x"` {
+		t.Errorf("items not kept byte for byte: %q", p.Items)
+	}
+	if p.Next == nil || *p.Next != (PageKey{"abc", "2025-02-01-01-02-03-004"}) {
+		t.Errorf("next %+v", p.Next)
+	}
+	for _, c := range []struct {
+		body string
+		err  error
+		next bool
+	}{
+		{`{"Items":[]}`, nil, false},
+		{`{"Items":null,"nextpageKey":null}`, nil, false},
+		{`{"Items":[],"nextpageKey":{}}`, nil, false},
+		{`{"Items":[],"nextpageKey":{"id":17,"created_at":1738371723004}}`, nil, true},
+		{`{"Items":{}}`, ErrMalformedPage, false},
+		{`{"items2":[]}`, ErrMalformedPage, false},
+		{`{"Items":[1,]}`, ErrMalformedPage, false},
+		{`{"Items":[],"nextpageKey":"abc"}`, ErrMalformedPage, false},
+		{``, ErrMalformedPage, false},
+		{`{"isEncrypted":true,"data":"q83v"}`, ErrEncrypted, false},
+		{`{"data":"q83v"}`, ErrEncrypted, false},
+	} {
+		p, err := decodePage([]byte(c.body))
+		if !errors.Is(err, c.err) || (err == nil && (p.Next != nil) != c.next) {
+			t.Errorf("%s: %+v, %v; want error %v, next %v", c.body, p, err, c.err, c.next)
+		}
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2025, 2, 1, 12, 0, 0, 0, time.UTC)
+	for h, want := range map[string]time.Duration{
+		"":     0,
+		"7":    7 * time.Second,
+		"-3":   0,
+		"soon": 0,
+		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
+		now.Add(-time.Minute).Format(http.TimeFormat):     0,
+	} {
+		if got := retryAfter(h, now); got != want {
+			t.Errorf("Retry-After %q: %s, want %s", h, got, want)
+		}
+	}
+}
+
+// FuzzDecodePage: any body decodes to a page of valid JSON items or to an
+// error, never a panic, and a decoded page survives re-encoding.
+func FuzzDecodePage(f *testing.F) {
+	for _, s := range []string{
+		`{"Items":[{"submission_id":"a","created_at":"2025-02-01-00-00-00-000"}],"nextpageKey":{"id":"a","created_at":"2025-02-01-00-00-00-000"}}`,
+		`{"Items":[]}`,
+		`{"Items":null}`,
+		`{"isEncrypted":true,"data":"abc"}`,
+		`{"Items":[1,"x",null,[],{}],"nextpageKey":{"id":null}}`,
+		`{"Items":[{"a":"\ud800"}]}`,
+		`[]`,
+		`{"Items":[{"a":1}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		p, err := decodePage(body)
+		if err != nil {
+			if !errors.Is(err, ErrMalformedPage) && !errors.Is(err, ErrEncrypted) {
+				t.Fatalf("unexpected error kind: %v", err)
+			}
+			return
+		}
+		for _, it := range p.Items {
+			if !json.Valid(it) {
+				t.Fatalf("invalid item %q", it)
+			}
+		}
+		if p.Next != nil && *p.Next == (PageKey{}) {
+			t.Fatal("empty next key")
+		}
+	})
+}

@@ -1,0 +1,474 @@
+package fakeargos
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/valyala/fastjson"
+
+	"github.com/kycetl/kycetl/argos"
+)
+
+// Source produces the submissions created on a UTC day, as raw JSON items.
+// It must return the same items for the same day on every call.
+type Source interface {
+	Day(day time.Time) [][]byte
+}
+
+// Path is the only path the server answers.
+const Path = "/v3/submission"
+
+// DefaultAPIKey is the key the server accepts unless WithAPIKey says otherwise.
+const DefaultAPIKey = "demo-key"
+
+// Server is an ARGOS-compatible submission API over a Source.
+type Server struct {
+	src      Source
+	apiKey   string
+	log      zerolog.Logger
+	zone     *time.Location
+	maxCount int
+	now      func() time.Time
+
+	calls atomic.Int64
+
+	mu    sync.Mutex
+	days  map[time.Time]*dayIndex
+	order []time.Time // cached days, oldest first, for eviction
+
+	srvMu sync.Mutex
+	srv   *http.Server
+}
+
+var _ http.Handler = (*Server)(nil)
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithAPIKey sets the key the server accepts (default "demo-key").
+func WithAPIKey(key string) Option { return func(s *Server) { s.apiKey = key } }
+
+// WithLogger sets the logger for requests (default: none).
+func WithLogger(l zerolog.Logger) Option { return func(s *Server) { s.log = l } }
+
+// WithZone sets the zone in which start_date and end_date are read (default
+// Asia/Seoul as the fixed zone +09:00, so that no tzdata is needed).
+func WithZone(z *time.Location) Option {
+	return func(s *Server) {
+		if z != nil {
+			s.zone = z
+		}
+	}
+}
+
+// WithMaxCount sets the largest count a request may ask for (default 2000).
+func WithMaxCount(n int) Option {
+	return func(s *Server) {
+		if n > 0 {
+			s.maxCount = n
+		}
+	}
+}
+
+// WithClock sets the clock that decides "today" for requests without dates
+// (default time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(s *Server) {
+		if now != nil {
+			s.now = now
+		}
+	}
+}
+
+// Seoul is the vendor's zone, as a fixed offset.
+var Seoul = time.FixedZone("KST", 9*3600)
+
+// New returns a server over src.
+func New(src Source, opts ...Option) *Server {
+	s := &Server{
+		src:      src,
+		apiKey:   DefaultAPIKey,
+		log:      zerolog.Nop(),
+		zone:     Seoul,
+		maxCount: 2000,
+		now:      time.Now,
+		days:     map[time.Time]*dayIndex{},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Calls returns how many requests the server has received, errors included.
+func (s *Server) Calls() int64 { return s.calls.Load() }
+
+// Start serves on a free loopback port and returns the base URL to give
+// clients (without the /v3/submission path).
+func (s *Server) Start() (baseURL string, err error) {
+	s.srvMu.Lock()
+	defer s.srvMu.Unlock()
+	if s.srv != nil {
+		return "", errors.New("starting fake ARGOS server: already started")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("starting fake ARGOS server: %w", err)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.srv = srv
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error().Err(err).Msg("fake ARGOS server stopped")
+		}
+	}()
+	return "http://" + l.Addr().String(), nil
+}
+
+// Close stops a started server and its connections.
+func (s *Server) Close() error {
+	s.srvMu.Lock()
+	defer s.srvMu.Unlock()
+	if s.srv == nil {
+		return nil
+	}
+	err := s.srv.Close()
+	s.srv = nil
+	return err
+}
+
+// Shutdown stops a started server gracefully, waiting for requests in flight.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.srvMu.Lock()
+	defer s.srvMu.Unlock()
+	if s.srv == nil {
+		return nil
+	}
+	err := s.srv.Shutdown(ctx)
+	s.srv = nil
+	return err
+}
+
+// ServeHTTP answers one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.calls.Add(1)
+	switch {
+	case r.URL.Path != Path:
+		writeJSON(w, http.StatusNotFound, `{"message":"Not Found"}`)
+		return
+	case r.Method != http.MethodGet:
+		w.Header().Set("Allow", http.MethodGet)
+		writeJSON(w, http.StatusMethodNotAllowed, `{"message":"Method Not Allowed"}`)
+		return
+	case subtle.ConstantTimeCompare([]byte(r.Header.Get("x-api-key")), []byte(s.apiKey)) != 1:
+		writeJSON(w, http.StatusForbidden, `{"message":"Forbidden"}`)
+		return
+	}
+	q, err := s.parseQuery(r)
+	if err != nil {
+		var be *badRequest
+		if errors.As(err, &be) {
+			body, _ := json.Marshal(map[string]string{"errorCode": be.code, "message": be.msg})
+			writeJSON(w, http.StatusBadRequest, string(body))
+			return
+		}
+		writeJSON(w, http.StatusInternalServerError, `{"errorCode":"processing_error","message":"Internal server error"}`)
+		return
+	}
+	body, n := s.page(q)
+	s.log.Debug().Str("start_date", q.start.Format(argos.DateLayout)).Str("end_date", q.end.Format(argos.DateLayout)).
+		Int("count", q.count).Int("items", n).Msg("served submission page")
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body))
+}
+
+// query is a validated request.
+type query struct {
+	start, end   time.Time // zone midnights, end inclusive
+	count        int
+	afterAt      time.Time
+	afterID      string
+	paged        bool
+	submissionID string
+	userid       string
+	email        string
+	requestType  string
+}
+
+type badRequest struct{ code, msg string }
+
+func (e *badRequest) Error() string { return e.code + ": " + e.msg }
+
+func bad(code, format string, args ...any) error {
+	return &badRequest{code, fmt.Sprintf(format, args...)}
+}
+
+const maxRangeDays = 400
+
+func (s *Server) parseQuery(r *http.Request) (query, error) {
+	v := r.URL.Query()
+	q := query{count: 50}
+	var err error
+	startS, endS := v.Get("start_date"), v.Get("end_date")
+	switch {
+	case startS == "" && endS == "":
+		today := s.now().In(s.zone)
+		q.end = time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, s.zone)
+		q.start = q.end.AddDate(0, 0, -6)
+	default:
+		if startS == "" {
+			startS = endS
+		}
+		if endS == "" {
+			endS = startS
+		}
+		if q.start, err = s.date("start_date", startS); err != nil {
+			return q, err
+		}
+		if q.end, err = s.date("end_date", endS); err != nil {
+			return q, err
+		}
+	}
+	if q.end.Before(q.start) {
+		return q, bad("invalid_parameter", "end_date is before start_date")
+	}
+	if q.end.Sub(q.start) > maxRangeDays*24*time.Hour {
+		return q, bad("invalid_parameter", "date range longer than %d days", maxRangeDays)
+	}
+	if c := v.Get("count"); c != "" {
+		n, err := strconv.Atoi(c)
+		if err != nil || n < 1 || n > s.maxCount {
+			return q, bad("invalid_parameter", "count must be an integer from 1 to %d", s.maxCount)
+		}
+		q.count = n
+	}
+	id, date := v.Get("nextpage_id"), v.Get("nextpage_date")
+	switch {
+	case id != "" && date != "":
+		t, err := argos.ParseTime(date)
+		if err != nil {
+			return q, bad("invalid_format", "nextpage_date is not a timestamp")
+		}
+		q.paged, q.afterAt, q.afterID = true, t, id
+	case id != "" || date != "":
+		return q, bad("missing_data", "nextpage_id and nextpage_date go together")
+	}
+	q.submissionID, q.userid, q.email = v.Get("submission_id"), v.Get("userid"), v.Get("email")
+	switch rt := v.Get("request_type"); rt {
+	case "", "kyc", "aml", "data", "others":
+		q.requestType = rt
+	default:
+		return q, bad("invalid_parameter", "request_type must be kyc, aml, data or others")
+	}
+	return q, nil
+}
+
+func (s *Server) date(name, value string) (time.Time, error) {
+	if len(value) != 10 && len(value) != 8 {
+		return time.Time{}, bad("invalid_format", "%s must be YYYY-MM-DD", name)
+	}
+	d, err := argos.ParseDate(value)
+	if err != nil {
+		return time.Time{}, bad("invalid_format", "%s must be YYYY-MM-DD", name)
+	}
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, s.zone), nil
+}
+
+// entry is one served item with what ordering and filtering need.
+type entry struct {
+	raw        []byte
+	at         time.Time // created_at, or noon of the Source day when unreadable
+	cursor     string    // nextpageKey.id: the submission_id, or a stable stand-in
+	cursorDate string    // nextpageKey.created_at
+	id         string
+	userid     string
+	email      string
+}
+
+func less(a, b *entry) bool {
+	if !a.at.Equal(b.at) {
+		return a.at.Before(b.at)
+	}
+	return a.cursor < b.cursor
+}
+
+// dayIndex is one Source day, read once.
+type dayIndex struct {
+	once    sync.Once
+	entries []entry
+}
+
+// maxCachedDays bounds the memory of the day cache (about 1.5 MB a day with
+// synth's default volume).
+const maxCachedDays = 64
+
+func (s *Server) day(d time.Time) []entry {
+	s.mu.Lock()
+	ix, ok := s.days[d]
+	if !ok {
+		ix = &dayIndex{}
+		s.days[d] = ix
+		s.order = append(s.order, d)
+		if len(s.order) > maxCachedDays {
+			delete(s.days, s.order[0])
+			s.order = s.order[1:]
+		}
+	}
+	s.mu.Unlock()
+	ix.once.Do(func() { ix.entries = index(d, s.src.Day(d)) })
+	return ix.entries
+}
+
+func index(d time.Time, items [][]byte) []entry {
+	var p fastjson.Parser
+	out := make([]entry, 0, len(items))
+	seen := make(map[string]int, len(items))
+	for i, raw := range items {
+		if fastjson.ValidateBytes(raw) != nil {
+			// One broken item must not break the page around it.
+			raw, _ = json.Marshal(string(raw))
+		}
+		e := entry{raw: raw}
+		v, err := p.ParseBytes(raw)
+		if err == nil && v.Type() == fastjson.TypeObject {
+			e.id = argos.ScalarString(v.Get("submission_id"))
+			e.userid = argos.ScalarString(v.Get("userid"))
+			e.email = argos.ScalarString(v.Get("email"))
+			if c := v.Get("created_at"); c != nil {
+				if t, err := argos.TimeOf(c); err == nil {
+					e.at = t
+					e.cursorDate = argos.ScalarString(c)
+				}
+			}
+		}
+		if e.at.IsZero() {
+			e.at = d.Add(12 * time.Hour)
+			e.cursorDate = e.at.Format(time.RFC3339Nano)
+		}
+		// The cursor must be unique for paging to be exact, even when a
+		// Source repeats a submission (as tests of deduplication do).
+		e.cursor = e.id
+		if e.cursor == "" {
+			sum := sha256.Sum256(raw)
+			e.cursor = fmt.Sprintf("~unreadable-%s-%d", hex.EncodeToString(sum[:6]), i)
+		} else if n := seen[e.id]; n > 0 {
+			e.cursor = fmt.Sprintf("%s~%d", e.id, n)
+		}
+		seen[e.id]++
+		out = append(out, e)
+	}
+	return out
+}
+
+// page renders the page a query asks for and returns it with its item count.
+func (s *Server) page(q query) ([]byte, int) {
+	from, to := q.start, q.end.AddDate(0, 0, 1) // [from, to) in absolute time
+	var hits []*entry
+	for d := argos.Day(from); d.Before(to); d = d.AddDate(0, 0, 1) {
+		entries := s.day(d)
+		for i := range entries {
+			e := &entries[i]
+			if e.at.Before(from) || !e.at.Before(to) {
+				continue
+			}
+			if q.submissionID != "" && e.id != q.submissionID ||
+				q.userid != "" && e.userid != q.userid ||
+				q.email != "" && e.email != q.email {
+				continue
+			}
+			if q.paged && !less(&entry{at: q.afterAt, cursor: q.afterID}, e) {
+				continue
+			}
+			hits = append(hits, e)
+		}
+	}
+	sort.Slice(hits, func(i, j int) bool { return less(hits[i], hits[j]) })
+	more := len(hits) > q.count
+	if more {
+		hits = hits[:q.count]
+	}
+	var b bytes.Buffer
+	b.WriteString(`{"Items":[`)
+	var p fastjson.Parser
+	for i, e := range hits {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(project(&p, e.raw, q.requestType))
+	}
+	b.WriteByte(']')
+	if more {
+		last := hits[len(hits)-1]
+		id, _ := json.Marshal(last.cursor)
+		date, _ := json.Marshal(last.cursorDate)
+		b.WriteString(`,"nextpageKey":{"id":`)
+		b.Write(id)
+		b.WriteString(`,"created_at":`)
+		b.Write(date)
+		b.WriteByte('}')
+	}
+	b.WriteByte('}')
+	return b.Bytes(), len(hits)
+}
+
+// project keeps the part of an item a request_type asks for, plus
+// submission_id. Items that are not objects are served as they are.
+func project(p *fastjson.Parser, raw []byte, requestType string) []byte {
+	if requestType == "" {
+		return raw
+	}
+	v, err := p.ParseBytes(raw)
+	if err != nil {
+		return raw
+	}
+	o, err := v.Object()
+	if err != nil {
+		return raw
+	}
+	keep := func(k string) bool {
+		switch requestType {
+		case "others":
+			return k != "kyc" && k != "aml" && k != "data"
+		default:
+			return k == requestType || k == "submission_id"
+		}
+	}
+	out := []byte{'{'}
+	first := true
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		if !keep(string(k)) {
+			return
+		}
+		if !first {
+			out = append(out, ',')
+		}
+		first = false
+		key, _ := json.Marshal(string(k))
+		out = append(out, key...)
+		out = append(out, ':')
+		out = v.MarshalTo(out)
+	})
+	return append(out, '}')
+}

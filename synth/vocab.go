@@ -1,0 +1,147 @@
+package synth
+
+// country is what the generator needs to make a plausible applicant of one
+// nationality: names, places and the ID types its authorities issue.
+type country struct {
+	code      string // ISO 3166-1 alpha-3
+	demonym   string // as data.nationalityGovKor spells it
+	weight    int
+	first     [2][]string // by gender: female, male
+	last      []string
+	places    []place
+	idTypes   []string
+	langFirst bool // family name first in full_name (KOR, JPN)
+}
+
+type place struct {
+	city, state, zip, street, plus string
+}
+
+var countries = []country{
+	{code: "USA", demonym: "American", weight: 24,
+		first:   [2][]string{{"Dana", "Emily", "Ashley", "Morgan", "Olivia", "Grace"}, {"Jordan", "Michael", "Chris", "Taylor", "Ethan", "Noah"}},
+		last:    []string{"Whitfield", "Ellery", "Carter", "Brooks", "Hayes", "Reed", "Parker", "O'Neil"},
+		places:  []place{{"Springfield", "IL", "62704", "742 Evergreen Terrace", "86GGXXXX+XX"}, {"Austin", "TX", "78701", "500 Congress Ave", "862487XX+XX"}, {"Portland", "OR", "97201", "1120 SW 5th Ave", "84QVFXXX+XX"}, {"Columbus", "OH", "43215", "90 W Broad St", "86FVXXXX+XX"}},
+		idTypes: []string{"drivers_license", "drivers_license", "passport", "government_id"}},
+	{code: "KOR", demonym: "Korean", weight: 20, langFirst: true,
+		first:   [2][]string{{"Seoyeon", "Hayoon", "Jiwoo", "Minseo"}, {"Minjun", "Jiho", "Dohyun", "Seojun"}},
+		last:    []string{"Kim", "Lee", "Park", "Choi", "Jung", "Kang"},
+		places:  []place{{"Seoul", "Seoul", "04524", "110 Sejong-daero, Jung-gu", "8Q98HXPG+MP"}, {"Busan", "Busan", "48058", "30 Haeundaehaebyeon-ro", "8Q7FXXXX+XX"}, {"Incheon", "Incheon", "21999", "165 Convensia-daero", "8Q98XXXX+XX"}},
+		idTypes: []string{"government_id", "government_id", "drivers_license", "passport"}},
+	{code: "JPN", demonym: "Japanese", weight: 7, langFirst: true,
+		first:   [2][]string{{"Yui", "Hina", "Aoi", "Sakura"}, {"Haruto", "Sota", "Ren", "Yuto"}},
+		last:    []string{"Sato", "Suzuki", "Takahashi", "Tanaka", "Ito"},
+		places:  []place{{"Tokyo", "Tokyo", "100-0001", "1-1 Chiyoda", "8Q7XXXXX+XX"}, {"Osaka", "Osaka", "530-0001", "3-1 Umeda, Kita-ku", "8Q6QXXXX+XX"}},
+		idTypes: []string{"drivers_license", "passport", "government_id"}},
+	{code: "GBR", demonym: "British", weight: 6,
+		first:   [2][]string{{"Amelia", "Isla", "Ava", "Freya"}, {"Oliver", "Harry", "George", "Arthur"}},
+		last:    []string{"Smith", "Jones", "Taylor", "Brown", "Evans"},
+		places:  []place{{"London", "England", "SW1A 1AA", "10 Downing St", "9C3XGV00+XX"}, {"Manchester", "England", "M1 1AE", "1 Piccadilly Gardens", "9C5VXXXX+XX"}},
+		idTypes: []string{"passport", "drivers_license"}},
+	{code: "DEU", demonym: "German", weight: 6,
+		first:   [2][]string{{"Mia", "Emma", "Lina", "Jülide"}, {"Lukas", "Leon", "Jonas", "Felix"}},
+		last:    []string{"Müller", "Schmidt", "Schneider", "Fischer", "Weiß"},
+		places:  []place{{"Berlin", "Berlin", "10115", "Invalidenstraße 1", "9F4MGCXX+XX"}, {"München", "Bayern", "80331", "Marienplatz 8", "8FWHXXXX+XX"}},
+		idTypes: []string{"government_id", "passport", "drivers_license"}},
+	{code: "MEX", demonym: "Mexican", weight: 8,
+		first:   [2][]string{{"Sofía", "Valentina", "Regina", "Camila"}, {"Santiago", "Mateo", "Sebastián", "Diego"}},
+		last:    []string{"García", "Hernández", "López", "Martínez", "González"},
+		places:  []place{{"Ciudad de México", "CDMX", "06000", "Av. Juárez 10", "76F2CXXX+XX"}, {"Guadalajara", "JAL", "44100", "Av. Hidalgo 400", "75FXXXXX+XX"}},
+		idTypes: []string{"government_id", "government_id", "passport"}},
+	{code: "VNM", demonym: "Vietnamese", weight: 8, langFirst: true,
+		first:   [2][]string{{"Linh", "Huong", "Mai", "Thao"}, {"Minh", "Anh", "Duc", "Quang"}},
+		last:    []string{"Nguyen", "Tran", "Le", "Pham", "Hoang"},
+		places:  []place{{"Hanoi", "Hanoi", "100000", "1 Trang Tien", "7PH7XXXX+XX"}, {"Ho Chi Minh City", "Ho Chi Minh", "700000", "86 Le Thanh Ton", "7P28XXXX+XX"}},
+		idTypes: []string{"government_id", "passport"}},
+	{code: "IND", demonym: "Indian", weight: 8,
+		first:   [2][]string{{"Diya", "Ananya", "Isha", "Saanvi"}, {"Aarav", "Vivaan", "Arjun", "Rohan"}},
+		last:    []string{"Sharma", "Patel", "Singh", "Kumar", "Iyer"},
+		places:  []place{{"Mumbai", "MH", "400001", "12 Marine Drive", "7JFJXXXX+XX"}, {"Bengaluru", "KA", "560001", "80 MG Road", "7J4VXXXX+XX"}},
+		idTypes: []string{"aadhaar", "pancard", "passport"}},
+	{code: "PHL", demonym: "Filipino", weight: 7,
+		first:   [2][]string{{"Maria", "Angel", "Andrea", "Nicole"}, {"Jose", "Juan", "Mark", "Paolo"}},
+		last:    []string{"Santos", "Reyes", "Cruz", "Bautista", "Dela Cruz"},
+		places:  []place{{"Manila", "Metro Manila", "1000", "Roxas Blvd 1500", "7Q63XXXX+XX"}, {"Cebu City", "Cebu", "6000", "Osmeña Blvd 20", "7Q5CXXXX+XX"}},
+		idTypes: []string{"government_id", "drivers_license", "passport"}},
+	{code: "BRA", demonym: "Brazilian", weight: 6,
+		first:   [2][]string{{"Ana", "Julia", "Beatriz", "Larissa"}, {"Lucas", "Gabriel", "Rafael", "João"}},
+		last:    []string{"Silva", "Santos", "Oliveira", "Souza", "Conceição"},
+		places:  []place{{"São Paulo", "SP", "01000-000", "Av. Paulista 1000", "588MCXXX+XX"}, {"Rio de Janeiro", "RJ", "20000-000", "Av. Atlântica 1702", "589RXXXX+XX"}},
+		idTypes: []string{"government_id", "drivers_license", "passport"}},
+}
+
+// rejection is one reject code with the message the vendor shows for it.
+type rejection struct {
+	code, msg string
+	weight    int
+}
+
+// rejections are design §1.1's reject codes, weighted roughly as a consumer
+// app sees them: image problems and retries dominate.
+var rejections = []rejection{
+	{"too_many_retry", "Multiple invalid KYC attempts detected.", 18},
+	{"id_image_invalidImage", "The ID image is not valid.", 10},
+	{"id_image_badImage", "The ID image is blurry or has glare.", 9},
+	{"id_image_invalidId", "The document is not a valid ID.", 6},
+	{"id_image_error", "The ID image could not be processed.", 3},
+	{"id_info_dataMismatch", "Entered data does not match the ID.", 8},
+	{"id_info_blacklist", "The applicant is on the project blacklist.", 2},
+	{"id_info_notOfAge", "The applicant is under the required age.", 3},
+	{"duplicate_user", "The applicant is already verified.", 5},
+	{"duplicated_user_PII_exact", "Identical personal information was already submitted.", 3},
+	{"duplicated_face", "The face was already used by another applicant.", 4},
+	{"blacklistCountry", "The issuing country is not allowed.", 3},
+	{"under_ageLimit", "The applicant is under the age limit.", 3},
+	{"invalid_acceptedID", "This ID type is not accepted.", 3},
+	{"no-date-of-birth", "The date of birth could not be read.", 2},
+	{"expired_id", "The ID is expired.", 5},
+	{"automatic_verification_fail", "Automatic verification failed.", 4},
+	{"address_image_invalidImage", "The proof of address is not valid.", 2},
+	{"address_info_mismatch", "The address does not match the proof of address.", 2},
+	{"timeout", "The session timed out.", 2},
+	{"other", "Rejected by the reviewer.", 3},
+}
+
+// retryReason is one retry code of kyc.attempts[].retryCode with its message.
+type retryReason struct{ code, msg string }
+
+var retryReasons = []retryReason{
+	{"liveness_error", "Liveness fail: Face is too close to one or more borders. Please retry."},
+	{"face_compare_underscore", "The face doesn't match. Please retry with another face image."},
+	{"recognition_fail", "We could not read the ID. Please retry."},
+	{"glare_detected", "Glare detected on the ID. Please retry in a different light."},
+	{"image_too_blurry", "The image is too blurry. Please retry."},
+	{"screen_detected", "The ID seems to be shown on a screen. Please use the physical ID."},
+	{"document_expired", "The ID is expired. Please use a valid ID."},
+	{"invalid_back_document", "The back of the ID is not valid. Please retry."},
+}
+
+var kbRetry = retryReason{"data_mismatch", "Entered information could not be verified. Please retry."}
+
+var (
+	userAgents = []struct{ device, ua string }{
+		{"mobile", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_3 like Mac OS X)"},
+		{"mobile", "Mozilla/5.0 (Linux; Android 14; SM-S918N)"},
+		{"mobile", "Mozilla/5.0 (Linux; Android 13; Pixel 7)"},
+		{"desktop", "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"},
+		{"desktop", "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_2)"},
+	}
+	mailDomains    = []string{"example.com", "example.org", "example.net"}
+	ipPrefixes     = []string{"203.0.113.", "198.51.100.", "192.0.2."}
+	admins         = []string{"reviewer@example.com", "ops@example.com", "compliance@example.com"}
+	memoTexts      = []string{"Verified address against utility bill", "Called applicant, confirmed identity", "Escalated to compliance", "Second ID requested", "Checked against internal list"}
+	reviewComments = []string{"Manual check OK", "Document verified manually", "Face match confirmed", "Mismatch confirmed", "Spot-checked"}
+	amlCategories  = []string{"PEP", "SAN", "AM", "RCA", "SIE"}
+	additionalQs   = []struct{ blockType, answer, input string }{
+		{"select", "Salaried employee", ""},
+		{"select", "Self-employed", ""},
+		{"select", "Student", ""},
+		{"text", "", "Software engineer"},
+		{"text", "", "Nurse"},
+		{"select", "Under 10,000 USD", ""},
+		{"checkbox", "I am not a politically exposed person", ""},
+	}
+	updatableFields = []string{"documentNumber", "address_street2", "fullName", "birthDate", "phoneNumber", "kycStatus"}
+	permits         = []string{"F-1", "E-9", "D-2", "F-4", "H-2"}
+	injectionFails  = []string{"ipRisk_failCategory", "distanceChecks_ipGeo", "blackliskCountries"}
+)
