@@ -27,7 +27,8 @@ const tempPrefix = ".tmp-"
 // renamed into place on commit; it hashes and counts the bytes on the way.
 type atomicFile struct {
 	path string
-	tmp  *os.File
+	tmp  *os.File // nil while suspended
+	name string   // temporary file's name while suspended
 	sum  hash.Hash
 	n    int64
 	done bool
@@ -58,11 +59,37 @@ func (f *atomicFile) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// suspend closes the file handle; resume reopens it for appending.
+func (f *atomicFile) suspend() error {
+	if f.tmp == nil {
+		return nil
+	}
+	err := f.tmp.Close()
+	f.name, f.tmp = f.tmp.Name(), nil
+	return err
+}
+
+func (f *atomicFile) resume() error {
+	if f.tmp != nil {
+		return nil
+	}
+	tmp, err := os.OpenFile(f.name, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	f.tmp = tmp
+	return nil
+}
+
 // commit makes the file durable and renames it into place. On error the
 // temporary file is removed.
 func (f *atomicFile) commit(rows int64) (FileInfo, error) {
 	if f.done {
 		return FileInfo{}, fmt.Errorf("committing %s: file already closed", f.path)
+	}
+	if err := f.resume(); err != nil {
+		f.abort()
+		return FileInfo{}, fmt.Errorf("committing %s: %w", f.path, err)
 	}
 	f.done = true
 	err := f.tmp.Sync()
@@ -91,8 +118,11 @@ func (f *atomicFile) abort() {
 		return
 	}
 	f.done = true
-	_ = f.tmp.Close()
-	_ = os.Remove(f.tmp.Name())
+	if f.tmp != nil {
+		f.name = f.tmp.Name()
+		_ = f.tmp.Close()
+	}
+	_ = os.Remove(f.name)
 }
 
 // writeFileAtomic writes data to path atomically.

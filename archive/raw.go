@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -15,9 +16,25 @@ import (
 // one item per line, byte for byte as received.
 type RawWriter struct {
 	f    *atomicFile
-	enc  *zstd.Encoder
+	enc  *zstd.Encoder // nil while suspended
 	rows int64
 	err  error // first write error; the file can only be aborted after it
+}
+
+// encoders recycles zstd encoders: an encoder holds megabytes of window
+// buffers, and an import may have hundreds of day files in progress.
+var encoders = sync.Pool{New: func() any {
+	// One encoder goroutine keeps memory bounded when many days are
+	// written in parallel; the fastest level keeps the archive off the
+	// import's critical path.
+	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedFastest))
+	return enc
+}}
+
+func takeEncoder(w io.Writer) *zstd.Encoder {
+	enc := encoders.Get().(*zstd.Encoder)
+	enc.Reset(w)
+	return enc
 }
 
 // NewRawWriter starts a raw archive file at path; nothing is visible at path
@@ -27,14 +44,36 @@ func NewRawWriter(path string) (*RawWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	// One encoder goroutine keeps memory bounded when many days are written
-	// in parallel.
-	enc, err := zstd.NewWriter(f, zstd.WithEncoderConcurrency(1))
-	if err != nil {
-		f.abort()
-		return nil, fmt.Errorf("starting zstd encoder for %s: %w", path, err)
+	return &RawWriter{f: f, enc: takeEncoder(f)}, nil
+}
+
+// Suspend ends the current zstd frame and gives back the encoder and the
+// file handle, so that many day files can be in progress at once in
+// bounded memory. The next Write resumes by appending a new frame; zstd
+// readers read concatenated frames as one stream.
+func (w *RawWriter) Suspend() error {
+	if w.err != nil || w.enc == nil || w.f.done {
+		return w.err
 	}
-	return &RawWriter{f: f, enc: enc}, nil
+	err := w.enc.Close()
+	encoders.Put(w.enc)
+	w.enc = nil
+	if err == nil {
+		err = w.f.suspend()
+	}
+	if err != nil {
+		w.err = fmt.Errorf("suspending %s: %w", w.f.path, err)
+	}
+	return w.err
+}
+
+func (w *RawWriter) resume() error {
+	if err := w.f.resume(); err != nil {
+		w.err = fmt.Errorf("resuming %s: %w", w.f.path, err)
+		return w.err
+	}
+	w.enc = takeEncoder(w.f)
+	return nil
 }
 
 // Write appends one item. Items are compact JSON and so never hold a raw
@@ -48,6 +87,11 @@ func (w *RawWriter) Write(item []byte) error {
 	}
 	if i := bytes.IndexByte(item, '\n'); i >= 0 {
 		return fmt.Errorf("writing raw item %d to %s: item contains a newline at byte %d", w.rows, w.f.path, i)
+	}
+	if w.enc == nil {
+		if err := w.resume(); err != nil {
+			return err
+		}
 	}
 	if _, err := w.enc.Write(item); err != nil {
 		w.err = fmt.Errorf("writing raw item %d to %s: %w", w.rows, w.f.path, err)
@@ -73,7 +117,16 @@ func (w *RawWriter) Close() (FileInfo, error) {
 	if w.f.done {
 		return FileInfo{}, fmt.Errorf("closing %s: %w", w.f.path, errClosed)
 	}
-	if err := w.enc.Close(); err != nil {
+	if w.enc == nil {
+		if err := w.resume(); err != nil {
+			w.f.abort()
+			return FileInfo{}, err
+		}
+	}
+	err := w.enc.Close()
+	encoders.Put(w.enc)
+	w.enc = nil
+	if err != nil {
 		w.f.abort()
 		return FileInfo{}, fmt.Errorf("finishing zstd stream of %s: %w", w.f.path, err)
 	}
@@ -85,7 +138,11 @@ func (w *RawWriter) Abort() {
 	if w.f.done {
 		return
 	}
-	_ = w.enc.Close()
+	if w.enc != nil {
+		_ = w.enc.Close()
+		encoders.Put(w.enc)
+		w.enc = nil
+	}
 	w.f.abort()
 }
 

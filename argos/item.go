@@ -106,4 +106,3 @@ func Newer(a, b Key) bool {
 
 // FormatDate renders a day as the API and the partitions spell it.
 func FormatDate(t time.Time) string { return t.UTC().Format(DateLayout) }
-

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -75,7 +76,8 @@ func run(ctx context.Context, e *env, args []string) int {
 }
 
 func (e *env) root() *cobra.Command {
-	var level string
+	var level, cpuProfile string
+	var stopProfile func()
 	root := &cobra.Command{
 		Use:   "kycetl",
 		Short: "Batch ETL and warehouse loader for ARGOS ID check KYC data",
@@ -95,9 +97,26 @@ DuckDB file by default) whose SQL views compute the vendor's statistics page.`,
 				w = zerolog.ConsoleWriter{Out: e.stderr, TimeFormat: time.TimeOnly}
 			}
 			e.log = zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+			}
 			return nil
 		},
+		PersistentPostRun: func(*cobra.Command, []string) {
+			if stopProfile != nil {
+				stopProfile()
+			}
+		},
 	}
+	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
+	root.PersistentFlags().MarkHidden("cpuprofile")
 	root.Args = cobra.ArbitraryArgs
 	root.RunE = func(cmd *cobra.Command, args []string) error {
 		if len(args) > 0 {
@@ -108,7 +127,7 @@ DuckDB file by default) whose SQL views compute the vendor's statistics page.`,
 	}
 	root.PersistentFlags().StringVar(&level, "log-level", "info", "log level: debug, info, warn, error")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(e.demoCmd(), e.runCmd(), e.statsCmd(), e.importCmd(), e.rebuildCmd(), e.verifyCmd())
+	root.AddCommand(e.demoCmd(), e.runCmd(), e.statsCmd(), e.importCmd(), e.rebuildCmd(), e.verifyCmd(), e.generateCmd())
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	}

@@ -21,6 +21,8 @@ import (
 
 var day0 = time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)
 
+var _ fakeargos.Source = (*synth.Generator)(nil)
+
 func gen() *synth.Generator {
 	return synth.New(1, synth.WithAsOf(time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)), synth.WithVolume(40, 60))
 }

@@ -76,13 +76,20 @@ func (p *Pipeline) Import(ctx context.Context, project string, files []string) (
 	return r.finish(nil)
 }
 
+// maxOpenDays bounds the day files being written at once during a split;
+// the least recently used is suspended (and resumed when its day comes
+// back), so memory does not grow with the number of days in an export.
+const maxOpenDays = 8
+
 // dayBucket is one day's raw file being written, with what dedupe needs.
 type dayBucket struct {
-	w    *archive.RawWriter
-	fi   archive.FileInfo
-	n    int                  // items written
-	seen map[string]versionAt // submission_id → newest copy so far
-	skip map[int]bool         // raw ordinals of superseded copies
+	day     time.Time
+	lastUse int64 // for the LRU of open files
+	w       *archive.RawWriter
+	fi      archive.FileInfo
+	n       int                  // items written
+	seen    map[string]versionAt // submission_id → newest copy so far
+	skip    map[int]bool         // raw ordinals of superseded copies
 }
 
 type versionAt struct {
@@ -99,19 +106,55 @@ type splitter struct {
 	parser  fastjson.Parser
 	last    *dayBucket // bucket of the previous routable item
 	orphans [][]byte   // unroutable items met before any routable one
+	open    []*dayBucket
+	clock   int64
 }
 
 func (s *splitter) bucket(day time.Time) (*dayBucket, error) {
-	if b, ok := s.days[day]; ok {
-		return b, nil
+	s.clock++
+	b, ok := s.days[day]
+	if !ok {
+		w, err := archive.NewRawWriter(s.p.layout.RawPath(s.project, day, s.r.m.RunID))
+		if err != nil {
+			return nil, err
+		}
+		b = &dayBucket{day: day, w: w, seen: map[string]versionAt{}, skip: map[int]bool{}}
+		s.days[day] = b
 	}
-	w, err := archive.NewRawWriter(s.p.layout.RawPath(s.project, day, s.r.m.RunID))
-	if err != nil {
-		return nil, err
+	if b.lastUse == 0 || !s.isOpen(b) {
+		if err := s.makeRoom(); err != nil {
+			return nil, err
+		}
+		s.open = append(s.open, b)
 	}
-	b := &dayBucket{w: w, seen: map[string]versionAt{}, skip: map[int]bool{}}
-	s.days[day] = b
+	b.lastUse = s.clock
 	return b, nil
+}
+
+func (s *splitter) isOpen(b *dayBucket) bool {
+	for _, o := range s.open {
+		if o == b {
+			return true
+		}
+	}
+	return false
+}
+
+// makeRoom suspends the least recently used open day file when the limit is
+// reached.
+func (s *splitter) makeRoom() error {
+	if len(s.open) < maxOpenDays {
+		return nil
+	}
+	lru := 0
+	for i, o := range s.open {
+		if o.lastUse < s.open[lru].lastUse {
+			lru = i
+		}
+	}
+	b := s.open[lru]
+	s.open = append(s.open[:lru], s.open[lru+1:]...)
+	return b.w.Suspend()
 }
 
 // add routes one item. An item without a readable submission_id and
@@ -134,8 +177,12 @@ func (s *splitter) add(item []byte) error {
 			s.orphans = append(s.orphans, append([]byte(nil), item...))
 			return nil
 		}
-		s.last.n++
-		return s.last.w.Write(item)
+		b, err := s.bucket(s.last.day)
+		if err != nil {
+			return err
+		}
+		b.n++
+		return b.w.Write(item)
 	}
 	b, err := s.bucket(argos.Day(key.CreatedAt))
 	if err != nil {

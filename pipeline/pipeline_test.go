@@ -261,3 +261,40 @@ func ExampleSummary_String() {
 	fmt.Println(s)
 	// Output: run 20250201T000000Z-abcdef: 3 days, 9 pages, 10 API calls, 420 submissions, 0 quarantined, 2.5 MB written in 1.5s
 }
+
+// TestImportInterleavedDays imports an export whose items jump between more
+// days than the splitter keeps open, so day files are suspended and resumed.
+func TestImportInterleavedDays(t *testing.T) {
+	gen := synth.New(5, synth.WithVolume(10, 20))
+	first, last := from, from.AddDate(0, 0, 11)
+	var days [][][]byte
+	for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
+		days = append(days, gen.Day(d))
+	}
+	var nd bytes.Buffer
+	for i := 0; ; i++ {
+		wrote := false
+		for _, items := range days {
+			if i < len(items) {
+				nd.Write(items[i])
+				nd.WriteByte('\n')
+				wrote = true
+			}
+		}
+		if !wrote {
+			break
+		}
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "interleaved.ndjson")
+	os.WriteFile(path, nd.Bytes(), 0o644)
+	e := open(t, filepath.Join(dir, "wh"))
+	if _, err := e.pl.Import(context.Background(), "mixed", []string{path}); err != nil {
+		t.Fatal(err)
+	}
+	compare(t, "interleaved import", expected(t, gen, first, last), actual(t, e.wh.DB(), "mixed"))
+	rep, err := archive.Verify(context.Background(), e.layout)
+	if err != nil || !rep.OK() {
+		t.Errorf("verify: %v %v", err, rep)
+	}
+}
