@@ -57,23 +57,17 @@ func (p *Pipeline) Import(ctx context.Context, project string, files []string) (
 	if len(days) > 0 {
 		r.m.WindowFrom, r.m.WindowTo = argos.FormatDate(days[0]), argos.FormatDate(days[len(days)-1])
 	}
-	for _, d := range days {
-		if err := ctx.Err(); err != nil {
-			return r.finish(err)
-		}
+	err = inParallel(ctx, p.workers, days, func(ctx context.Context, d time.Time) error {
 		b := sp.days[d]
 		rec := r.newDay(project, d)
 		e, err := p.layout.Entry(archive.RawTable, b.fi)
 		if err != nil {
-			return r.finish(err)
+			return err
 		}
 		rec.Files, rec.Bytes = append(rec.Files, e), b.fi.Bytes
-		dayErr := r.derive(ctx, rec, b.fi.Path, b.skip)
-		if err := r.commit(ctx, rec, dayErr); err != nil {
-			return r.finish(err)
-		}
-	}
-	return r.finish(nil)
+		return r.commit(ctx, rec, r.derive(ctx, rec, b.fi.Path, b.skip))
+	})
+	return r.finish(err)
 }
 
 // maxOpenDays bounds the day files being written at once during a split;
@@ -394,10 +388,7 @@ func (p *Pipeline) Rebuild(ctx context.Context) (*Summary, error) {
 	if len(keys) > 0 {
 		r.m.WindowFrom, r.m.WindowTo = keys[0].Day, keys[len(keys)-1].Day
 	}
-	for _, k := range keys {
-		if err := ctx.Err(); err != nil {
-			return r.finish(err)
-		}
+	err = inParallel(ctx, p.workers, keys, func(ctx context.Context, k archive.PartitionKey) error {
 		day, _ := argos.ParseDate(k.Day)
 		rec := r.newDay(k.Project, day)
 		var raw *archive.FileEntry
@@ -417,11 +408,9 @@ func (p *Pipeline) Rebuild(ctx context.Context) (*Summary, error) {
 			rec.Files = append(rec.Files, *raw)
 			dayErr = r.derive(ctx, rec, path, skip)
 		}
-		if err := r.commit(ctx, rec, dayErr); err != nil {
-			return r.finish(err)
-		}
-	}
-	return r.finish(nil)
+		return r.commit(ctx, rec, dayErr)
+	})
+	return r.finish(err)
 }
 
 // supersededCopies scans a raw file for submissions present more than once

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/kycetl/kycetl/archive"
 	"github.com/kycetl/kycetl/argos"
@@ -35,6 +37,10 @@ type Pipeline struct {
 	log    zerolog.Logger
 	now    func() time.Time
 	onDay  func(archive.DayRecord)
+	// workers derive days in parallel; whMu serialises the warehouse
+	// loads, which a single-writer warehouse (DuckDB) needs anyway.
+	workers int
+	whMu    sync.Mutex
 }
 
 // Option configures a Pipeline.
@@ -52,11 +58,19 @@ func WithClock(now func() time.Time) Option { return func(pl *Pipeline) { pl.now
 // WithDayHook is called after every day, done or failed (progress bars).
 func WithDayHook(fn func(archive.DayRecord)) Option { return func(pl *Pipeline) { pl.onDay = fn } }
 
+// WithWorkers sets how many days are derived (flattened and written as
+// Parquet) at once; the default is one per CPU.
+func WithWorkers(n int) Option { return func(pl *Pipeline) { pl.workers = n } }
+
 // New makes a Pipeline writing under layout and loading into wh.
 func New(layout archive.Layout, wh load.Warehouse, opts ...Option) (*Pipeline, error) {
-	p := &Pipeline{layout: layout, wh: wh, log: zerolog.Nop(), now: time.Now, onDay: func(archive.DayRecord) {}}
+	p := &Pipeline{layout: layout, wh: wh, log: zerolog.Nop(), now: time.Now, onDay: func(archive.DayRecord) {},
+		workers: runtime.GOMAXPROCS(0)}
 	for _, o := range opts {
 		o(p)
+	}
+	if p.workers < 1 {
+		return nil, fmt.Errorf("pipeline workers must be at least 1, got %d", p.workers)
 	}
 	if p.policy == nil {
 		pol, err := pii.New()
@@ -158,7 +172,10 @@ func (r *run) commit(ctx context.Context, rec *archive.DayRecord, dayErr error) 
 	if err := r.p.layout.WriteManifest(r.m); err != nil {
 		return fmt.Errorf("writing manifest of run %s: %w", r.m.RunID, err)
 	}
-	if err := r.p.wh.RecordRuns(ctx, r.m, []archive.DayRecord{*rec}); err != nil {
+	r.p.whMu.Lock()
+	err := r.p.wh.RecordRuns(ctx, r.m, []archive.DayRecord{*rec})
+	r.p.whMu.Unlock()
+	if err != nil {
 		return fmt.Errorf("recording load_runs of %s %s: %w", rec.Project, rec.Day, err)
 	}
 	return nil
@@ -284,7 +301,10 @@ func (r *run) derive(ctx context.Context, rec *archive.DayRecord, rawPath string
 		rec.Coercions = append(rec.Coercions, archive.Coercion{Path: c.Path, Reason: c.Reason, Count: c.Count})
 	}
 	part := load.PartitionFiles{Partition: load.Partition{Project: rec.Project, Day: day}, Files: files}
-	if err := p.wh.Replace(ctx, []load.PartitionFiles{part}); err != nil {
+	p.whMu.Lock()
+	err = p.wh.Replace(ctx, []load.PartitionFiles{part})
+	p.whMu.Unlock()
+	if err != nil {
 		return fmt.Errorf("loading into the warehouse: %w", err)
 	}
 	return nil
@@ -310,4 +330,15 @@ func (s *parquetSink) abort() {
 	for _, w := range s.writers {
 		w.Abort()
 	}
+}
+
+// inParallel runs fn for every item (a day, a partition) with up to
+// workers at once and returns the first error; the others are cancelled.
+func inParallel[T any](ctx context.Context, workers int, items []T, fn func(ctx context.Context, item T) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for _, it := range items {
+		g.Go(func() error { return fn(ctx, it) })
+	}
+	return g.Wait()
 }

@@ -36,7 +36,7 @@ type Warehouse struct {
 
 // DefaultMemoryLimit bounds DuckDB's buffer pool (its own default is 80% of
 // the machine), so that a large import stays within a predictable RSS.
-const DefaultMemoryLimit = "256MB"
+const DefaultMemoryLimit = "128MB"
 
 // WithMemoryLimit sets DuckDB's memory_limit (e.g. "1GB").
 func WithMemoryLimit(limit string) Option { return func(w *Warehouse) { w.memoryLimit = limit } }

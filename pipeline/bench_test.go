@@ -1,0 +1,67 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kycetl/kycetl/archive"
+	"github.com/kycetl/kycetl/load"
+	"github.com/kycetl/kycetl/pii"
+	"github.com/kycetl/kycetl/pipeline"
+	"github.com/kycetl/kycetl/synth"
+)
+
+// noWarehouse accepts every partition without loading it, to measure the
+// archive and Parquet path alone.
+type noWarehouse struct{}
+
+var _ load.Warehouse = noWarehouse{}
+
+func (noWarehouse) Prepare(context.Context) error                        { return nil }
+func (noWarehouse) Replace(context.Context, []load.PartitionFiles) error { return nil }
+func (noWarehouse) RecordRuns(context.Context, *archive.Manifest, []archive.DayRecord) error {
+	return nil
+}
+func (noWarehouse) Close() error { return nil }
+
+// BenchmarkImportArchive imports an NDJSON export into the raw archive and
+// zstd Parquet, every table, without a warehouse: MB/s of input JSON.
+func BenchmarkImportArchive(b *testing.B) {
+	benchmarkImport(b, func(b *testing.B, l archive.Layout) load.Warehouse { return noWarehouse{} })
+}
+
+func benchmarkImport(b *testing.B, wh func(*testing.B, archive.Layout) load.Warehouse) {
+	dir := b.TempDir()
+	var nd bytes.Buffer
+	from := time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)
+	n, err := synth.New(3, synth.WithVolume(2500, 2500)).WriteNDJSON(&nd, from, from.AddDate(0, 0, 7))
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(dir, "export.ndjson")
+	if err := os.WriteFile(path, nd.Bytes(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	pol, err := pii.New(pii.WithKey([]byte("bench-pii-key-0123456789")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(nd.Len()))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l := archive.Layout{Dir: filepath.Join(dir, "run", string(rune('a'+i%26)), time.Now().Format("150405.000000000"))}
+		pl, err := pipeline.New(l, wh(b, l), pipeline.WithPolicy(pol))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := pl.Import(context.Background(), "bench", []string{path}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "submissions/s")
+}
