@@ -146,7 +146,7 @@ func (f *Flattener) Add(item []byte, source string, ordinal int64) error {
 	f.result.Submissions++
 	f.pending++
 	if f.pending >= f.batchRows {
-		return f.flush()
+		return f.flush(true)
 	}
 	return nil
 }
@@ -157,7 +157,7 @@ func (f *Flattener) Close() (Result, error) {
 	if f.closed {
 		return f.result, nil
 	}
-	err := f.flush()
+	err := f.flush(false)
 	f.Release()
 	res := f.result
 	res.Rows = map[string]int64{}
@@ -192,22 +192,46 @@ func (f *Flattener) Release() {
 	f.quarantine.Release()
 }
 
-func (f *Flattener) flush() error {
+// flush hands every table's buffered rows to the sink; more says that more
+// rows will follow, so the builders are sized for another batch.
+func (f *Flattener) flush(more bool) error {
 	f.pending = 0
 	for _, tb := range f.tables {
-		if err := f.emit(tb.t, tb.rb); err != nil {
+		if err := f.emit(tb.t, tb.rb, more); err != nil {
 			return err
 		}
 	}
-	return f.emit(schema.Quarantine, f.quarantine)
+	return f.emit(schema.Quarantine, f.quarantine, more)
 }
 
-func (f *Flattener) emit(t *schema.Table, rb *array.RecordBuilder) error {
-	if rb.Field(0).Len() == 0 {
+func (f *Flattener) emit(t *schema.Table, rb *array.RecordBuilder, more bool) error {
+	rows := rb.Field(0).Len()
+	if rows == 0 {
 		return nil
+	}
+	// Builders start empty after NewRecordBatch; reserving the last
+	// batch's size saves growing them again by doubling, batch after batch.
+	data := make([]int, len(rb.Fields()))
+	for i, b := range rb.Fields() {
+		if bb, ok := b.(interface{ DataLen() int }); ok {
+			data[i] = bb.DataLen()
+		}
 	}
 	rec := rb.NewRecordBatch()
 	defer rec.Release()
+	if !more {
+		return f.write(t, rec)
+	}
+	rb.Reserve(rows)
+	for i, b := range rb.Fields() {
+		if bb, ok := b.(interface{ ReserveData(int) }); ok && data[i] > 0 {
+			bb.ReserveData(data[i])
+		}
+	}
+	return f.write(t, rec)
+}
+
+func (f *Flattener) write(t *schema.Table, rec arrow.RecordBatch) error {
 	if err := f.sink.Write(t, rec); err != nil {
 		return fmt.Errorf("writing %s rows of %s %s: %w", t.Name, f.project, argos.FormatDate(f.day), err)
 	}
