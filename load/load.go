@@ -7,6 +7,8 @@ package load
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/kycetl/kycetl/archive"
@@ -44,4 +46,84 @@ type Warehouse interface {
 	RecordRuns(ctx context.Context, m *archive.Manifest, days []archive.DayRecord) error
 	// Close releases the warehouse.
 	Close() error
+}
+
+// Batcher is implemented by a warehouse that loads several days more
+// cheaply at once (BigQuery: bounded load jobs per table and day); the
+// pipeline then hands Replace up to BatchDays partitions together.
+type Batcher interface {
+	BatchDays() int
+}
+
+// Reporter is implemented by a warehouse whose loads are jobs worth
+// recording: Outcome gives the jobs of a partition's last Replace and the
+// partition's own error, when a batch failed for some days only.
+type Reporter interface {
+	Outcome(p Partition) ([]archive.Job, error)
+}
+
+// RunRow is one load_runs row by column name, the one layout every
+// warehouse writes; nil is NULL.
+func RunRow(m *archive.Manifest, d *archive.DayRecord) (map[string]any, error) {
+	rows := d.Rows
+	if rows == nil {
+		rows = map[string]int64{}
+	}
+	coercions := d.Coercions
+	if coercions == nil {
+		coercions = []archive.Coercion{}
+	}
+	jobs := d.Jobs
+	if jobs == nil {
+		jobs = []archive.Job{}
+	}
+	var enc [3][]byte
+	for i, v := range []any{rows, coercions, jobs} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("encoding the load_runs row of %s %s: %w", d.Project, d.Day, err)
+		}
+		enc[i] = b
+	}
+	var duration any
+	if !d.StartedAt.IsZero() && !d.FinishedAt.IsZero() {
+		duration = d.FinishedAt.Sub(d.StartedAt).Seconds()
+	}
+	return map[string]any{
+		"run_id":           m.RunID,
+		"project":          d.Project,
+		"day":              d.Day,
+		"command":          nullIfEmpty(m.Command),
+		"window_from":      nullIfEmpty(m.WindowFrom),
+		"window_to":        nullIfEmpty(m.WindowTo),
+		"started_at":       nullTime(d.StartedAt),
+		"finished_at":      nullTime(d.FinishedAt),
+		"duration_seconds": duration,
+		"pages":            d.Pages,
+		"api_calls":        d.APICalls,
+		"retries":          d.Retries,
+		"wait_seconds":     d.WaitSeconds,
+		"submissions":      d.Submissions,
+		"quarantined":      d.Quarantined,
+		"rows_json":        string(enc[0]),
+		"bytes":            d.Bytes,
+		"coercions_json":   string(enc[1]),
+		"jobs_json":        string(enc[2]),
+		"outcome":          d.Outcome,
+		"error":            nullIfEmpty(d.Error),
+	}, nil
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
 }

@@ -27,6 +27,9 @@ var LoadRuns = &Table{
 		{Name: "coercions_json", Type: String, Doc: "JSON array of values set to NULL because they could not be coerced: path, reason, count."},
 		{Name: "outcome", Type: String, Doc: "ok, failed or skipped."},
 		{Name: "error", Type: String, Doc: "Error message when the day failed."},
+		// Added after the first release: new columns go last, so that an
+		// upgraded warehouse keeps its column order.
+		{Name: "jobs_json", Type: String, Doc: "JSON array of the day's warehouse jobs: warehouse, id, outcome, bytes_processed."},
 	},
 }
 

@@ -60,26 +60,32 @@ type Config struct {
 }
 
 var (
-	projectRe = regexp.MustCompile(`^([a-z][a-z0-9.-]*:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
-	datasetRe = regexp.MustCompile(`^[A-Za-z0-9_]{1,1024}$`)
-	bucketRe  = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$`)
+	projectRe  = regexp.MustCompile(`^([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
+	datasetRe  = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+	locationRe = regexp.MustCompile(`^[A-Za-z0-9-]{2,40}$`)
+	bucketRe   = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$`)
 )
 
 // ParseURL reads a warehouse URL: bigquery://PROJECT/DATASET, optionally
 // with ?location=EU and &staging=gs://bucket/prefix.
 func ParseURL(raw string) (Config, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return Config{}, fmt.Errorf("reading warehouse URL: %w", err)
-	}
-	if u.Scheme != Scheme {
+	// Not url.Parse: a domain-scoped project (example.com:my-project)
+	// reads as a host with a bad port.
+	rest, ok := strings.CutPrefix(raw, Scheme+"://")
+	if !ok {
 		return Config{}, fmt.Errorf("reading warehouse URL %q: the scheme is not %s://", raw, Scheme)
 	}
-	if u.User != nil || u.Fragment != "" {
+	rest, rawQuery, _ := strings.Cut(rest, "?")
+	project, dataset, ok := strings.Cut(rest, "/")
+	if !ok {
 		return Config{}, fmt.Errorf("reading warehouse URL %q: want %s://PROJECT/DATASET[?location=L&staging=gs://BUCKET/PREFIX]", raw, Scheme)
 	}
-	cfg := Config{Project: u.Host, Dataset: strings.TrimPrefix(u.Path, "/")}
-	for k, v := range u.Query() {
+	cfg := Config{Project: project, Dataset: dataset}
+	query, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return Config{}, fmt.Errorf("reading warehouse URL %q: %w", raw, err)
+	}
+	for k, v := range query {
 		if len(v) != 1 {
 			return Config{}, fmt.Errorf("reading warehouse URL %q: %s given %d times", raw, k, len(v))
 		}
@@ -103,10 +109,10 @@ func (c Config) Validate() error {
 	if !projectRe.MatchString(c.Project) {
 		return fmt.Errorf("project %q is not a Google Cloud project ID", c.Project)
 	}
-	if !datasetRe.MatchString(c.Dataset) {
+	if !datasetRe.MatchString(c.Dataset) || len(c.Dataset) > 1024 {
 		return fmt.Errorf("dataset %q is not a BigQuery dataset name (letters, digits and underscores)", c.Dataset)
 	}
-	if c.Location != "" && !regexp.MustCompile(`^[A-Za-z0-9-]{2,40}$`).MatchString(c.Location) {
+	if c.Location != "" && !locationRe.MatchString(c.Location) {
 		return fmt.Errorf("location %q is not a BigQuery location", c.Location)
 	}
 	if c.Staging != "" {

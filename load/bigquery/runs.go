@@ -2,7 +2,6 @@ package bigquery
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -56,7 +55,7 @@ func (w *Warehouse) RecordRunsSQL(m *archive.Manifest, days []archive.DayRecord)
 			return "", nil, fmt.Errorf("reading the day of %s %s: %w", d.Project, d.Day, err)
 		}
 		parts[i] = load.Partition{Project: d.Project, Day: day}
-		vals, err := runRow(m, d)
+		vals, err := load.RunRow(m, d)
 		if err != nil {
 			return "", nil, err
 		}
@@ -134,74 +133,4 @@ func valid(v any) bool {
 		return v.Valid
 	}
 	return false
-}
-
-// runRow is one load_runs row by column name; nil is NULL. (It lays out
-// the same row as the DuckDB warehouse's ledger.)
-func runRow(m *archive.Manifest, d *archive.DayRecord) (map[string]any, error) {
-	rows := d.Rows
-	if rows == nil {
-		rows = map[string]int64{}
-	}
-	rowsJSON, err := json.Marshal(rows)
-	if err != nil {
-		return nil, fmt.Errorf("encoding rows of %s %s: %w", d.Project, d.Day, err)
-	}
-	coercions := d.Coercions
-	if coercions == nil {
-		coercions = []archive.Coercion{}
-	}
-	coercionsJSON, err := json.Marshal(coercions)
-	if err != nil {
-		return nil, fmt.Errorf("encoding coercions of %s %s: %w", d.Project, d.Day, err)
-	}
-	jobs := d.Jobs
-	if jobs == nil {
-		jobs = []archive.Job{}
-	}
-	jobsJSON, err := json.Marshal(jobs)
-	if err != nil {
-		return nil, fmt.Errorf("encoding jobs of %s %s: %w", d.Project, d.Day, err)
-	}
-	var duration any
-	if !d.StartedAt.IsZero() && !d.FinishedAt.IsZero() {
-		duration = d.FinishedAt.Sub(d.StartedAt).Seconds()
-	}
-	return map[string]any{
-		"run_id":           m.RunID,
-		"project":          d.Project,
-		"day":              d.Day,
-		"command":          nullIfEmpty(m.Command),
-		"window_from":      nullIfEmpty(m.WindowFrom),
-		"window_to":        nullIfEmpty(m.WindowTo),
-		"started_at":       nullTime(d.StartedAt),
-		"finished_at":      nullTime(d.FinishedAt),
-		"duration_seconds": duration,
-		"pages":            d.Pages,
-		"api_calls":        d.APICalls,
-		"retries":          d.Retries,
-		"wait_seconds":     d.WaitSeconds,
-		"submissions":      d.Submissions,
-		"quarantined":      d.Quarantined,
-		"rows_json":        string(rowsJSON),
-		"bytes":            d.Bytes,
-		"coercions_json":   string(coercionsJSON),
-		"jobs_json":        string(jobsJSON),
-		"outcome":          d.Outcome,
-		"error":            nullIfEmpty(d.Error),
-	}, nil
-}
-
-func nullIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UTC()
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	gosql "database/sql"
 	"database/sql/driver"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -189,9 +188,13 @@ func seedCreditRates(ctx context.Context, tx *gosql.Tx) error {
 		return nil // the card may have been edited: never overwrite it
 	}
 	for _, r := range schema.DefaultCreditRates {
+		var validTo any // NULL: open-ended
+		if r.ValidTo != "" {
+			validTo = r.ValidTo
+		}
 		_, err := tx.ExecContext(ctx, "INSERT INTO "+quote(schema.CreditRates.Name)+
 			" (item, credits, valid_from, valid_to) VALUES (?, ?, CAST(? AS DATE), CAST(? AS DATE))",
-			r.Item, r.Credits, r.ValidFrom, nullIfEmpty(r.ValidTo))
+			r.Item, r.Credits, r.ValidFrom, validTo)
 		if err != nil {
 			return fmt.Errorf("seeding credit rate %s: %w", r.Item, err)
 		}
@@ -358,47 +361,9 @@ func (w *Warehouse) RecordRuns(ctx context.Context, m *archive.Manifest, days []
 
 // loadRunValues lays out one load_runs row in the order of cols.
 func loadRunValues(m *archive.Manifest, d *archive.DayRecord, cols []schema.Column) ([]any, error) {
-	rows := d.Rows
-	if rows == nil {
-		rows = map[string]int64{}
-	}
-	rowsJSON, err := json.Marshal(rows)
+	byName, err := load.RunRow(m, d)
 	if err != nil {
-		return nil, fmt.Errorf("encoding rows of %s %s: %w", d.Project, d.Day, err)
-	}
-	coercions := d.Coercions
-	if coercions == nil {
-		coercions = []archive.Coercion{}
-	}
-	coercionsJSON, err := json.Marshal(coercions)
-	if err != nil {
-		return nil, fmt.Errorf("encoding coercions of %s %s: %w", d.Project, d.Day, err)
-	}
-	var duration any
-	if !d.StartedAt.IsZero() && !d.FinishedAt.IsZero() {
-		duration = d.FinishedAt.Sub(d.StartedAt).Seconds()
-	}
-	byName := map[string]any{
-		"run_id":           m.RunID,
-		"project":          d.Project,
-		"day":              d.Day,
-		"command":          nullIfEmpty(m.Command),
-		"window_from":      nullIfEmpty(m.WindowFrom),
-		"window_to":        nullIfEmpty(m.WindowTo),
-		"started_at":       nullTime(d.StartedAt),
-		"finished_at":      nullTime(d.FinishedAt),
-		"duration_seconds": duration,
-		"pages":            d.Pages,
-		"api_calls":        d.APICalls,
-		"retries":          d.Retries,
-		"wait_seconds":     d.WaitSeconds,
-		"submissions":      d.Submissions,
-		"quarantined":      d.Quarantined,
-		"rows_json":        string(rowsJSON),
-		"bytes":            d.Bytes,
-		"coercions_json":   string(coercionsJSON),
-		"outcome":          d.Outcome,
-		"error":            nullIfEmpty(d.Error),
+		return nil, err
 	}
 	vals := make([]any, len(cols))
 	for i, c := range cols {
@@ -409,20 +374,6 @@ func loadRunValues(m *archive.Manifest, d *archive.DayRecord, cols []schema.Colu
 		vals[i] = v
 	}
 	return vals, nil
-}
-
-func nullIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UTC()
 }
 
 // inTx runs fn in a transaction, committing when it returns nil.

@@ -61,7 +61,8 @@ type Server struct {
 	tables   map[string]*table      // "project/dataset/table"
 	jobs     map[string]*bq.Job     // "project/jobID"
 	jobOrder []string
-	objects  map[string][]byte // "gs://bucket/name"
+	jobData  map[string][][]byte // "project/jobID" → the files a load job read
+	objects  map[string][]byte   // "gs://bucket/name"
 	uploads  map[string]*upload
 	requests []Request
 	fail     func(*bq.Job) *bq.ErrorProto
@@ -88,6 +89,7 @@ func New() *Server {
 		datasets: map[string]*bq.Dataset{},
 		tables:   map[string]*table{},
 		jobs:     map[string]*bq.Job{},
+		jobData:  map[string][][]byte{},
 		objects:  map[string][]byte{},
 		uploads:  map[string]*upload{},
 		clock:    time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli(),
@@ -204,6 +206,22 @@ func (s *Server) Rows(project, dataset, name string) ([]map[string]any, error) {
 	if !ok {
 		return nil, fmt.Errorf("no table %s.%s.%s", project, dataset, name)
 	}
+	return decodeRows(blobs)
+}
+
+// LoadedRows decodes the rows a successful load job read, as JSON objects.
+func (s *Server) LoadedRows(job *bq.Job) ([]map[string]any, error) {
+	s.mu.Lock()
+	blobs, ok := s.jobData[job.JobReference.ProjectId+"/"+job.JobReference.JobId]
+	s.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("job %s loaded nothing", job.Id)
+	}
+	return decodeRows(blobs)
+}
+
+// decodeRows reads Parquet files as JSON objects, one per row.
+func decodeRows(blobs [][]byte) ([]map[string]any, error) {
 	var rows []map[string]any
 	for _, b := range blobs {
 		tbl, err := pqarrow.ReadTable(context.Background(), bytes.NewReader(b), nil, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
@@ -213,24 +231,25 @@ func (s *Server) Rows(project, dataset, name string) ([]map[string]any, error) {
 		tr := array.NewTableReader(tbl, 1024)
 		for tr.Next() {
 			var buf bytes.Buffer
-			if err := array.RecordToJSON(tr.RecordBatch(), &buf); err != nil {
-				tr.Release()
-				tbl.Release()
-				return nil, err
+			if err = array.RecordToJSON(tr.RecordBatch(), &buf); err != nil {
+				break
 			}
 			dec := json.NewDecoder(&buf)
-			for dec.More() {
+			for err == nil && dec.More() {
 				var row map[string]any
-				if err := dec.Decode(&row); err != nil {
-					tr.Release()
-					tbl.Release()
-					return nil, err
+				if err = dec.Decode(&row); err == nil {
+					rows = append(rows, row)
 				}
-				rows = append(rows, row)
+			}
+			if err != nil {
+				break
 			}
 		}
 		tr.Release()
 		tbl.Release()
+		if err != nil {
+			return nil, err
+		}
 	}
 	return rows, nil
 }
@@ -782,6 +801,7 @@ func (s *Server) load(job *bq.Job, media []byte) *bq.ErrorProto {
 	}
 	t.blobs = append(t.blobs, blobs...)
 	t.rows += rows
+	s.jobData[job.JobReference.ProjectId+"/"+job.JobReference.JobId] = blobs
 	t.etag++
 	job.Statistics.Load = &bq.JobStatistics3{InputFiles: int64(len(blobs)), InputFileBytes: in, OutputRows: rows, OutputBytes: in}
 	return nil
