@@ -56,9 +56,10 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, c := range []string{"demo", "run", "stats", "import", "rebuild", "verify"} {
+	for c, flag := range map[string]string{"demo": "--dir", "run": "--config", "stats": "--format", "import": "--project",
+		"rebuild": "--warehouse", "verify": "--dir", "schedule": "--dry-run", "status": "--config"} {
 		code, out, _ := kycetl(t, nil, c, "--help")
-		if code != ExitOK || !strings.Contains(out, "--dir") {
+		if code != ExitOK || !strings.Contains(out, flag) {
 			t.Errorf("kycetl %s --help: exit %d, output %q", c, code, out)
 		}
 	}

@@ -16,11 +16,16 @@ import (
 
 	"github.com/kycetl/kycetl/archive"
 	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/config"
 	"github.com/kycetl/kycetl/extract"
 	"github.com/kycetl/kycetl/fakeargos"
+	"github.com/kycetl/kycetl/load"
+	"github.com/kycetl/kycetl/load/bigquery"
 	"github.com/kycetl/kycetl/load/duckdb"
+	"github.com/kycetl/kycetl/lock"
 	"github.com/kycetl/kycetl/pii"
 	"github.com/kycetl/kycetl/pipeline"
+	"github.com/kycetl/kycetl/schema"
 	"github.com/kycetl/kycetl/stats"
 	"github.com/kycetl/kycetl/synth"
 )
@@ -29,30 +34,61 @@ import (
 const (
 	envAPIURL = "ARGOS_API_URL"
 	envAPIKey = "ARGOS_API_KEY"
+	// envSecretKey turns on secure data transfer (design §1.1).
+	envSecretKey = "ARGOS_SECRET_KEY"
 	// defaultAPIURL is the vendor's production base URL.
 	defaultAPIURL = "https://rest-api.argosidentity.com"
 )
 
-// workspace is an archive directory with its warehouse open.
+// workspace is an archive directory with its warehouse open: the embedded
+// DuckDB file by default, or BigQuery.
 type workspace struct {
 	layout archive.Layout
-	wh     *duckdb.Warehouse
+	wh     load.Warehouse
+	duck   *duckdb.Warehouse // the same warehouse when it is DuckDB; nil for BigQuery
 }
 
-func (e *env) open(ctx context.Context, dir string) (*workspace, error) {
+// open opens the archive in dir and the warehouse named by spec: "" or
+// "duckdb" for <dir>/kyc.duckdb, or bigquery://PROJECT/DATASET[?location=..&staging=gs://..].
+func (e *env) open(ctx context.Context, dir, spec string) (*workspace, error) {
 	l := archive.Layout{Dir: dir}
-	wh, err := duckdb.Open(ctx, l.DuckDBPath(), duckdb.WithLogger(e.log))
-	if err != nil {
-		return nil, fmt.Errorf("opening the warehouse in %s: %w", dir, err)
+	w := &workspace{layout: l}
+	switch {
+	case spec == "" || spec == "duckdb":
+		wh, err := duckdb.Open(ctx, l.DuckDBPath(), duckdb.WithLogger(e.log))
+		if err != nil {
+			return nil, fmt.Errorf("opening the warehouse in %s: %w", dir, err)
+		}
+		w.wh, w.duck = wh, wh
+	case strings.HasPrefix(spec, bigquery.Scheme):
+		cfg, err := bigquery.ParseURL(spec)
+		if err != nil {
+			return nil, usagef("--warehouse: %v", err)
+		}
+		wh, err := bigquery.Open(ctx, cfg, bigquery.WithLogger(e.log))
+		if err != nil {
+			return nil, fmt.Errorf("opening BigQuery %s.%s: %w", cfg.Project, cfg.Dataset, err)
+		}
+		w.wh = wh
+	default:
+		return nil, usagef("--warehouse %q: want duckdb or bigquery://PROJECT/DATASET", spec)
 	}
-	if err := wh.Prepare(ctx); err != nil {
-		wh.Close()
-		return nil, fmt.Errorf("preparing the warehouse in %s: %w", dir, err)
+	if err := w.wh.Prepare(ctx); err != nil {
+		w.wh.Close()
+		return nil, fmt.Errorf("preparing the warehouse: %w", err)
 	}
-	return &workspace{layout: l, wh: wh}, nil
+	return w, nil
 }
 
 func (w *workspace) Close() error { return w.wh.Close() }
+
+// local is the DuckDB warehouse for commands that query it.
+func (w *workspace) local() (*duckdb.Warehouse, error) {
+	if w.duck == nil {
+		return nil, usagef("this command reads the embedded DuckDB warehouse; with BigQuery, query the views in the dataset")
+	}
+	return w.duck, nil
+}
 
 // policy builds the PII policy from KYCETL_PII_KEY. The demo, which only
 // ever sees synthetic data, falls back to a fixed demo key.
@@ -114,9 +150,17 @@ the archive and the DuckDB warehouse in --dir for BI tools.`,
 			}
 			defer srv.Close()
 			e.log.Info().Str("url", url).Msg("built-in ARGOS-compatible API listening")
+			client, err := extract.NewClient(url, key, extract.WithLogger(e.log))
+			if err != nil {
+				return err
+			}
+			pol, err := e.policy(true)
+			if err != nil {
+				return err
+			}
 			to := argos.Day(e.now())
 			from := to.AddDate(0, 0, -(days - 1))
-			return e.load(ctx, dir, url, key, "demo", "demo", from, to, true)
+			return e.load(ctx, loadJob{dir: dir, src: extract.NewExtractor(client), policy: pol, command: "demo", project: "demo", from: from, to: to})
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
@@ -126,19 +170,51 @@ the archive and the DuckDB warehouse in --dir for BI tools.`,
 }
 
 func (e *env) runCmd() *cobra.Command {
-	var dir, project string
+	var dir, project, warehouse, cfgPath string
 	var window dateFlags
 	cmd := &cobra.Command{
 		Use:   "run --from YYYY-MM-DD --to YYYY-MM-DD",
 		Short: "Load one window of days from the ARGOS API (nightly load or backfill)",
 		Long: `run loads every UTC day of [--from, --to] from the API at $ARGOS_API_URL
-(default ` + defaultAPIURL + `) with the key in $ARGOS_API_KEY. Each day's
-partition is replaced whole, so re-running a window is safe.`,
+(default ` + defaultAPIURL + `) with the key in $ARGOS_API_KEY, and with
+secure data transfer when $ARGOS_SECRET_KEY is set. With --config, the project,
+its API URL and key variables, the directory, the warehouse, the PII policy and
+the credit rate card come from the configuration file. Each day's partition is
+replaced whole, so re-running a window is safe. Exit code 1 when any day failed
+(the others are loaded).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			from, to, err := window.parse(true)
 			if err != nil {
 				return err
+			}
+			job := loadJob{command: "run", from: from, to: to, dir: dir, project: project, warehouse: warehouse}
+			if cfgPath != "" {
+				cfg, err := e.readConfig(cfgPath)
+				if err != nil {
+					return err
+				}
+				if !cmd.Flags().Changed("dir") {
+					job.dir = cfg.Dir
+				}
+				if !cmd.Flags().Changed("warehouse") && cfg.Warehouse.Engine != config.EngineDuckDB {
+					job.warehouse = cfg.Warehouse.String()
+				}
+				p, ok := cfg.Project(project)
+				if !cmd.Flags().Changed("project") && len(cfg.Projects) == 1 {
+					p, ok = cfg.Projects[0], true
+				}
+				if !ok {
+					return usagef("--project %q is not in %s", project, cfgPath)
+				}
+				job.project, job.rates = p.Name, cfg.CreditRates
+				if job.policy, err = e.configPolicy(cfg); err != nil {
+					return err
+				}
+				if job.src, err = e.configExtractor(p); err != nil {
+					return err
+				}
+				return e.load(cmd.Context(), job)
 			}
 			if err := archive.ValidateProject(project); err != nil {
 				return usagef("--project: %v", err)
@@ -151,36 +227,63 @@ partition is replaced whole, so re-running a window is safe.`,
 			if url == "" {
 				url = defaultAPIURL
 			}
-			return e.load(cmd.Context(), dir, url, key, "run", project, from, to, false)
+			opts := []extract.ClientOption{extract.WithLogger(e.log)}
+			if secret := e.getenv(envSecretKey); secret != "" {
+				opts = append(opts, extract.WithSecureTransfer(secret))
+			}
+			client, err := extract.NewClient(url, key, opts...)
+			if err != nil {
+				return usageError{err}
+			}
+			job.src = extract.NewExtractor(client)
+			if job.policy, err = e.policy(false); err != nil {
+				return err
+			}
+			return e.load(cmd.Context(), job)
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
 	cmd.Flags().StringVar(&project, "project", defaultProj, "project name recorded with every row")
+	cmd.Flags().StringVar(&warehouse, "warehouse", "duckdb", "duckdb (<dir>/kyc.duckdb) or bigquery://PROJECT/DATASET[?location=EU&staging=gs://bucket/prefix]")
+	cmd.Flags().StringVar(&cfgPath, "config", "", "configuration file (see kycetl.example.yaml)")
 	window.add(cmd, "to load")
 	return cmd
 }
 
-// load runs one window through the pipeline and prints the statistics.
-func (e *env) load(ctx context.Context, dir, url, key, command, project string, from, to time.Time, demo bool) error {
-	pol, err := e.policy(demo)
+// loadJob is one window to load.
+type loadJob struct {
+	dir, warehouse   string
+	src              pipeline.Window
+	policy           *pii.Policy
+	command, project string
+	from, to         time.Time
+	rates            []schema.CreditRate // nil keeps the warehouse's card
+}
+
+// load runs one window through the pipeline under the directory lock and
+// prints the statistics of the window.
+func (e *env) load(ctx context.Context, job loadJob) error {
+	lk, err := lock.Acquire(job.dir)
 	if err != nil {
 		return err
 	}
-	client, err := extract.NewClient(url, key, extract.WithLogger(e.log))
-	if err != nil {
-		return usageError{err}
-	}
-	w, err := e.open(ctx, dir)
+	defer lk.Close()
+	w, err := e.open(ctx, job.dir, job.warehouse)
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	days := int(to.Sub(from).Hours()/24) + 1
-	pl, done, err := e.pipeline(w, pol, days)
+	if job.rates != nil && w.duck != nil {
+		if err := setCreditRates(ctx, w.duck.DB(), job.rates); err != nil {
+			return err
+		}
+	}
+	days := int(job.to.Sub(job.from).Hours()/24) + 1
+	pl, done, err := e.pipeline(w, job.policy, days)
 	if err != nil {
 		return err
 	}
-	sum, err := pl.Load(ctx, extract.NewExtractor(client), command, project, from, to)
+	sum, err := pl.Load(ctx, job.src, job.command, job.project, job.from, job.to)
 	done()
 	if sum != nil {
 		fmt.Fprintln(e.stderr, sum)
@@ -188,7 +291,10 @@ func (e *env) load(ctx context.Context, dir, url, key, command, project string, 
 	if err != nil && !errors.Is(err, pipeline.ErrDaysFailed) {
 		return err
 	}
-	rows, qerr := stats.Daily(ctx, w.wh.DB(), stats.Filter{From: from, To: to, Project: project})
+	if w.duck == nil {
+		return err
+	}
+	rows, qerr := stats.Daily(ctx, w.duck.DB(), stats.Filter{From: job.from, To: job.to, Project: job.project})
 	if qerr != nil {
 		return qerr
 	}
@@ -229,12 +335,12 @@ func (e *env) statsCmd() *cobra.Command {
 			if !contains(stats.Formats, format) {
 				return usagef("--format %q: want %s", format, strings.Join(stats.Formats, ", "))
 			}
-			w, err := e.open(cmd.Context(), dir)
+			w, err := e.open(cmd.Context(), dir, "")
 			if err != nil {
 				return err
 			}
 			defer w.Close()
-			rows, err := stats.Daily(cmd.Context(), w.wh.DB(), f)
+			rows, err := stats.Daily(cmd.Context(), w.duck.DB(), f)
 			if err != nil {
 				return err
 			}
@@ -251,7 +357,7 @@ func (e *env) statsCmd() *cobra.Command {
 }
 
 func (e *env) importCmd() *cobra.Command {
-	var dir, project string
+	var dir, project, warehouse string
 	cmd := &cobra.Command{
 		Use:   "import --project P FILE...",
 		Short: "Load exported submissions (NDJSON or {\"Items\":[...]} pages; plain, .gz or .zst)",
@@ -272,7 +378,12 @@ func (e *env) importCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w, err := e.open(cmd.Context(), dir)
+			lk, err := lock.Acquire(dir)
+			if err != nil {
+				return err
+			}
+			defer lk.Close()
+			w, err := e.open(cmd.Context(), dir, warehouse)
 			if err != nil {
 				return err
 			}
@@ -291,11 +402,12 @@ func (e *env) importCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
 	cmd.Flags().StringVar(&project, "project", "", "project name recorded with every row (required)")
+	cmd.Flags().StringVar(&warehouse, "warehouse", "duckdb", "duckdb or bigquery://PROJECT/DATASET")
 	return cmd
 }
 
 func (e *env) rebuildCmd() *cobra.Command {
-	var dir string
+	var dir, warehouse string
 	cmd := &cobra.Command{
 		Use:   "rebuild",
 		Short: "Re-derive every Parquet partition and the warehouse from the raw archive (no API call)",
@@ -305,7 +417,12 @@ func (e *env) rebuildCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w, err := e.open(cmd.Context(), dir)
+			lk, err := lock.Acquire(dir)
+			if err != nil {
+				return err
+			}
+			defer lk.Close()
+			w, err := e.open(cmd.Context(), dir, warehouse)
 			if err != nil {
 				return err
 			}
@@ -323,6 +440,7 @@ func (e *env) rebuildCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
+	cmd.Flags().StringVar(&warehouse, "warehouse", "duckdb", "duckdb or bigquery://PROJECT/DATASET")
 	return cmd
 }
 

@@ -185,6 +185,14 @@ func ParseSchedule(spec string) (cron.Schedule, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%q: %w", spec, err)
 	}
+	// cron turns an interval under a second, negative ones included,
+	// into one second: refuse them rather than fire every second.
+	if every, ok := s.(cron.ConstantDelaySchedule); ok {
+		d, _ := time.ParseDuration(strings.TrimSpace(spec[strings.Index(spec, "@every")+len("@every"):]))
+		if d < time.Second || every.Delay < time.Second {
+			return nil, fmt.Errorf("%q: the interval must be at least 1s", spec)
+		}
+	}
 	return s, nil
 }
 

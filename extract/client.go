@@ -14,8 +14,10 @@ import (
 
 	"github.com/cenkalti/backoff/v5"
 	"github.com/rs/zerolog"
+	"golang.org/x/time/rate"
 
 	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/argoscrypt"
 )
 
 // SubmissionPath is the API's submission endpoint under the base URL.
@@ -28,6 +30,13 @@ const MaxPageSize = 2000
 // smaller.
 const maxBody = 512 << 20
 
+// The vendor's per-project request rate (5,000 calls/s), the client's
+// default limit; the burst lets a few slices start at once.
+const (
+	DefaultRateLimit rate.Limit = 5000
+	DefaultBurst                = 50
+)
+
 // Client calls the ARGOS submission API. It is safe for concurrent use.
 type Client struct {
 	endpoint  url.URL
@@ -39,6 +48,8 @@ type Client struct {
 	initial   time.Duration
 	maxDelay  time.Duration
 	timeout   time.Duration
+	limiter   *rate.Limiter      // shared by every request of the client
+	cipher    *argoscrypt.Cipher // secure data transfer, when on
 	optErrors []error
 }
 
@@ -84,6 +95,37 @@ func WithRetry(maxTries int, initial, max time.Duration) ClientOption {
 	}
 }
 
+// WithRateLimit sets the client-side rate limit: every HTTP request of the
+// client, retries included and from whatever goroutine, waits for a token
+// of one limiter of limit requests per second with the given burst
+// (default DefaultRateLimit, DefaultBurst: the vendor's 5,000 calls/s).
+// rate.Inf turns the limit off.
+func WithRateLimit(limit rate.Limit, burst int) ClientOption {
+	return func(c *Client) {
+		if limit <= 0 || burst < 1 {
+			c.optErrors = append(c.optErrors, fmt.Errorf("rate limit %v/s with burst %d needs a positive rate and a burst of at least 1", limit, burst))
+			return
+		}
+		c.limiter = rate.NewLimiter(limit, burst)
+	}
+}
+
+// WithSecureTransfer speaks the project's secure data transfer with secret
+// (the project's secretKey, or its API key when it has none; see package
+// argoscrypt): each request's parameters go JSON-encoded and encrypted in
+// one data query parameter, and encrypted answers are decrypted. An answer
+// that does not decrypt fails at once with ErrDecrypt, never with rows.
+func WithSecureTransfer(secret string) ClientOption {
+	return func(c *Client) {
+		ci, err := argoscrypt.New(secret)
+		if err != nil {
+			c.optErrors = append(c.optErrors, errors.New("ARGOS_SECRET_KEY is empty: set it to the project's secret key, or to its API key when it has none"))
+			return
+		}
+		c.cipher = ci
+	}
+}
+
 // WithRequestTimeout bounds one request, body included (default 60s).
 func WithRequestTimeout(d time.Duration) ClientOption {
 	return func(c *Client) {
@@ -99,9 +141,13 @@ func WithRequestTimeout(d time.Duration) ClientOption {
 // https://rest-api.argosidentity.com; a URL that already ends in
 // /v3/submission is accepted too) with the project's API key.
 func NewClient(baseURL, apiKey string, opts ...ClientOption) (*Client, error) {
+	// Concurrent day slices keep their connections to the one host.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 32
 	c := &Client{
 		apiKey:   apiKey,
-		http:     &http.Client{},
+		http:     &http.Client{Transport: transport},
+		limiter:  rate.NewLimiter(DefaultRateLimit, DefaultBurst),
 		pageSize: MaxPageSize,
 		log:      zerolog.Nop(),
 		maxTries: 6,
@@ -188,8 +234,11 @@ type PageKey struct {
 type Stats struct {
 	Pages   int64         // pages received
 	Calls   int64         // HTTP requests made, retries included
-	Retries int64         // requests that were repeated after a failure
-	Waited  time.Duration // time slept before retries
+	Retries int64         // requests repeated after a failure, and restarts of a stalled chain
+	Waited  time.Duration // time slept before retries, Throttled included
+	// Throttled is the part of Waited that followed a 429 Too Many
+	// Requests (the Retry-After the API asked for, or the backoff).
+	Throttled time.Duration
 }
 
 // Add adds o to s.
@@ -198,6 +247,7 @@ func (s *Stats) Add(o Stats) {
 	s.Calls += o.Calls
 	s.Retries += o.Retries
 	s.Waited += o.Waited
+	s.Throttled += o.Throttled
 }
 
 // APIError is an answer of the API other than 200, with the API's own code
@@ -206,6 +256,7 @@ type APIError struct {
 	Status  int
 	Code    string // e.g. invalid_parameter; empty when the API sent none
 	Message string
+	secure  bool // the request was encrypted: a 400 may mean a wrong secret
 }
 
 func (e *APIError) Error() string {
@@ -216,6 +267,9 @@ func (e *APIError) Error() string {
 	}
 	if e.Status == http.StatusForbidden {
 		b.WriteString(" (check ARGOS_API_KEY)")
+	}
+	if e.Status == http.StatusBadRequest && e.secure {
+		b.WriteString(" (secure data transfer is on: check ARGOS_SECRET_KEY)")
 	}
 	return b.String()
 }
@@ -238,9 +292,10 @@ func (c *Client) Page(ctx context.Context, q Query) (Page, error) {
 
 // page makes one request with retries and adds its work to st.
 func (c *Client) page(ctx context.Context, q Query, st *Stats) (Page, error) {
-	u := c.endpoint
-	u.RawQuery = q.values(c.pageSize).Encode()
-	target := u.String()
+	target, err := c.target(q)
+	if err != nil {
+		return Page{}, err
+	}
 
 	var retryAfter time.Duration
 	bo := &hintedBackOff{
@@ -254,6 +309,9 @@ func (c *Client) page(ctx context.Context, q Query, st *Stats) (Page, error) {
 	}
 	tries := 0
 	op := func() (Page, error) {
+		if err := c.limiter.Wait(ctx); err != nil {
+			return Page{}, backoff.Permanent(fmt.Errorf("waiting for the client's rate limit: %w", err))
+		}
 		tries++
 		st.Calls++
 		p, ra, err := c.do(ctx, target)
@@ -269,6 +327,10 @@ func (c *Client) page(ctx context.Context, q Query, st *Stats) (Page, error) {
 	notify := func(err error, wait time.Duration) {
 		st.Retries++
 		st.Waited += wait
+		var apiErr *APIError
+		if errors.As(err, &apiErr) && apiErr.Status == http.StatusTooManyRequests {
+			st.Throttled += wait
+		}
 		c.log.Warn().Err(err).Int("try", tries).Dur("wait", wait).Msg("retrying ARGOS request")
 	}
 	p, err := backoff.Retry(ctx, op,
@@ -291,6 +353,27 @@ func (c *Client) page(ctx context.Context, q Query, st *Stats) (Page, error) {
 	}
 	st.Pages++
 	return p, nil
+}
+
+// target is the URL of a query: its parameters in the query string, or
+// JSON-encoded and encrypted into one data parameter under secure data
+// transfer.
+func (c *Client) target(q Query) (string, error) {
+	u := c.endpoint
+	v := q.values(c.pageSize)
+	if c.cipher != nil {
+		params := make(map[string]string, len(v))
+		for k := range v {
+			params[k] = v.Get(k)
+		}
+		plain, err := json.Marshal(params)
+		if err != nil {
+			return "", fmt.Errorf("encoding request parameters: %w", err)
+		}
+		v = url.Values{"data": {c.cipher.Encrypt(plain)}}
+	}
+	u.RawQuery = v.Encode()
+	return u.String(), nil
 }
 
 // do makes one request. It returns the API's Retry-After (0 when absent) and
@@ -321,8 +404,13 @@ func (c *Client) do(ctx context.Context, target string) (Page, time.Duration, er
 	c.log.Debug().Str("host", c.endpoint.Host).Int("status", resp.StatusCode).Int("bytes", len(body)).
 		Dur("took", time.Since(started)).Msg("ARGOS response")
 	if resp.StatusCode == http.StatusOK {
-		p, err := decodePage(body)
-		if errors.Is(err, ErrEncrypted) {
+		var p Page
+		if c.cipher != nil {
+			p, err = decodeSecurePage(body, c.cipher)
+		} else {
+			p, err = decodePage(body)
+		}
+		if errors.Is(err, ErrEncrypted) || errors.Is(err, ErrDecrypt) {
 			return Page{}, 0, backoff.Permanent(err)
 		}
 		return p, 0, err
@@ -337,7 +425,7 @@ func (c *Client) do(ctx context.Context, target string) (Page, time.Duration, er
 // apiError reads the API's error body: {"message": ...} with an optional
 // code under errorCode, code or error; anything else is quoted briefly.
 func (c *Client) apiError(status int, body []byte) *APIError {
-	e := &APIError{Status: status}
+	e := &APIError{Status: status, secure: c.cipher != nil}
 	var m map[string]any
 	if json.Unmarshal(body, &m) == nil {
 		for _, k := range []string{"message", "Message", "errorMessage"} {

@@ -32,7 +32,7 @@ func gen() *synth.Generator {
 func fake() *fakeargos.Server { return fakeargos.New(gen(), fakeargos.WithAPIKey(key)) }
 
 // serve starts h on loopback and returns its URL.
-func serve(t *testing.T, h http.Handler) string {
+func serve(t testing.TB, h http.Handler) string {
 	t.Helper()
 	s := httptest.NewServer(h)
 	t.Cleanup(s.Close)
@@ -213,7 +213,7 @@ func TestHonoursRetryAfter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Retries != 1 || st.Waited != time.Second {
+	if st.Retries != 1 || st.Waited != time.Second || st.Throttled != time.Second {
 		t.Errorf("stats %+v, want 1 retry after exactly the 1s the API asked for", st)
 	}
 

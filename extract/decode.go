@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/kycetl/kycetl/argoscrypt"
 )
 
 // Errors of page decoding.
@@ -13,8 +15,11 @@ var (
 	// a cut connection produces it too.
 	ErrMalformedPage = errors.New("malformed page")
 	// ErrEncrypted means the project has secure data transfer on and the
-	// answer is ciphertext, which this client does not decrypt.
-	ErrEncrypted = errors.New("the response is encrypted (the project has secure data transfer on); turn it off for the API key kycetl uses")
+	// client was not given the secret to decrypt the answer.
+	ErrEncrypted = errors.New("the response is encrypted (the project has secure data transfer on): set ARGOS_SECRET_KEY to the project's secret key, or to its API key when it has none")
+	// ErrDecrypt means an encrypted answer did not decrypt to JSON with
+	// the client's secret: the secret is wrong. It is not retried.
+	ErrDecrypt = errors.New("decrypting the response failed: check ARGOS_SECRET_KEY (the project's secret key, or its API key when it has none)")
 	// ErrPageStall means the API returned a nextpageKey it had returned
 	// before in the same chain: following it would loop forever.
 	ErrPageStall = errors.New("page stall")
@@ -78,4 +83,42 @@ func scalar(raw json.RawMessage) string {
 		return ""
 	}
 	return string(raw)
+}
+
+// decodeSecurePage reads the answer of a client with secure data transfer
+// on: {"isEncrypted": true, "data": "<ciphertext>"} is decrypted and read
+// as a page; a plain page is read as it is.
+func decodeSecurePage(body []byte, c *argoscrypt.Cipher) (Page, error) {
+	var env struct {
+		IsEncrypted json.RawMessage `json:"isEncrypted"`
+		Data        json.RawMessage `json:"data"`
+		Items       json.RawMessage `json:"Items"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return Page{}, fmt.Errorf("%w: %v", ErrMalformedPage, err)
+	}
+	if env.Items != nil || env.Data == nil {
+		p, err := decodePage(body)
+		if errors.Is(err, ErrEncrypted) {
+			return Page{}, fmt.Errorf("%w: isEncrypted without data", ErrMalformedPage)
+		}
+		return p, err
+	}
+	var text string
+	if err := json.Unmarshal(env.Data, &text); err != nil {
+		return Page{}, fmt.Errorf("%w: data is not a string", ErrMalformedPage)
+	}
+	plain, err := c.Decrypt(text)
+	if err != nil {
+		return Page{}, fmt.Errorf("%w: %w", ErrDecrypt, err)
+	}
+	// A wrong key that happens to leave valid padding yields noise, never JSON.
+	if !json.Valid(plain) {
+		return Page{}, fmt.Errorf("%w: the decrypted answer is not JSON", ErrDecrypt)
+	}
+	p, err := decodePage(plain)
+	if errors.Is(err, ErrEncrypted) {
+		return Page{}, fmt.Errorf("%w: the decrypted answer is encrypted again", ErrMalformedPage)
+	}
+	return p, err
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/kycetl/kycetl/argoscrypt"
 )
 
 func TestDecodePage(t *testing.T) {
@@ -90,6 +92,59 @@ func FuzzDecodePage(f *testing.F) {
 		}
 		if p.Next != nil && *p.Next == (PageKey{}) {
 			t.Fatal("empty next key")
+		}
+	})
+}
+
+func TestDecodeSecurePage(t *testing.T) {
+	c, err := argoscrypt.New("k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong, _ := argoscrypt.New("not-k")
+	page := `{"Items":[{"submission_id":"a"}],"nextpageKey":{"id":"a","created_at":"2025-02-01-00-00-00-000"}}`
+	env := func(data string) string { return `{"isEncrypted":true,"data":"` + data + `"}` }
+	for _, tc := range []struct {
+		name, body string
+		err        error
+		items      int
+	}{
+		{"encrypted page", env(c.Encrypt([]byte(page))), nil, 1},
+		{"plain page", page, nil, 1},
+		{"wrong key", env(wrong.Encrypt([]byte(page))), ErrDecrypt, 0},
+		{"not base64", env("%%%"), ErrDecrypt, 0},
+		{"decrypts to non-JSON", env(c.Encrypt([]byte("\x00\x01garbage"))), ErrDecrypt, 0},
+		{"decrypts to a non-page", env(c.Encrypt([]byte(`{"message":"x"}`))), ErrMalformedPage, 0},
+		{"data not a string", `{"isEncrypted":true,"data":42}`, ErrMalformedPage, 0},
+		{"cut envelope", env(c.Encrypt([]byte(page)))[:30], ErrMalformedPage, 0},
+	} {
+		p, err := decodeSecurePage([]byte(tc.body), c)
+		if !errors.Is(err, tc.err) || len(p.Items) != tc.items {
+			t.Errorf("%s: %d items, %v; want %d, %v", tc.name, len(p.Items), err, tc.items, tc.err)
+		}
+	}
+}
+
+// FuzzDecodeSecurePage: any body gives a page or a decoding error, never a
+// panic, and never items that are not JSON.
+func FuzzDecodeSecurePage(f *testing.F) {
+	c, _ := argoscrypt.New("k")
+	f.Add([]byte(`{"isEncrypted":true,"data":"` + c.Encrypt([]byte(`{"Items":[1]}`)) + `"}`))
+	f.Add([]byte(`{"isEncrypted":true,"data":"AAAA"}`))
+	f.Add([]byte(`{"Items":[]}`))
+	f.Add([]byte(`{"data":null}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		p, err := decodeSecurePage(body, c)
+		if err != nil {
+			if !errors.Is(err, ErrMalformedPage) && !errors.Is(err, ErrDecrypt) {
+				t.Fatalf("unexpected error kind: %v", err)
+			}
+			return
+		}
+		for _, it := range p.Items {
+			if !json.Valid(it) {
+				t.Fatalf("invalid item %q", it)
+			}
 		}
 	})
 }

@@ -17,18 +17,29 @@ import (
 	"github.com/kycetl/kycetl/synth"
 )
 
-// collect runs a window and returns its days.
+// collect runs a window and returns its days in ascending order.
 func collect(t *testing.T, e *extract.Extractor, from, to time.Time) []extract.DayItems {
 	t.Helper()
-	var days []extract.DayItems
-	err := e.Window(context.Background(), from, to, func(_ context.Context, d extract.DayItems) error {
-		days = append(days, d)
-		return nil
-	})
+	days, err := collectErr(e, from, to)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return days
+}
+
+// collectErr runs a window and returns the days handed on, in ascending
+// order, and its error.
+func collectErr(e *extract.Extractor, from, to time.Time) ([]extract.DayItems, error) {
+	var mu sync.Mutex
+	var days []extract.DayItems
+	err := e.Window(context.Background(), from, to, func(_ context.Context, d extract.DayItems) error {
+		mu.Lock()
+		defer mu.Unlock()
+		days = append(days, d)
+		return nil
+	})
+	sort.Slice(days, func(i, j int) bool { return days[i].Day.Before(days[j].Day) })
+	return days, err
 }
 
 func sortedCopy(items [][]byte) []string {
@@ -110,7 +121,8 @@ func TestDaysAreHandedOnAsSoonAsComplete(t *testing.T) {
 		mu.Unlock()
 		api.ServeHTTP(w, r)
 	}))
-	e := extract.NewExtractor(client(t, base, nil, extract.WithPageSize(20)))
+	// One slice at a time: fetching and handing on alternate.
+	e := extract.NewExtractor(client(t, base, nil, extract.WithPageSize(20)), extract.WithConcurrency(1))
 	err := e.Window(context.Background(), day0, day0.AddDate(0, 0, 3), func(_ context.Context, d extract.DayItems) error {
 		mu.Lock()
 		defer mu.Unlock()
@@ -215,7 +227,7 @@ func TestLateItemsAreNotLostSilently(t *testing.T) {
 
 func TestWindowStopsOnCancelAndOnError(t *testing.T) {
 	c := client(t, serve(t, fake()), nil)
-	e := extract.NewExtractor(c)
+	e := extract.NewExtractor(c, extract.WithConcurrency(1))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	n := 0
@@ -250,7 +262,10 @@ func ExampleExtractor_Window() {
 		panic(err)
 	}
 	from := time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)
-	err = extract.NewExtractor(c).Window(context.Background(), from, from.AddDate(0, 0, 1), func(ctx context.Context, d extract.DayItems) error {
+	// With concurrency 1, fn runs on one goroutine, in day order; with more,
+	// calls overlap and fn must be safe for concurrent use.
+	e := extract.NewExtractor(c, extract.WithConcurrency(1))
+	err = e.Window(context.Background(), from, from.AddDate(0, 0, 1), func(ctx context.Context, d extract.DayItems) error {
 		fmt.Println(argos.FormatDate(d.Day), len(d.Items), "items,", len(d.Bad), "bad")
 		return nil
 	})

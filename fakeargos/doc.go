@@ -28,4 +28,11 @@
 // it, so that clients see (and quarantine) it rather than the fake hiding it;
 // an item that is not valid JSON is served as a JSON string of its text, so
 // that it cannot break the page around it.
+//
+// Two modes reproduce what a real project can meet:
+//   - Faults (WithFaults, or SetFaults at run time): 429 with Retry-After,
+//     500, 502, truncated bodies, malformed JSON, a repeated nextpageKey and
+//     latency, drawn deterministically from a seed so that tests reproduce.
+//   - Secure data transfer (WithSecureTransfer): encrypted parameters and
+//     answers, with the cipher of package argoscrypt.
 package fakeargos

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/argoscrypt"
 )
 
 // Source produces the submissions created on a UTC day, as raw JSON items.
@@ -43,8 +45,13 @@ type Server struct {
 	zone     *time.Location
 	maxCount int
 	now      func() time.Time
+	cipher   *argoscrypt.Cipher // secure data transfer, when on
+	optErr   error
 
-	calls atomic.Int64
+	faultSwitch bool // serve FaultsPath
+
+	calls  atomic.Int64
+	faults faultState
 
 	mu    sync.Mutex
 	days  map[time.Time]*dayIndex
@@ -94,6 +101,25 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
+// WithSecureTransfer turns the project's secure data transfer on with
+// secret (its secretKey, or its API key): 200 answers become
+// {"isEncrypted":true,"data":"<ciphertext of the page>"}, and a request may
+// carry its parameters encrypted in one data parameter (plain parameters
+// are still read). A data parameter that does not decrypt gets 400
+// invalid_payload. The cipher is argoscrypt's. An empty secret makes every
+// request fail with 500 and Start fail.
+func WithSecureTransfer(secret string) Option {
+	return func(s *Server) {
+		s.cipher, s.optErr = nil, nil
+		c, err := argoscrypt.New(secret)
+		if err != nil {
+			s.optErr = fmt.Errorf("configuring secure data transfer: %w", err)
+			return
+		}
+		s.cipher = c
+	}
+}
+
 // Seoul is the vendor's zone, as a fixed offset.
 var Seoul = time.FixedZone("KST", 9*3600)
 
@@ -119,13 +145,20 @@ func (s *Server) Calls() int64 { return s.calls.Load() }
 
 // Start serves on a free loopback port and returns the base URL to give
 // clients (without the /v3/submission path).
-func (s *Server) Start() (baseURL string, err error) {
+func (s *Server) Start() (baseURL string, err error) { return s.StartAt("127.0.0.1:0") }
+
+// StartAt serves on addr (host:port; port 0 picks a free one) and returns
+// the base URL to give clients.
+func (s *Server) StartAt(addr string) (baseURL string, err error) {
 	s.srvMu.Lock()
 	defer s.srvMu.Unlock()
 	if s.srv != nil {
 		return "", errors.New("starting fake ARGOS server: already started")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if s.optErr != nil {
+		return "", fmt.Errorf("starting fake ARGOS server: %w", s.optErr)
+	}
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", fmt.Errorf("starting fake ARGOS server: %w", err)
 	}
@@ -167,6 +200,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.calls.Add(1)
 	switch {
+	case r.URL.Path == FaultsPath && s.faultSwitch:
+		s.serveFaultSwitch(w, r)
+		return
 	case r.URL.Path != Path:
 		writeJSON(w, http.StatusNotFound, `{"message":"Not Found"}`)
 		return
@@ -174,11 +210,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", http.MethodGet)
 		writeJSON(w, http.StatusMethodNotAllowed, `{"message":"Method Not Allowed"}`)
 		return
+	}
+	f, kind, repeatKey := s.faults.draw(r.URL.RawQuery)
+	if !wait(r.Context(), f.Latency) {
+		return // the client gave up
+	}
+	switch {
 	case subtle.ConstantTimeCompare([]byte(r.Header.Get("x-api-key")), []byte(s.apiKey)) != 1:
 		writeJSON(w, http.StatusForbidden, `{"message":"Forbidden"}`)
 		return
+	case s.optErr != nil:
+		writeJSON(w, http.StatusInternalServerError, `{"errorCode":"processing_error","message":"Internal server error"}`)
+		return
+	case kind == fault429 || kind == fault500 || kind == fault502:
+		s.injectFault(w, f, kind, nil)
+		return
 	}
-	q, err := s.parseQuery(r)
+	q, err := s.parseRequest(r)
 	if err != nil {
 		var be *badRequest
 		if errors.As(err, &be) {
@@ -189,9 +237,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, `{"errorCode":"processing_error","message":"Internal server error"}`)
 		return
 	}
-	body, n := s.page(q)
+	// A page cut short cannot show its key; the repeat counts only when served.
+	body, n, repeated := s.page(q, repeatKey && kind == faultNone)
+	if repeated {
+		s.faults.counts.repeated.Add(1)
+	}
+	if s.cipher != nil {
+		body, _ = json.Marshal(map[string]any{"isEncrypted": true, "data": s.cipher.Encrypt(body)})
+	}
+	if kind != faultNone {
+		s.injectFault(w, f, kind, body)
+		return
+	}
 	s.log.Debug().Str("start_date", q.start.Format(argos.DateLayout)).Str("end_date", q.end.Format(argos.DateLayout)).
-		Int("count", q.count).Int("items", n).Msg("served submission page")
+		Int("count", q.count).Int("items", n).Bool("encrypted", s.cipher != nil).Msg("served submission page")
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
@@ -210,6 +269,7 @@ type query struct {
 	count        int
 	afterAt      time.Time
 	afterID      string
+	afterDate    string // nextpage_date as sent
 	paged        bool
 	submissionID string
 	userid       string
@@ -227,8 +287,45 @@ func bad(code, format string, args ...any) error {
 
 const maxRangeDays = 400
 
-func (s *Server) parseQuery(r *http.Request) (query, error) {
+// parseRequest reads a request's parameters: plain, or decrypted from its
+// data parameter when secure data transfer is on.
+func (s *Server) parseRequest(r *http.Request) (query, error) {
 	v := r.URL.Query()
+	if s.cipher != nil && v.Has("data") {
+		plain, err := s.cipher.Decrypt(v.Get("data"))
+		if err != nil {
+			return query{}, bad("invalid_payload", "data could not be decrypted")
+		}
+		if v, err = paramsOf(plain); err != nil {
+			return query{}, bad("invalid_payload", "data is not a JSON object of parameters")
+		}
+	}
+	return s.parseQuery(v)
+}
+
+// paramsOf reads decrypted parameters: a JSON object of strings or numbers
+// (null leaves a parameter out).
+func paramsOf(plain []byte) (url.Values, error) {
+	var m map[string]any
+	if err := json.Unmarshal(plain, &m); err != nil {
+		return nil, err
+	}
+	v := url.Values{}
+	for k, x := range m {
+		switch x := x.(type) {
+		case string:
+			v.Set(k, x)
+		case float64:
+			v.Set(k, strconv.FormatFloat(x, 'f', -1, 64))
+		case nil:
+		default:
+			return nil, fmt.Errorf("parameter %s is not a string or a number", k)
+		}
+	}
+	return v, nil
+}
+
+func (s *Server) parseQuery(v url.Values) (query, error) {
 	q := query{count: 50}
 	var err error
 	startS, endS := v.Get("start_date"), v.Get("end_date")
@@ -271,7 +368,7 @@ func (s *Server) parseQuery(r *http.Request) (query, error) {
 		if err != nil {
 			return q, bad("invalid_format", "nextpage_date is not a timestamp")
 		}
-		q.paged, q.afterAt, q.afterID = true, t, id
+		q.paged, q.afterAt, q.afterID, q.afterDate = true, t, id, date
 	case id != "" || date != "":
 		return q, bad("missing_data", "nextpage_id and nextpage_date go together")
 	}
@@ -382,8 +479,10 @@ func index(d time.Time, items [][]byte) []entry {
 	return out
 }
 
-// page renders the page a query asks for and returns it with its item count.
-func (s *Server) page(q query) ([]byte, int) {
+// page renders the page a query asks for and returns it with its item
+// count. With repeatKey, a page that continues a chain carries the
+// request's own nextpageKey (a fault), and repeated says so.
+func (s *Server) page(q query, repeatKey bool) (body []byte, n int, repeated bool) {
 	from, to := q.start, q.end.AddDate(0, 0, 1) // [from, to) in absolute time
 	var hits []*entry
 	for d := argos.Day(from); d.Before(to); d = d.AddDate(0, 0, 1) {
@@ -419,10 +518,17 @@ func (s *Server) page(q query) ([]byte, int) {
 		b.Write(project(&p, e.raw, q.requestType))
 	}
 	b.WriteByte(']')
-	if more {
-		last := hits[len(hits)-1]
-		id, _ := json.Marshal(last.cursor)
-		date, _ := json.Marshal(last.cursorDate)
+	repeated = repeatKey && q.paged
+	if more || repeated {
+		var id, date []byte
+		if repeated {
+			id, _ = json.Marshal(q.afterID)
+			date, _ = json.Marshal(q.afterDate)
+		} else {
+			last := hits[len(hits)-1]
+			id, _ = json.Marshal(last.cursor)
+			date, _ = json.Marshal(last.cursorDate)
+		}
 		b.WriteString(`,"nextpageKey":{"id":`)
 		b.Write(id)
 		b.WriteString(`,"created_at":`)
@@ -430,7 +536,7 @@ func (s *Server) page(q query) ([]byte, int) {
 		b.WriteByte('}')
 	}
 	b.WriteByte('}')
-	return b.Bytes(), len(hits)
+	return b.Bytes(), len(hits), repeated
 }
 
 // project keeps the part of an item a request_type asks for, plus

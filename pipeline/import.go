@@ -65,7 +65,7 @@ func (p *Pipeline) Import(ctx context.Context, project string, files []string) (
 			return err
 		}
 		rec.Files, rec.Bytes = append(rec.Files, e), b.fi.Bytes
-		return r.commit(ctx, rec, r.derive(ctx, rec, b.fi.Path, b.skip))
+		return r.loadDay(ctx, rec, b.fi.Path, b.skip)
 	})
 	return r.finish(err)
 }
@@ -397,18 +397,19 @@ func (p *Pipeline) Rebuild(ctx context.Context) (*Summary, error) {
 				raw = &cur[k].Files[i]
 			}
 		}
-		var dayErr error
 		if raw == nil {
-			dayErr = fmt.Errorf("no raw file recorded for %s %s", k.Project, k.Day)
-		} else if path, err := p.layout.Abs(raw.Path); err != nil {
-			dayErr = err
-		} else if skip, err := supersededCopies(path); err != nil {
-			dayErr = err
-		} else {
-			rec.Files = append(rec.Files, *raw)
-			dayErr = r.derive(ctx, rec, path, skip)
+			return r.commit(ctx, rec, fmt.Errorf("no raw file recorded for %s %s", k.Project, k.Day))
 		}
-		return r.commit(ctx, rec, dayErr)
+		path, err := p.layout.Abs(raw.Path)
+		if err != nil {
+			return r.commit(ctx, rec, err)
+		}
+		skip, err := supersededCopies(path)
+		if err != nil {
+			return r.commit(ctx, rec, err)
+		}
+		rec.Files = append(rec.Files, *raw)
+		return r.loadDay(ctx, rec, path, skip)
 	})
 	return r.finish(err)
 }

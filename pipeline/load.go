@@ -25,14 +25,11 @@ func (p *Pipeline) Load(ctx context.Context, src Window, command, project string
 		rec := r.newDay(project, d.Day)
 		rec.Pages, rec.APICalls, rec.Retries = d.Stats.Pages, d.Stats.Calls, d.Stats.Retries
 		rec.WaitSeconds = d.Stats.Waited.Seconds()
-		dayErr := r.loadDay(ctx, rec, d)
-		if err := r.commit(ctx, rec, dayErr); err != nil {
-			return err
+		path, err := r.writeDayRaw(rec, d)
+		if err != nil {
+			return r.commit(ctx, rec, err)
 		}
-		if dayErr != nil && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return nil
+		return r.loadDay(ctx, rec, path, nil)
 	})
 	if err != nil {
 		err = fmt.Errorf("loading %s %s..%s: %w", project, r.m.WindowFrom, r.m.WindowTo, err)
@@ -40,7 +37,8 @@ func (p *Pipeline) Load(ctx context.Context, src Window, command, project string
 	return r.finish(err)
 }
 
-func (r *run) loadDay(ctx context.Context, rec *archive.DayRecord, d extract.DayItems) error {
+// writeDayRaw writes a day's items to the raw archive and records the file.
+func (r *run) writeDayRaw(rec *archive.DayRecord, d extract.DayItems) (string, error) {
 	items := make([][]byte, 0, len(d.Items)+len(d.Bad))
 	for _, it := range d.Items {
 		items = append(items, it.Raw)
@@ -52,13 +50,13 @@ func (r *run) loadDay(ctx context.Context, rec *archive.DayRecord, d extract.Day
 	}
 	fi, err := r.p.writeRaw(r.p.layout.RawPath(rec.Project, d.Day, r.m.RunID), items)
 	if err != nil {
-		return fmt.Errorf("writing raw archive: %w", err)
+		return "", fmt.Errorf("writing raw archive: %w", err)
 	}
 	e, err := r.p.layout.Entry(archive.RawTable, fi)
 	if err != nil {
-		return err
+		return "", err
 	}
 	rec.Files = append(rec.Files, e)
 	rec.Bytes += fi.Bytes
-	return r.derive(ctx, rec, fi.Path, nil)
+	return fi.Path, nil
 }

@@ -115,6 +115,7 @@ var ErrDaysFailed = errors.New("some days failed")
 // run is one run in progress: its manifest and totals.
 type run struct {
 	p     *Pipeline
+	batch *batch
 	mu    sync.Mutex
 	m     *archive.Manifest
 	sum   Summary
@@ -131,6 +132,10 @@ func (p *Pipeline) begin(command string, from, to time.Time) *run {
 		m.WindowFrom, m.WindowTo = argos.FormatDate(from), argos.FormatDate(to)
 	}
 	r := &run{p: p, m: m, start: now, sum: Summary{RunID: m.RunID, Command: command}}
+	r.batch = &batch{r: r, size: 1}
+	if b, ok := p.wh.(load.Batcher); ok && b.BatchDays() > 1 {
+		r.batch.size = b.BatchDays()
+	}
 	p.log.Info().Str("run_id", m.RunID).Str("command", command).Str("from", m.WindowFrom).Str("to", m.WindowTo).Msg("run started")
 	return r
 }
@@ -172,8 +177,10 @@ func (r *run) commit(ctx context.Context, rec *archive.DayRecord, dayErr error) 
 	if err := r.p.layout.WriteManifest(r.m); err != nil {
 		return fmt.Errorf("writing manifest of run %s: %w", r.m.RunID, err)
 	}
+	// The ledger is written even when the run is being stopped, so that a
+	// stopped day is on record.
 	r.p.whMu.Lock()
-	err := r.p.wh.RecordRuns(ctx, r.m, []archive.DayRecord{*rec})
+	err := r.p.wh.RecordRuns(context.WithoutCancel(ctx), r.m, []archive.DayRecord{*rec})
 	r.p.whMu.Unlock()
 	if err != nil {
 		return fmt.Errorf("recording load_runs of %s %s: %w", rec.Project, rec.Day, err)
@@ -184,6 +191,11 @@ func (r *run) commit(ctx context.Context, rec *archive.DayRecord, dayErr error) 
 // finish writes the final manifest and returns the summary; err is the
 // run's own error, if it stopped early.
 func (r *run) finish(err error) (*Summary, error) {
+	// Days derived but not yet loaded are loaded even when the run stops
+	// early: their files are complete. A cancelled context fails them.
+	if ferr := r.batch.flush(context.WithoutCancel(context.Background())); ferr != nil && err == nil {
+		err = ferr
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.m.FinishedAt = r.p.now().UTC()
@@ -235,27 +247,38 @@ func (p *Pipeline) writeRaw(path string, items [][]byte) (archive.FileInfo, erro
 	return w.Close()
 }
 
-// derive builds one partition from its raw file: Parquet for every
-// partitioned table, then the warehouse. skip, when set, names raw ordinals
-// that are older copies of a submission and are left out.
-func (r *run) derive(ctx context.Context, rec *archive.DayRecord, rawPath string, skip map[int]bool) error {
+// loadDay derives a day from its raw file and hands it to the batch that
+// loads it into the warehouse; a day that cannot be derived is recorded
+// failed at once.
+func (r *run) loadDay(ctx context.Context, rec *archive.DayRecord, rawPath string, skip map[int]bool) error {
+	part, err := r.derive(ctx, rec, rawPath, skip)
+	if err != nil {
+		return r.commit(ctx, rec, err)
+	}
+	return r.batch.add(ctx, rec, part)
+}
+
+// derive builds one partition's Parquet files, every partitioned table,
+// from its raw file. skip, when set, names raw ordinals that are older
+// copies of a submission and are left out.
+func (r *run) derive(ctx context.Context, rec *archive.DayRecord, rawPath string, skip map[int]bool) (load.PartitionFiles, error) {
 	p := r.p
 	day, err := argos.ParseDate(rec.Day)
 	if err != nil {
-		return err
+		return load.PartitionFiles{}, err
 	}
 	sink := &parquetSink{writers: map[string]*archive.ParquetWriter{}}
 	defer sink.abort()
 	for _, t := range schema.Partitioned() {
 		w, err := archive.NewParquetWriter(p.layout.ParquetPath(t.Name, rec.Project, day, r.m.RunID), t.ArrowSchema())
 		if err != nil {
-			return fmt.Errorf("opening %s file: %w", t.Name, err)
+			return load.PartitionFiles{}, fmt.Errorf("opening %s file: %w", t.Name, err)
 		}
 		sink.writers[t.Name] = w
 	}
 	f, err := transform.New(rec.Project, r.m.RunID, day, sink, transform.WithPolicy(p.policy), transform.WithLogger(p.log))
 	if err != nil {
-		return err
+		return load.PartitionFiles{}, err
 	}
 	rel, _ := p.layout.Rel(rawPath)
 	source := "raw " + rel
@@ -272,22 +295,22 @@ func (r *run) derive(ctx context.Context, rec *archive.DayRecord, rawPath string
 	})
 	if err != nil {
 		f.Release()
-		return fmt.Errorf("flattening %s: %w", rel, err)
+		return load.PartitionFiles{}, fmt.Errorf("flattening %s: %w", rel, err)
 	}
 	res, err := f.Close()
 	if err != nil {
-		return err
+		return load.PartitionFiles{}, err
 	}
 	files := map[string]string{}
 	for _, t := range schema.Partitioned() {
 		fi, err := sink.writers[t.Name].Close()
 		delete(sink.writers, t.Name)
 		if err != nil {
-			return fmt.Errorf("closing %s file: %w", t.Name, err)
+			return load.PartitionFiles{}, fmt.Errorf("closing %s file: %w", t.Name, err)
 		}
 		e, err := p.layout.Entry(t.Name, fi)
 		if err != nil {
-			return err
+			return load.PartitionFiles{}, err
 		}
 		rec.Files = append(rec.Files, e)
 		rec.Bytes += fi.Bytes
@@ -300,14 +323,7 @@ func (r *run) derive(ctx context.Context, rec *archive.DayRecord, rawPath string
 	for _, c := range res.Coercions {
 		rec.Coercions = append(rec.Coercions, archive.Coercion{Path: c.Path, Reason: c.Reason, Count: c.Count})
 	}
-	part := load.PartitionFiles{Partition: load.Partition{Project: rec.Project, Day: day}, Files: files}
-	p.whMu.Lock()
-	err = p.wh.Replace(ctx, []load.PartitionFiles{part})
-	p.whMu.Unlock()
-	if err != nil {
-		return fmt.Errorf("loading into the warehouse: %w", err)
-	}
-	return nil
+	return load.PartitionFiles{Partition: load.Partition{Project: rec.Project, Day: day}, Files: files}, nil
 }
 
 // parquetSink routes each table's records to its Parquet file.
@@ -341,4 +357,65 @@ func inParallel[T any](ctx context.Context, workers int, items []T, fn func(ctx 
 		g.Go(func() error { return fn(ctx, it) })
 	}
 	return g.Wait()
+}
+
+// batch collects derived days and loads them into the warehouse together,
+// BatchDays at a time (one day at a time for a warehouse without Batcher).
+type batch struct {
+	r       *run
+	size    int
+	mu      sync.Mutex
+	pending []pendingDay
+}
+
+type pendingDay struct {
+	rec  *archive.DayRecord
+	part load.PartitionFiles
+}
+
+func (b *batch) add(ctx context.Context, rec *archive.DayRecord, part load.PartitionFiles) error {
+	b.mu.Lock()
+	b.pending = append(b.pending, pendingDay{rec, part})
+	full := len(b.pending) >= b.size
+	b.mu.Unlock()
+	if !full {
+		return nil
+	}
+	return b.flush(ctx)
+}
+
+// flush loads the pending days and records each, done or failed.
+func (b *batch) flush(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.pending) == 0 {
+		return nil
+	}
+	days := b.pending
+	b.pending = nil
+	parts := make([]load.PartitionFiles, len(days))
+	for i, d := range days {
+		parts[i] = d.part
+	}
+	p := b.r.p
+	p.whMu.Lock()
+	err := p.wh.Replace(ctx, parts)
+	p.whMu.Unlock()
+	rep, _ := p.wh.(load.Reporter)
+	var first error
+	for _, d := range days {
+		dayErr := err
+		if rep != nil {
+			var jobs []archive.Job
+			jobs, dayErr = rep.Outcome(d.part.Partition)
+			d.rec.Jobs = append(d.rec.Jobs, jobs...)
+		}
+		if dayErr != nil {
+			dayErr = fmt.Errorf("loading into the warehouse: %w", dayErr)
+		}
+		if cerr := b.r.commit(ctx, d.rec, dayErr); cerr != nil && first == nil {
+			first = cerr
+		}
+	}
+	return first
 }
