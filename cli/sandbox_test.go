@@ -117,6 +117,20 @@ func TestSandboxRunAndVerify(t *testing.T) {
 		}
 	}
 
+	// The run met faults, and the sandbox counted them.
+	req, _ := http.NewRequest(http.MethodGet, url+fakeargos.FaultsPath, nil)
+	req.Header.Set("x-api-key", "sandbox-key")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var view struct{ Injected fakeargos.FaultCounts }
+	err = json.NewDecoder(resp.Body).Decode(&view)
+	resp.Body.Close()
+	if err != nil || view.Injected.Total() == 0 {
+		t.Errorf("the sandbox injected no fault (%+v, %v)", view.Injected, err)
+	}
+
 	if code, report, _ := kycetlAt("verify", "--dir", dir); code != ExitOK {
 		t.Fatalf("verify of a good archive: exit %d\n%s", code, report)
 	}

@@ -44,7 +44,7 @@ func client(t *testing.T, base string, log *bytes.Buffer, opts ...extract.Client
 	t.Helper()
 	l := zerolog.Nop()
 	if log != nil {
-		l = zerolog.New(log).Level(zerolog.DebugLevel)
+		l = zerolog.New(zerolog.SyncWriter(log)).Level(zerolog.DebugLevel) // day slices log at once
 	}
 	opts = append([]extract.ClientOption{extract.WithRetry(4, time.Millisecond, 5*time.Millisecond), extract.WithLogger(l)}, opts...)
 	c, err := extract.NewClient(base, key, opts...)

@@ -283,7 +283,7 @@ func TestBudgetStopsAtADayBoundary(t *testing.T) {
 	from, to := day0, day0.AddDate(0, 0, 9)
 	now := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	b, err := extract.NewBudget(40, extract.WithBudgetClock(clock))
+	b, err := extract.NewBudget(25, extract.WithBudgetClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +296,7 @@ func TestBudgetStopsAtADayBoundary(t *testing.T) {
 		t.Fatalf("error %v, want ErrBudgetExhausted in a *DayErrors", err)
 	}
 	cont := be.ContinueFrom
-	want := fmt.Sprintf("call budget of 40 for 2026-11-23 (UTC) reached; continue with --from %s", argos.FormatDate(cont))
+	want := fmt.Sprintf("call budget of 25 for 2026-11-23 (UTC) reached; continue with --from %s", argos.FormatDate(cont))
 	if err.Error() != want {
 		t.Errorf("error %q, want %q", err, want)
 	}
@@ -320,21 +320,25 @@ func TestBudgetStopsAtADayBoundary(t *testing.T) {
 	if len(days)+len(de.Days) != 10 || len(de.Failed()) != 0 {
 		t.Errorf("%d done + %d skipped, want 10 days, none failed", len(days), len(de.Days))
 	}
-	if calls, _ := sumCalls(days, err); calls != s.Calls() || b.Spent() != s.Calls() || s.Calls() > 40 {
-		t.Errorf("%d calls counted, budget spent %d, server saw %d; want equal and within 40", calls, b.Spent(), s.Calls())
+	if calls, _ := sumCalls(days, err); calls != s.Calls() || b.Spent() != s.Calls() || s.Calls() > 25 {
+		t.Errorf("%d calls counted, budget spent %d, server saw %d; want equal and within 25", calls, b.Spent(), s.Calls())
 	}
 
 	// The next run of the same day, seeded with what was spent, stops at once.
-	b2, _ := extract.NewBudget(40, extract.WithBudgetClock(clock), extract.WithSpent(now, b.Spent()))
+	b2, _ := extract.NewBudget(25, extract.WithBudgetClock(clock), extract.WithSpent(now, b.Spent()))
 	before := s.Calls()
 	days, err = collectErr(extract.NewExtractor(client(t, serve(t, s), nil, extract.WithPageSize(20)), extract.WithBudget(b2)), cont, to)
 	if !errors.As(err, &be) || !be.ContinueFrom.Equal(cont) || len(days) != 0 || s.Calls() != before {
 		t.Errorf("seeded run: %v, %d days, %d calls; want to stop at %s without a call", err, len(days), s.Calls()-before, argos.FormatDate(cont))
 	}
 
-	// The next UTC day the budget is fresh, and the window continues.
+	// The next UTC day the budget is fresh; continuing from the day it
+	// said completes the window.
 	now = now.Add(12 * time.Hour)
-	rest := collect(t, extract.NewExtractor(client(t, serve(t, s), nil, extract.WithPageSize(20)), extract.WithBudget(b2)), cont, to)
+	if b2.Spent() != 0 || b2.Remaining() != 25 {
+		t.Errorf("the next UTC day: spent %d, remaining %d", b2.Spent(), b2.Remaining())
+	}
+	rest := collect(t, extract.NewExtractor(client(t, serve(t, s), nil, extract.WithPageSize(20))), cont, to)
 	if len(rest)+int(cont.Sub(from).Hours()/24) != 10 {
 		t.Errorf("continued run handed on %d days", len(rest))
 	}

@@ -208,7 +208,8 @@ func NewExtractor(c *Client, opts ...ExtractorOption) *Extractor {
 func (e *Extractor) Budget() *Budget { return e.budget }
 
 // firstDayEstimate is the reservation for an API day before any day of the
-// window was fetched; later days reserve the most calls any day took.
+// window was fetched; later days reserve the most calls any fetched day
+// took.
 const firstDayEstimate = 10
 
 // Window extracts the UTC days from..to (inclusive) and calls fn once for
@@ -267,7 +268,6 @@ func (e *Extractor) Window(ctx context.Context, from, to time.Time, fn func(ctx 
 		results:   make(chan fetchResult),
 		handled:   make(chan handledDay),
 		maxHeld:   2*e.concurrency - 1,
-		estimate:  firstDayEstimate,
 		nextStart: from.AddDate(0, 0, -e.margin),
 	}
 	s.nextMerge = s.nextStart
@@ -296,8 +296,8 @@ type slices struct {
 	nextMerge time.Time // the next API day to merge
 	pending   map[time.Time]fetchResult
 	reserved  map[time.Time]int64 // budget reservations of fetches in flight
-	estimate  int64
-	queue     []DayItems // complete days waiting for a handler
+	estimate  int64               // most calls an API day of the window took; 0 before the first
+	queue     []DayItems          // complete days waiting for a handler
 
 	fetching, handling, held, maxHeld int
 
@@ -365,7 +365,11 @@ func (s *slices) dispatch() {
 		go func() { s.handled <- handledDay{d.Day, s.fn(s.ctx, d)} }()
 	}
 	for !s.stopped && !s.nextStart.After(s.last) && s.fetching < s.e.concurrency && s.held < s.maxHeld {
-		if !s.e.budget.reserve(s.estimate) {
+		est := s.estimate
+		if est == 0 {
+			est = firstDayEstimate
+		}
+		if !s.e.budget.reserve(est) {
 			// Slices in flight may settle below their reservation; stop
 			// only when none is left to do so.
 			if s.fetching == 0 {
@@ -377,7 +381,7 @@ func (s *slices) dispatch() {
 			return
 		}
 		a := s.nextStart
-		s.reserved[a] = s.estimate
+		s.reserved[a] = est
 		s.nextStart = a.AddDate(0, 0, 1)
 		s.fetching++
 		s.held++

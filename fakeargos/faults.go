@@ -78,7 +78,12 @@ func clamp01(x float64) float64 {
 
 // FaultCounts counts the faults a server injected.
 type FaultCounts struct {
-	TooManyRequests, InternalError, BadGateway, Truncated, Malformed, RepeatedKeys int64
+	TooManyRequests int64 `json:"429"`
+	InternalError   int64 `json:"500"`
+	BadGateway      int64 `json:"502"`
+	Truncated       int64 `json:"truncated"`
+	Malformed       int64 `json:"malformed"`
+	RepeatedKeys    int64 `json:"repeated_keys"`
 }
 
 // Total is the number of faults of every kind.
@@ -244,7 +249,8 @@ func (s *Server) injectFault(w http.ResponseWriter, f Faults, kind fault, body [
 // changes (POST) its faults at run time, with the same x-api-key as the
 // API. POST takes query parameters rate (0..1, spread as by FaultMix),
 // latency and retry_after (Go durations, e.g. 100ms); parameters left out
-// keep their value. Both answer the faults in force as JSON.
+// keep their value. Both answer the faults in force, and the counts of
+// faults injected so far, as JSON.
 const FaultsPath = "/sandbox/faults"
 
 // WithFaultSwitch serves FaultsPath (default: not served), for the sandbox
@@ -253,15 +259,16 @@ func WithFaultSwitch() Option { return func(s *Server) { s.faultSwitch = true } 
 
 // faultsView is the JSON of FaultsPath.
 type faultsView struct {
-	Rate429       float64 `json:"rate_429"`
-	Rate500       float64 `json:"rate_500"`
-	Rate502       float64 `json:"rate_502"`
-	RateTruncate  float64 `json:"rate_truncate"`
-	RateMalformed float64 `json:"rate_malformed"`
-	RateRepeatKey float64 `json:"rate_repeat_key"`
-	Latency       string  `json:"latency"`
-	RetryAfter    string  `json:"retry_after"`
-	Seed          int64   `json:"seed"`
+	Rate429       float64     `json:"rate_429"`
+	Rate500       float64     `json:"rate_500"`
+	Rate502       float64     `json:"rate_502"`
+	RateTruncate  float64     `json:"rate_truncate"`
+	RateMalformed float64     `json:"rate_malformed"`
+	RateRepeatKey float64     `json:"rate_repeat_key"`
+	Latency       string      `json:"latency"`
+	RetryAfter    string      `json:"retry_after"`
+	Seed          int64       `json:"seed"`
+	Injected      FaultCounts `json:"injected"`
 }
 
 // serveFaultSwitch answers FaultsPath.
@@ -303,7 +310,9 @@ func (s *Server) serveFaultSwitch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := s.Faults()
-	body, _ := json.Marshal(faultsView{f.Rate429, f.Rate500, f.Rate502, f.RateTruncate, f.RateMalformed, f.RateRepeatKey,
-		f.Latency.String(), f.RetryAfter.String(), f.Seed})
+	view := faultsView{Rate429: f.Rate429, Rate500: f.Rate500, Rate502: f.Rate502, RateTruncate: f.RateTruncate,
+		RateMalformed: f.RateMalformed, RateRepeatKey: f.RateRepeatKey, Latency: f.Latency.String(), RetryAfter: f.RetryAfter.String(), Seed: f.Seed}
+	view.Injected = s.Injected()
+	body, _ := json.Marshal(view)
 	writeJSON(w, http.StatusOK, string(body))
 }

@@ -278,7 +278,7 @@ func TestFaultSwitch(t *testing.T) {
 		}
 	}
 	code, body := do(http.MethodPost, "rate=1&latency=1ms&retry_after=2s", fakeargos.DefaultAPIKey)
-	want := `{"rate_429":0.2,"rate_500":0.2,"rate_502":0.2,"rate_truncate":0.2,"rate_malformed":0.2,"rate_repeat_key":0.05,"latency":"1ms","retry_after":"2s","seed":9}`
+	want := `{"rate_429":0.2,"rate_500":0.2,"rate_502":0.2,"rate_truncate":0.2,"rate_malformed":0.2,"rate_repeat_key":0.05,"latency":"1ms","retry_after":"2s","seed":9,"injected":{"429":0,"500":0,"502":0,"truncated":0,"malformed":0,"repeated_keys":0}}`
 	if code != http.StatusOK || body != want {
 		t.Errorf("POST: %d %s, want %s", code, body, want)
 	}

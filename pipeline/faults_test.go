@@ -188,11 +188,13 @@ func TestKilledRunRerun(t *testing.T) {
 		t.Skip("starts kycetl processes")
 	}
 	ctx := context.Background()
-	first, last := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
-	gen := synth.New(31, synth.WithVolume(80, 160), synth.WithAsOf(last.AddDate(0, 0, 5)))
-	// Seven API days get through: days 1..5 of the window can complete,
+	// An API load commits day by day. The first API days get through (one
+	// page each), so that the first days commit, the next are in flight,
 	// and the run hangs on the rest until it is killed.
-	g := &gate{next: fakeargos.New(gen, fakeargos.WithAPIKey(apiKey)), n: 7, opened: make(chan struct{})}
+	first := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	last := first.AddDate(0, 0, 9)
+	gen := synth.New(31, synth.WithVolume(40, 80), synth.WithAsOf(last.AddDate(0, 0, 5)))
+	g := &gate{next: fakeargos.New(gen, fakeargos.WithAPIKey(apiKey)), n: 4, opened: make(chan struct{})}
 	base := serveHandler(t, g)
 	dir := t.TempDir()
 	layout := archive.Layout{Dir: dir}

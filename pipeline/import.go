@@ -34,6 +34,7 @@ func (p *Pipeline) Import(ctx context.Context, project string, files []string) (
 		return nil, err
 	}
 	r := p.begin("import", time.Time{}, time.Time{})
+	r.batch.deferred = true
 	sp := &splitter{p: p, r: r, project: project, days: map[time.Time]*dayBucket{}}
 	var err error
 	for _, name := range files {
@@ -385,6 +386,7 @@ func (p *Pipeline) Rebuild(ctx context.Context) (*Summary, error) {
 		return keys[i].Project < keys[j].Project || keys[i].Project == keys[j].Project && keys[i].Day < keys[j].Day
 	})
 	r := p.begin("rebuild", time.Time{}, time.Time{})
+	r.batch.deferred = true
 	if len(keys) > 0 {
 		r.m.WindowFrom, r.m.WindowTo = keys[0].Day, keys[len(keys)-1].Day
 	}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -362,11 +363,21 @@ func inParallel[T any](ctx context.Context, workers int, items []T, fn func(ctx 
 // batch collects derived days and loads them into the warehouse together,
 // BatchDays at a time (one day at a time for a warehouse without Batcher).
 type batch struct {
-	r       *run
-	size    int
-	mu      sync.Mutex
-	pending []pendingDay
+	r    *run
+	size int
+	// deferred holds every day until the run finishes: an import or a
+	// rebuild derives all days first and loads them after, so that the
+	// flattening and the warehouse never hold their memory at the same
+	// time, and the warehouse gets full batches.
+	deferred bool
+	mu       sync.Mutex
+	pending  []pendingDay
 }
+
+// deferredBatch is how many days a deferred batch hands the warehouse at
+// once (at least): few enough to bound a failed group's retry, many enough
+// for large transactions.
+const deferredBatch = 32
 
 type pendingDay struct {
 	rec  *archive.DayRecord
@@ -376,7 +387,7 @@ type pendingDay struct {
 func (b *batch) add(ctx context.Context, rec *archive.DayRecord, part load.PartitionFiles) error {
 	b.mu.Lock()
 	b.pending = append(b.pending, pendingDay{rec, part})
-	full := len(b.pending) >= b.size
+	full := !b.deferred && len(b.pending) >= b.size
 	b.mu.Unlock()
 	if !full {
 		return nil
@@ -384,15 +395,30 @@ func (b *batch) add(ctx context.Context, rec *archive.DayRecord, part load.Parti
 	return b.flush(ctx)
 }
 
-// flush loads the pending days and records each, done or failed.
+// flush loads the pending days, size at a time, and records each, done or
+// failed.
 func (b *batch) flush(ctx context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if len(b.pending) == 0 {
-		return nil
-	}
-	days := b.pending
+	pending := b.pending
 	b.pending = nil
+	if b.deferred && len(pending) > 0 {
+		debug.FreeOSMemory() // the flattening is over: give its memory back before loading
+	}
+	size := b.size
+	if b.deferred {
+		size = max(size, deferredBatch)
+	}
+	var first error
+	for start := 0; start < len(pending); start += size {
+		if err := b.load(ctx, pending[start:min(start+size, len(pending))]); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func (b *batch) load(ctx context.Context, days []pendingDay) error {
 	parts := make([]load.PartitionFiles, len(days))
 	for i, d := range days {
 		parts[i] = d.part
