@@ -374,36 +374,44 @@ func (e *env) importCmd() *cobra.Command {
 			if err := archive.ValidateProject(project); err != nil {
 				return usagef("--project: %v", err)
 			}
-			pol, err := e.policy(false)
-			if err != nil {
-				return err
-			}
-			lk, err := lock.Acquire(dir)
-			if err != nil {
-				return err
-			}
-			defer lk.Close()
-			w, err := e.open(cmd.Context(), dir, warehouse)
-			if err != nil {
-				return err
-			}
-			defer w.Close()
-			pl, done, err := e.pipeline(w, pol, 0)
-			if err != nil {
-				return err
-			}
-			sum, err := pl.Import(cmd.Context(), project, files)
-			done()
-			if sum != nil {
-				fmt.Fprintln(e.stderr, sum)
-			}
-			return err
+			return e.fromArchive(cmd.Context(), dir, warehouse, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
+				return pl.Import(cmd.Context(), project, files)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
 	cmd.Flags().StringVar(&project, "project", "", "project name recorded with every row (required)")
 	cmd.Flags().StringVar(&warehouse, "warehouse", "duckdb", "duckdb or bigquery://PROJECT/DATASET")
 	return cmd
+}
+
+// fromArchive runs an import or a rebuild: no API, the PII key from the
+// environment, the directory locked, the one-line summary on stderr.
+func (e *env) fromArchive(ctx context.Context, dir, warehouse string, do func(*pipeline.Pipeline) (*pipeline.Summary, error)) error {
+	pol, err := e.policy(false)
+	if err != nil {
+		return err
+	}
+	lk, err := lock.Acquire(dir)
+	if err != nil {
+		return err
+	}
+	defer lk.Close()
+	w, err := e.open(ctx, dir, warehouse)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	pl, done, err := e.pipeline(w, pol, 0)
+	if err != nil {
+		return err
+	}
+	sum, err := do(pl)
+	done()
+	if sum != nil {
+		fmt.Fprintln(e.stderr, sum)
+	}
+	return err
 }
 
 func (e *env) rebuildCmd() *cobra.Command {
@@ -413,30 +421,9 @@ func (e *env) rebuildCmd() *cobra.Command {
 		Short: "Re-derive every Parquet partition and the warehouse from the raw archive (no API call)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			pol, err := e.policy(false)
-			if err != nil {
-				return err
-			}
-			lk, err := lock.Acquire(dir)
-			if err != nil {
-				return err
-			}
-			defer lk.Close()
-			w, err := e.open(cmd.Context(), dir, warehouse)
-			if err != nil {
-				return err
-			}
-			defer w.Close()
-			pl, done, err := e.pipeline(w, pol, 0)
-			if err != nil {
-				return err
-			}
-			sum, err := pl.Rebuild(cmd.Context())
-			done()
-			if sum != nil {
-				fmt.Fprintln(e.stderr, sum)
-			}
-			return err
+			return e.fromArchive(cmd.Context(), dir, warehouse, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
+				return pl.Rebuild(cmd.Context())
+			})
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")

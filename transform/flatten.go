@@ -271,22 +271,9 @@ func (f *Flattener) element(tb *tableBuilder, e *fastjson.Value, ord, parentOrd 
 	f.sensitive = key != nil && tb.t.Shape == schema.PerEntry && isSensitive(tb.t, key)
 	for i := range tb.cols {
 		b := tb.rb.Field(i)
-		switch i {
-		case tb.iProject:
-			b.(*array.StringBuilder).Append(f.project)
-		case tb.iDate:
-			b.(*array.Date32Builder).Append(f.day32)
-		case tb.iRun:
-			b.(*array.StringBuilder).Append(f.runID)
-		case tb.iSub:
-			b.(*array.StringBuilder).BinaryBuilder.Append(f.subID)
-		case tb.iOrd:
-			b.(*array.Int64Builder).Append(ord)
-		case tb.iParent:
-			b.(*array.Int64Builder).Append(parentOrd)
-		case tb.iKey:
-			b.(*array.StringBuilder).BinaryBuilder.Append(key)
-		case tb.iExtra:
+		switch {
+		case f.lineage(tb, i, b, ord, parentOrd, key):
+		case i == tb.iExtra:
 			// appended last, once coercion failures have added theirs
 		default:
 			if d := tb.derive[i]; d != nil {
@@ -401,25 +388,36 @@ func (f *Flattener) emitZip(z *tableBuilder, parentOrd int64) {
 		}
 		for c := range z.cols {
 			b := z.rb.Field(c)
-			switch c {
-			case z.iProject:
-				b.(*array.StringBuilder).Append(f.project)
-			case z.iDate:
-				b.(*array.Date32Builder).Append(f.day32)
-			case z.iRun:
-				b.(*array.StringBuilder).Append(f.runID)
-			case z.iSub:
-				b.(*array.StringBuilder).BinaryBuilder.Append(f.subID)
-			case z.iOrd:
-				b.(*array.Int64Builder).Append(int64(i))
-			case z.iParent:
-				b.(*array.Int64Builder).Append(parentOrd)
-			default:
+			if !f.lineage(z, c, b, int64(i), parentOrd, nil) {
 				f.appendValue(z, c, b, z.vals[c])
 			}
 		}
 		z.rows++
 	}
+}
+
+// lineage appends column i when it is one of the key and lineage columns
+// kycetl fills itself, and reports whether it was.
+func (f *Flattener) lineage(tb *tableBuilder, i int, b array.Builder, ord, parentOrd int64, key []byte) bool {
+	switch i {
+	case tb.iProject:
+		b.(*array.StringBuilder).Append(f.project)
+	case tb.iDate:
+		b.(*array.Date32Builder).Append(f.day32)
+	case tb.iRun:
+		b.(*array.StringBuilder).Append(f.runID)
+	case tb.iSub:
+		b.(*array.StringBuilder).BinaryBuilder.Append(f.subID)
+	case tb.iOrd:
+		b.(*array.Int64Builder).Append(ord)
+	case tb.iParent:
+		b.(*array.Int64Builder).Append(parentOrd)
+	case tb.iKey:
+		b.(*array.StringBuilder).BinaryBuilder.Append(key)
+	default:
+		return false
+	}
+	return true
 }
 
 func isSensitive(t *schema.Table, key []byte) bool {
