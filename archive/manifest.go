@@ -40,23 +40,25 @@ type Manifest struct {
 
 // DayRecord is what one run did for one project and day.
 type DayRecord struct {
-	Project     string           `json:"project"`
-	Day         string           `json:"day"` // YYYY-MM-DD
-	StartedAt   time.Time        `json:"started_at"`
-	FinishedAt  time.Time        `json:"finished_at"`
-	Pages       int64            `json:"pages"`
-	APICalls    int64            `json:"api_calls"`
-	Retries     int64            `json:"retries"`
-	WaitSeconds float64          `json:"wait_seconds"`
-	Submissions int64            `json:"submissions"`
-	Quarantined int64            `json:"quarantined"`
-	Rows        map[string]int64 `json:"rows"` // per table
-	Bytes       int64            `json:"bytes"`
-	Coercions   []Coercion       `json:"coercions"`
-	Outcome     string           `json:"outcome"` // OutcomeOK, OutcomeFailed or OutcomeSkipped
-	Error       string           `json:"error,omitempty"`
-	Files       []FileEntry      `json:"files"`
-	Jobs        []Job            `json:"jobs,omitempty"`
+	Project     string    `json:"project"`
+	Day         string    `json:"day"` // YYYY-MM-DD
+	StartedAt   time.Time `json:"started_at"`
+	FinishedAt  time.Time `json:"finished_at"`
+	Pages       int64     `json:"pages"`
+	APICalls    int64     `json:"api_calls"`
+	Retries     int64     `json:"retries"`
+	WaitSeconds float64   `json:"wait_seconds"`
+	// ThrottledSeconds is the part of WaitSeconds spent on 429 answers.
+	ThrottledSeconds float64          `json:"throttled_seconds"`
+	Submissions      int64            `json:"submissions"`
+	Quarantined      int64            `json:"quarantined"`
+	Rows             map[string]int64 `json:"rows"` // per table
+	Bytes            int64            `json:"bytes"`
+	Coercions        []Coercion       `json:"coercions"`
+	Outcome          string           `json:"outcome"` // OutcomeOK, OutcomeFailed or OutcomeSkipped
+	Error            string           `json:"error,omitempty"`
+	Files            []FileEntry      `json:"files"`
+	Jobs             []Job            `json:"jobs,omitempty"`
 }
 
 // Key is the partition the record describes.

@@ -171,3 +171,31 @@ func TestDemo(t *testing.T) {
 		t.Errorf("no one-line run summary on stderr:\n%s", stderr)
 	}
 }
+
+// TestCallBudget stops a run at a day boundary when the daily call budget
+// would be exceeded, says where to continue, and counts the calls earlier
+// runs made today (from load_runs) against the next run.
+func TestCallBudget(t *testing.T) {
+	srv := fakeargos.New(synth.New(3, synth.WithVolume(5, 10)), fakeargos.WithAPIKey("k"))
+	url, err := srv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	dir := t.TempDir()
+	vars := map[string]string{"ARGOS_API_URL": url, "ARGOS_API_KEY": "k", "KYCETL_PII_KEY": "a-pii-key-for-tests"}
+	args := []string{"run", "--from", "2025-03-01", "--to", "2025-03-20", "--dir", dir, "--concurrency", "1", "--daily-calls", "12"}
+	code, _, stderr := kycetl(t, vars, args...)
+	if code != ExitFailed || !strings.Contains(stderr, "continue with --from 2025-03-") {
+		t.Fatalf("exit %d, stderr %q; want exit 1 and where to continue", code, stderr)
+	}
+	callsBefore := srv.Calls()
+	// Today's budget is spent: the same run again makes no call at all.
+	code, _, stderr = kycetl(t, vars, args...)
+	if code != ExitFailed || !strings.Contains(stderr, "call budget of 12") {
+		t.Fatalf("second run: exit %d, stderr %q", code, stderr)
+	}
+	if srv.Calls() != callsBefore {
+		t.Errorf("the second run made %d calls with no budget left", srv.Calls()-callsBefore)
+	}
+}

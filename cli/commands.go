@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	gosql "database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -171,6 +172,8 @@ the archive and the DuckDB warehouse in --dir for BI tools.`,
 
 func (e *env) runCmd() *cobra.Command {
 	var dir, project, warehouse, cfgPath string
+	var concurrency int
+	var dailyCalls int64
 	var window dateFlags
 	cmd := &cobra.Command{
 		Use:   "run --from YYYY-MM-DD --to YYYY-MM-DD",
@@ -188,7 +191,15 @@ replaced whole, so re-running a window is safe. Exit code 1 when any day failed
 			if err != nil {
 				return err
 			}
-			job := loadJob{command: "run", from: from, to: to, dir: dir, project: project, warehouse: warehouse}
+			if concurrency < 1 || concurrency > 64 {
+				return usagef("--concurrency must be between 1 and 64, got %d", concurrency)
+			}
+			budget, err := extract.NewBudget(dailyCalls)
+			if err != nil {
+				return usagef("--daily-calls: %v", err)
+			}
+			extOpts := []extract.ExtractorOption{extract.WithConcurrency(concurrency), extract.WithBudget(budget)}
+			job := loadJob{command: "run", from: from, to: to, dir: dir, project: project, warehouse: warehouse, budget: budget}
 			if cfgPath != "" {
 				cfg, err := e.readConfig(cfgPath)
 				if err != nil {
@@ -211,7 +222,7 @@ replaced whole, so re-running a window is safe. Exit code 1 when any day failed
 				if job.policy, err = e.configPolicy(cfg); err != nil {
 					return err
 				}
-				if job.src, err = e.configExtractor(p); err != nil {
+				if job.src, err = e.configExtractor(p, extOpts...); err != nil {
 					return err
 				}
 				return e.load(cmd.Context(), job)
@@ -235,7 +246,7 @@ replaced whole, so re-running a window is safe. Exit code 1 when any day failed
 			if err != nil {
 				return usageError{err}
 			}
-			job.src = extract.NewExtractor(client)
+			job.src = extract.NewExtractor(client, extOpts...)
 			if job.policy, err = e.policy(false); err != nil {
 				return err
 			}
@@ -246,6 +257,8 @@ replaced whole, so re-running a window is safe. Exit code 1 when any day failed
 	cmd.Flags().StringVar(&project, "project", defaultProj, "project name recorded with every row")
 	cmd.Flags().StringVar(&warehouse, "warehouse", "duckdb", "duckdb (<dir>/kyc.duckdb) or bigquery://PROJECT/DATASET[?location=EU&staging=gs://bucket/prefix]")
 	cmd.Flags().StringVar(&cfgPath, "config", "", "configuration file (see kycetl.example.yaml)")
+	cmd.Flags().IntVar(&concurrency, "concurrency", extract.DefaultConcurrency, "API days fetched at once")
+	cmd.Flags().Int64Var(&dailyCalls, "daily-calls", extract.DefaultDailyCalls, "API calls allowed per project and UTC day (the vendor's limit); a run stops at a day boundary before exceeding it")
 	window.add(cmd, "to load")
 	return cmd
 }
@@ -258,6 +271,7 @@ type loadJob struct {
 	command, project string
 	from, to         time.Time
 	rates            []schema.CreditRate // nil keeps the warehouse's card
+	budget           *extract.Budget     // seeded with today's calls from the ledger
 }
 
 // load runs one window through the pipeline under the directory lock and
@@ -275,6 +289,11 @@ func (e *env) load(ctx context.Context, job loadJob) error {
 	defer w.Close()
 	if job.rates != nil && w.duck != nil {
 		if err := setCreditRates(ctx, w.duck.DB(), job.rates); err != nil {
+			return err
+		}
+	}
+	if job.budget != nil && w.duck != nil {
+		if err := seedBudget(ctx, w.duck.DB(), job.budget, job.project); err != nil {
 			return err
 		}
 	}
@@ -466,4 +485,18 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// seedBudget counts against today's call budget the API calls that earlier
+// runs of the project made today (UTC), as the ledger has them.
+func seedBudget(ctx context.Context, db *gosql.DB, b *extract.Budget, project string) error {
+	day := b.Day()
+	var spent int64
+	err := db.QueryRowContext(ctx, "SELECT COALESCE(SUM(api_calls), 0) FROM "+schema.LoadRuns.Name+
+		" WHERE project = ? AND started_at >= ? AND started_at < ?", project, day, day.AddDate(0, 0, 1)).Scan(&spent)
+	if err != nil {
+		return fmt.Errorf("reading today's API calls from load_runs: %w", err)
+	}
+	b.Spend(spent)
+	return nil
 }

@@ -92,7 +92,7 @@ func (e *env) configPolicy(cfg *config.Config) (*pii.Policy, error) {
 // configExtractor is the extractor of a configured project, its keys read
 // from the variables the configuration names; with secret_key_env it
 // speaks the secure data transfer.
-func (e *env) configExtractor(p config.Project) (*extract.Extractor, error) {
+func (e *env) configExtractor(p config.Project, extOpts ...extract.ExtractorOption) (*extract.Extractor, error) {
 	key, err := p.APIKey(e.getenv)
 	if err != nil {
 		return nil, usageError{err}
@@ -109,7 +109,7 @@ func (e *env) configExtractor(p config.Project) (*extract.Extractor, error) {
 	if err != nil {
 		return nil, usageError{fmt.Errorf("project %s: %w", p.Name, err)}
 	}
-	return extract.NewExtractor(c), nil
+	return extract.NewExtractor(c, extOpts...), nil
 }
 
 // schedule runs the daemon until ctx is cancelled.

@@ -77,8 +77,12 @@ func RunRow(m *archive.Manifest, d *archive.DayRecord) (map[string]any, error) {
 	if jobs == nil {
 		jobs = []archive.Job{}
 	}
-	var enc [3][]byte
-	for i, v := range []any{rows, coercions, jobs} {
+	files := d.Files
+	if files == nil {
+		files = []archive.FileEntry{}
+	}
+	var enc [4][]byte
+	for i, v := range []any{rows, coercions, jobs, files} {
 		b, err := json.Marshal(v)
 		if err != nil {
 			return nil, fmt.Errorf("encoding the load_runs row of %s %s: %w", d.Project, d.Day, err)
@@ -90,27 +94,29 @@ func RunRow(m *archive.Manifest, d *archive.DayRecord) (map[string]any, error) {
 		duration = d.FinishedAt.Sub(d.StartedAt).Seconds()
 	}
 	return map[string]any{
-		"run_id":           m.RunID,
-		"project":          d.Project,
-		"day":              d.Day,
-		"command":          nullIfEmpty(m.Command),
-		"window_from":      nullIfEmpty(m.WindowFrom),
-		"window_to":        nullIfEmpty(m.WindowTo),
-		"started_at":       nullTime(d.StartedAt),
-		"finished_at":      nullTime(d.FinishedAt),
-		"duration_seconds": duration,
-		"pages":            d.Pages,
-		"api_calls":        d.APICalls,
-		"retries":          d.Retries,
-		"wait_seconds":     d.WaitSeconds,
-		"submissions":      d.Submissions,
-		"quarantined":      d.Quarantined,
-		"rows_json":        string(enc[0]),
-		"bytes":            d.Bytes,
-		"coercions_json":   string(enc[1]),
-		"jobs_json":        string(enc[2]),
-		"outcome":          d.Outcome,
-		"error":            nullIfEmpty(d.Error),
+		"run_id":            m.RunID,
+		"project":           d.Project,
+		"day":               d.Day,
+		"command":           nullIfEmpty(m.Command),
+		"window_from":       nullIfEmpty(m.WindowFrom),
+		"window_to":         nullIfEmpty(m.WindowTo),
+		"started_at":        nullTime(d.StartedAt),
+		"finished_at":       nullTime(d.FinishedAt),
+		"duration_seconds":  duration,
+		"pages":             d.Pages,
+		"api_calls":         d.APICalls,
+		"retries":           d.Retries,
+		"wait_seconds":      d.WaitSeconds,
+		"submissions":       d.Submissions,
+		"quarantined":       d.Quarantined,
+		"rows_json":         string(enc[0]),
+		"bytes":             d.Bytes,
+		"coercions_json":    string(enc[1]),
+		"jobs_json":         string(enc[2]),
+		"throttled_seconds": d.ThrottledSeconds,
+		"files_json":        string(enc[3]),
+		"outcome":           d.Outcome,
+		"error":             nullIfEmpty(d.Error),
 	}, nil
 }
 

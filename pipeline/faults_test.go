@@ -20,6 +20,7 @@ import (
 	"github.com/kycetl/kycetl/extract"
 	"github.com/kycetl/kycetl/fakeargos"
 	"github.com/kycetl/kycetl/internal/kyctest"
+	"github.com/kycetl/kycetl/pipeline"
 	"github.com/kycetl/kycetl/synth"
 )
 
@@ -126,6 +127,7 @@ func TestFailedDayKeepsItsPartition(t *testing.T) {
 	if !errors.As(err, &de) {
 		t.Fatalf("error %v, want the failed days (*extract.DayErrors)", err)
 	}
+	loadErr := err
 	var failed []string
 	for _, f := range de.Failed() {
 		failed = append(failed, argos.FormatDate(f.Day))
@@ -152,6 +154,16 @@ func TestFailedDayKeepsItsPartition(t *testing.T) {
 		if lo != wantRun || hi != wantRun {
 			t.Errorf("%s holds rows of runs %s..%s, want only %s", day, lo, hi, wantRun)
 		}
+	}
+	if !errors.Is(loadErr, pipeline.ErrDaysFailed) {
+		t.Errorf("error %v does not say that days failed", loadErr)
+	}
+	if len(second.Failed) != 3 {
+		t.Errorf("summary lists %d failed days, want 3", len(second.Failed))
+	}
+	// The failed days are on record, with the error.
+	if n := e.count(t, "SELECT COUNT(*) FROM load_runs WHERE run_id = '"+second.RunID+"' AND outcome = 'failed' AND error IS NOT NULL"); n != 3 {
+		t.Errorf("load_runs has %d failed rows for the second run, want 3", n)
 	}
 	rep, err := archive.Verify(ctx, e.layout)
 	if err != nil || !rep.OK() {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -24,13 +25,33 @@ func (p *Pipeline) Load(ctx context.Context, src Window, command, project string
 	err := src.Window(ctx, from, to, func(ctx context.Context, d extract.DayItems) error {
 		rec := r.newDay(project, d.Day)
 		rec.Pages, rec.APICalls, rec.Retries = d.Stats.Pages, d.Stats.Calls, d.Stats.Retries
-		rec.WaitSeconds = d.Stats.Waited.Seconds()
+		rec.WaitSeconds, rec.ThrottledSeconds = d.Stats.Waited.Seconds(), d.Stats.Throttled.Seconds()
 		path, err := r.writeDayRaw(rec, d)
 		if err != nil {
 			return r.commit(ctx, rec, err)
 		}
 		return r.loadDay(ctx, rec, path, nil)
 	})
+	// Days the extraction could not complete (their API day or a margin
+	// day failed after retries, or the call budget ran out) were never
+	// handed on, so their previous partitions stand; they are recorded.
+	var de *extract.DayErrors
+	if errors.As(err, &de) {
+		for _, f := range de.Days {
+			rec := r.newDay(project, f.Day)
+			rec.Pages, rec.APICalls, rec.Retries = f.Stats.Pages, f.Stats.Calls, f.Stats.Retries
+			rec.WaitSeconds, rec.ThrottledSeconds = f.Stats.Waited.Seconds(), f.Stats.Throttled.Seconds()
+			if f.Skipped() {
+				rec.Outcome = archive.OutcomeSkipped
+			}
+			if cerr := r.commit(ctx, rec, f.Err); cerr != nil {
+				err = errors.Join(err, cerr)
+			}
+		}
+		if de.Budget == nil {
+			err = fmt.Errorf("%w: %w", ErrDaysFailed, de)
+		}
+	}
 	if err != nil {
 		err = fmt.Errorf("loading %s %s..%s: %w", project, r.m.WindowFrom, r.m.WindowTo, err)
 	}

@@ -150,9 +150,14 @@ func (r *run) newDay(project string, day time.Time) *archive.DayRecord {
 // atomically so that a crash leaves it true, and in the ledger.
 func (r *run) commit(ctx context.Context, rec *archive.DayRecord, dayErr error) error {
 	rec.FinishedAt = r.p.now().UTC()
-	rec.Outcome = archive.OutcomeOK
+	if rec.Outcome == "" {
+		rec.Outcome = archive.OutcomeOK
+		if dayErr != nil {
+			rec.Outcome = archive.OutcomeFailed
+		}
+	}
 	if dayErr != nil {
-		rec.Outcome, rec.Error = archive.OutcomeFailed, dayErr.Error()
+		rec.Error = dayErr.Error()
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -164,7 +169,7 @@ func (r *run) commit(ctx context.Context, rec *archive.DayRecord, dayErr error) 
 	r.sum.Submissions += rec.Submissions
 	r.sum.Quarantined += rec.Quarantined
 	r.sum.Bytes += rec.Bytes
-	if dayErr != nil {
+	if rec.Outcome == archive.OutcomeFailed {
 		r.sum.Failed = append(r.sum.Failed, fmt.Sprintf("%s %s: %v", rec.Project, rec.Day, dayErr))
 	}
 	ev := r.p.log.Info()

@@ -18,7 +18,7 @@ var LoadRuns = &Table{
 		{Name: "duration_seconds", Type: Float64, Doc: "Wall time spent on the day."},
 		{Name: "pages", Type: Int64, Doc: "API pages fetched for the day (margins included)."},
 		{Name: "api_calls", Type: Int64, Doc: "HTTP requests made, retries included."},
-		{Name: "retries", Type: Int64, Doc: "Requests retried after a 429, 5xx, timeout or unreadable body."},
+		{Name: "retries", Type: Int64, Doc: "Requests retried after a 429, 5xx, timeout or unreadable body, and restarts of a stalled page chain."},
 		{Name: "wait_seconds", Type: Float64, Doc: "Seconds waited on Retry-After and backoff."},
 		{Name: "submissions", Type: Int64, Doc: "Submissions written to the day's partition."},
 		{Name: "quarantined", Type: Int64, Doc: "Items sent to the quarantine table."},
@@ -30,6 +30,8 @@ var LoadRuns = &Table{
 		// Added after the first release: new columns go last, so that an
 		// upgraded warehouse keeps its column order.
 		{Name: "jobs_json", Type: String, Doc: "JSON array of the day's warehouse jobs: warehouse, id, outcome, bytes_processed."},
+		{Name: "throttled_seconds", Type: Float64, Doc: "Seconds waited on 429 answers (part of wait_seconds)."},
+		{Name: "files_json", Type: String, Doc: "JSON array of the day's archive files: table, path, rows, bytes, sha256."},
 	},
 }
 
