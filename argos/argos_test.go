@@ -1,0 +1,105 @@
+package argos
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/valyala/fastjson"
+)
+
+func TestParseTime(t *testing.T) {
+	want := time.Date(2025, 2, 1, 7, 5, 9, 123e6, time.UTC)
+	for in, exp := range map[string]time.Time{
+		"2025-02-01-07-05-09-123":       want,
+		"2025-02-01-07-05-09":           want.Truncate(time.Second),
+		"2025-02-01T07:05:09.123Z":      want,
+		"2025-02-01T16:05:09.123+09:00": want,
+		"2025-02-01T07:05:09.123":       want,
+		"2025-02-01 07:05:09.123":       want,
+		"1738393509123":                 want,
+		"1738393509":                    want.Truncate(time.Second),
+		"2025-02-01":                    time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC),
+		" 2025-02-01T07:05:09.123Z ":    want,
+	} {
+		got, err := ParseTime(in)
+		if err != nil || !got.Equal(exp) || got.Location() != time.UTC {
+			t.Errorf("ParseTime(%q) = %v, %v; want %v", in, got, err, exp)
+		}
+	}
+	for _, in := range []string{"", "yesterday", "2025-02-30", "2025-02-01-07-05-09-12x", "2025-13-01T00:00:00Z"} {
+		if _, err := ParseTime(in); !errors.Is(err, ErrBadTime) {
+			t.Errorf("ParseTime(%q) err = %v, want ErrBadTime", in, err)
+		}
+	}
+	if s := FormatVendorTime(want); s != "2025-02-01-07-05-09-123" {
+		t.Errorf("FormatVendorTime = %q", s)
+	}
+}
+
+func TestParseDate(t *testing.T) {
+	for _, in := range []string{"2025-02-01", "20250201"} {
+		if d, err := ParseDate(in); err != nil || FormatDate(d) != "2025-02-01" {
+			t.Errorf("ParseDate(%q) = %v, %v", in, d, err)
+		}
+	}
+	if _, err := ParseDate("01/02/2025"); err == nil {
+		t.Error("ParseDate accepted 01/02/2025")
+	}
+}
+
+func TestNormalizeStatus(t *testing.T) {
+	for in, want := range map[string]Status{"Approved": StatusApproved, " rejected ": StatusRejected, "": StatusIncomplete, "PENDING": StatusPending, "odd": "odd"} {
+		if got := NormalizeStatus(in); got != want {
+			t.Errorf("NormalizeStatus(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if Status("odd").Valid() || !StatusPending.ReachedResult() || StatusIncomplete.ReachedResult() {
+		t.Error("Valid/ReachedResult disagree with design §5")
+	}
+}
+
+func TestReadKey(t *testing.T) {
+	var p fastjson.Parser
+	k, err := ReadKey(&p, []byte(`{"submission_id":"a","created_at":"2025-02-01-00-00-01-000","updated_at":"2025-02-02T00:00:00Z"}`))
+	if err != nil || k.SubmissionID != "a" || FormatDate(k.CreatedAt) != "2025-02-01" || FormatDate(k.UpdatedAt) != "2025-02-02" {
+		t.Fatalf("ReadKey = %+v, %v", k, err)
+	}
+	for in, want := range map[string]error{
+		`[]`: ErrNotObject, `{`: ErrNotObject, `{"created_at":"2025-02-01"}`: ErrNoID,
+		`{"submission_id":"a"}`: ErrNoCreatedAt, `{"submission_id":"a","created_at":true}`: ErrBadCreatedAt,
+	} {
+		if _, err := ReadKey(&p, []byte(in)); !errors.Is(err, want) {
+			t.Errorf("ReadKey(%s) err = %v, want %v", in, err, want)
+		}
+	}
+}
+
+// FuzzParseTime: any text parses to a UTC time or fails with ErrBadTime.
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"2025-02-01-07-05-09-123", "2025-02-01T07:05:09Z", "1738393509", "20250201", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseTime(s)
+		if err != nil && !errors.Is(err, ErrBadTime) {
+			t.Fatalf("ParseTime(%q): unexpected error %v", s, err)
+		}
+		if err == nil && got.Location() != time.UTC {
+			t.Fatalf("ParseTime(%q) not in UTC", s)
+		}
+	})
+}
+
+// FuzzReadKey: any bytes give a key with an ID or a sentinel error.
+func FuzzReadKey(f *testing.F) {
+	f.Add([]byte(`{"submission_id":"a","created_at":"2025-02-01-00-00-01-000"}`))
+	f.Add([]byte(`{"submission_id":1,"created_at":1738393509}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var p fastjson.Parser
+		k, err := ReadKey(&p, b)
+		if err == nil && (k.SubmissionID == "" || k.CreatedAt.IsZero()) {
+			t.Fatalf("ReadKey(%q) = %+v without an error", b, k)
+		}
+	})
+}
