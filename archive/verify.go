@@ -56,6 +56,25 @@ type Report struct {
 // OK reports whether every listed file is present and intact.
 func (r *Report) OK() bool { return len(r.Problems) == 0 }
 
+// String is the report as kycetl verify prints it: one line per problem,
+// the files no manifest lists, and a closing summary line.
+func (r *Report) String() string {
+	var b strings.Builder
+	for _, p := range r.Problems {
+		b.WriteString(p.String())
+		b.WriteByte('\n')
+	}
+	for _, u := range r.Unlisted {
+		fmt.Fprintf(&b, "unlisted (no manifest points at it; left by a day cut short): %s\n", u)
+	}
+	verdict := "OK"
+	if !r.OK() {
+		verdict = fmt.Sprintf("%d PROBLEMS", len(r.Problems))
+	}
+	fmt.Fprintf(&b, "verified %d files (%.1f MB) of %d manifests: %s\n", r.Files, float64(r.Bytes)/1e6, r.Manifests, verdict)
+	return b.String()
+}
+
 // Verify re-checks every file of every manifest of the archive: present,
 // same size, same SHA-256, same row count (from the Parquet footer, or by
 // counting the raw file's items), and written with the manifest's schema
