@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -19,7 +18,6 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"github.com/spf13/cobra"
 
 	"github.com/kycetl/kycetl/archive"
 	"github.com/kycetl/kycetl/config"
@@ -29,36 +27,8 @@ import (
 	"github.com/kycetl/kycetl/synth"
 )
 
-// runWith runs the command line in-process with e, as run does, with the
-// schedule and status commands registered whether or not root registers
-// them yet.
-func runWith(ctx context.Context, e *env, args ...string) int {
-	root := e.root()
-	have := map[string]bool{}
-	for _, c := range root.Commands() {
-		have[c.Name()] = true
-	}
-	if have["schedule"] && have["status"] {
-		return run(ctx, e, args)
-	}
-	for _, c := range []*cobra.Command{e.scheduleCmd(), e.statusCmd()} {
-		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-		root.AddCommand(c)
-	}
-	root.SetArgs(args)
-	root.SetOut(e.stdout)
-	root.SetErr(e.stderr)
-	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return ExitOK
-	}
-	fmt.Fprintln(e.stderr, "kycetl:", err)
-	var u usageError
-	if errors.As(err, &u) {
-		return ExitUsage
-	}
-	return ExitFailed
-}
+// runWith runs the command line in-process with e.
+func runWith(ctx context.Context, e *env, args ...string) int { return run(ctx, e, args) }
 
 // syncBuffer collects output written from several goroutines.
 type syncBuffer struct {
