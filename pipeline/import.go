@@ -50,6 +50,7 @@ func (p *Pipeline) Import(ctx context.Context, project string, files []string) (
 	if err != nil {
 		return r.finish(err)
 	}
+	p.log.Info().Str("run_id", r.m.RunID).Int("days", len(sp.days)).Float64("seconds", p.now().Sub(r.start).Seconds()).Msg("import split into raw day files")
 	days := make([]time.Time, 0, len(sp.days))
 	for d := range sp.days {
 		days = append(days, d)

@@ -409,6 +409,13 @@ func (b *batch) flush(ctx context.Context) error {
 	b.pending = nil
 	if b.deferred && len(pending) > 0 {
 		debug.FreeOSMemory() // the flattening is over: give its memory back before loading
+		start := b.r.p.now()
+		defer func() {
+			b.r.p.log.Info().Str("run_id", b.r.m.RunID).Int("days", len(pending)).
+				Float64("seconds", b.r.p.now().Sub(start).Seconds()).Msg("warehouse loaded")
+		}()
+		b.r.p.log.Info().Str("run_id", b.r.m.RunID).Int("days", len(pending)).
+			Float64("seconds", start.Sub(b.r.start).Seconds()).Msg("days derived; loading the warehouse")
 	}
 	size := b.size
 	if b.deferred {
