@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
@@ -119,7 +120,10 @@ func (e *env) pipeline(w *workspace, pol *pii.Policy, total int) (*pipeline.Pipe
 	if e.terminal && total > 1 {
 		bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(e.stderr), progressbar.OptionSetDescription("loading days"),
 			progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionSetPredictTime(true))
-		opts = append(opts, pipeline.WithDayHook(func(archive.DayRecord) { bar.Add(1) }))
+		// The bar shows the days; per-day log lines would tear it, so only
+		// warnings and errors are logged while it runs.
+		quiet := e.log.Level(max(e.log.GetLevel(), zerolog.WarnLevel))
+		opts = append(opts, pipeline.WithDayHook(func(archive.DayRecord) { bar.Add(1) }), pipeline.WithLogger(quiet))
 		done = func() { bar.Finish() }
 	}
 	p, err := pipeline.New(w.layout, w.wh, opts...)
