@@ -44,7 +44,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"demo", "--days", "0"}, nil, "--days"},
 		{[]string{"import", "--project", "p"}, nil, "at least one FILE"},
 		{[]string{"import", "x.ndjson"}, nil, "--project is required"},
-		{[]string{"import", "--project", "p", "--dir", dir, "x.ndjson"}, nil, "KYCETL_PII_KEY"},
+		{[]string{"import", "--project", "p", "--dir", dir, "x.ndjson"}, nil, "x.ndjson"},
+		{[]string{"import", "--project", "p", "--dir", dir, dir}, nil, "is a directory"},
+		{[]string{"import", "--project", "p", "--dir", dir, "../testdata/pages/drift.ndjson"}, nil, "KYCETL_PII_KEY"},
 		{[]string{"frobnicate"}, nil, "unknown command"},
 		{[]string{"--log-level", "loud", "stats"}, nil, "--log-level"},
 	} {
@@ -197,5 +199,20 @@ func TestCallBudget(t *testing.T) {
 	}
 	if srv.Calls() != callsBefore {
 		t.Errorf("the second run made %d calls with no budget left", srv.Calls()-callsBefore)
+	}
+}
+
+// TestNothingThere: commands that read an archive say so when --dir holds
+// none, instead of creating an empty one or reporting OK.
+func TestNothingThere(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nothing")
+	for _, args := range [][]string{{"stats", "--dir", dir}, {"verify", "--dir", dir}} {
+		code, _, stderr := kycetl(t, nil, args...)
+		if code != ExitFailed || !strings.Contains(stderr, dir) {
+			t.Errorf("kycetl %s: exit %d, stderr %q", strings.Join(args, " "), code, stderr)
+		}
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("%s was created", dir)
 	}
 }

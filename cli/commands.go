@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -358,6 +359,9 @@ func (e *env) statsCmd() *cobra.Command {
 			if !contains(stats.Formats, format) {
 				return usagef("--format %q: want %s", format, strings.Join(stats.Formats, ", "))
 			}
+			if _, err := os.Stat(archive.Layout{Dir: dir}.DuckDBPath()); err != nil {
+				return fmt.Errorf("no warehouse in %s: load one first (kycetl demo, kycetl run or kycetl import), or point --dir at it", dir)
+			}
 			w, err := e.open(cmd.Context(), dir, "")
 			if err != nil {
 				return err
@@ -396,6 +400,13 @@ func (e *env) importCmd() *cobra.Command {
 			}
 			if err := archive.ValidateProject(project); err != nil {
 				return usagef("--project: %v", err)
+			}
+			for _, f := range files {
+				if fi, err := os.Stat(f); err != nil {
+					return usageError{err}
+				} else if fi.IsDir() {
+					return usagef("%s is a directory: name the export files", f)
+				}
 			}
 			return e.fromArchive(cmd.Context(), dir, warehouse, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
 				return pl.Import(cmd.Context(), project, files)
@@ -464,6 +475,9 @@ func (e *env) verifyCmd() *cobra.Command {
 			rep, err := archive.Verify(cmd.Context(), archive.Layout{Dir: dir})
 			if err != nil {
 				return err
+			}
+			if rep.Manifests == 0 {
+				return fmt.Errorf("no manifests under %s: nothing to verify (is --dir the archive directory?)", dir)
 			}
 			fmt.Fprint(e.stdout, rep)
 			if !rep.OK() {
