@@ -69,6 +69,9 @@ func (p *Pipeline) Import(ctx context.Context, project string, files []string) (
 		rec.Files, rec.Bytes = append(rec.Files, e), b.fi.Bytes
 		return r.loadDay(ctx, rec, b.fi.Path, b.skip)
 	})
+	if err == nil {
+		err = ctx.Err()
+	}
 	return r.finish(err)
 }
 
@@ -414,6 +417,9 @@ func (p *Pipeline) Rebuild(ctx context.Context) (*Summary, error) {
 		rec.Files = append(rec.Files, *raw)
 		return r.loadDay(ctx, rec, path, skip)
 	})
+	if err == nil {
+		err = ctx.Err()
+	}
 	return r.finish(err)
 }
 

@@ -197,9 +197,12 @@ func (r *run) commit(ctx context.Context, rec *archive.DayRecord, dayErr error) 
 // finish writes the final manifest and returns the summary; err is the
 // run's own error, if it stopped early.
 func (r *run) finish(err error) (*Summary, error) {
-	// Days derived but not yet loaded are loaded even when the run stops
-	// early: their files are complete. A cancelled context fails them.
-	if ferr := r.batch.flush(context.WithoutCancel(context.Background())); ferr != nil && err == nil {
+	// Days derived but not yet loaded: a run that was stopped records them
+	// skipped (their previous partitions stand, a re-run loads them); a run
+	// that ended otherwise loads them, since their files are complete.
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		r.batch.abandon(err)
+	} else if ferr := r.batch.flush(context.Background()); ferr != nil && err == nil {
 		err = ferr
 	}
 	r.mu.Lock()
@@ -259,6 +262,9 @@ func (p *Pipeline) writeRaw(path string, items [][]byte) (archive.FileInfo, erro
 func (r *run) loadDay(ctx context.Context, rec *archive.DayRecord, rawPath string, skip map[int]bool) error {
 	part, err := r.derive(ctx, rec, rawPath, skip)
 	if err != nil {
+		if ctx.Err() != nil {
+			rec.Outcome = archive.OutcomeSkipped // stopped, not broken
+		}
 		return r.commit(ctx, rec, err)
 	}
 	return r.batch.add(ctx, rec, part)
@@ -428,6 +434,18 @@ func (b *batch) flush(ctx context.Context) error {
 		}
 	}
 	return first
+}
+
+// abandon records the pending days skipped, without loading them.
+func (b *batch) abandon(cause error) {
+	b.mu.Lock()
+	pending := b.pending
+	b.pending = nil
+	b.mu.Unlock()
+	for _, d := range pending {
+		d.rec.Outcome = archive.OutcomeSkipped
+		b.r.commit(context.Background(), d.rec, fmt.Errorf("not loaded into the warehouse: the run stopped (%w)", cause))
+	}
 }
 
 func (b *batch) load(ctx context.Context, days []pendingDay) error {

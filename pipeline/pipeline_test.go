@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -296,5 +297,30 @@ func TestImportInterleavedDays(t *testing.T) {
 	rep, err := archive.Verify(context.Background(), e.layout)
 	if err != nil || !rep.OK() {
 		t.Errorf("verify: %v %v", err, rep)
+	}
+}
+
+// TestStoppedImportLoadsNothing: an import stopped while deriving days
+// records them skipped and does not load them.
+func TestStoppedImportLoadsNothing(t *testing.T) {
+	gen := synth.New(8, synth.WithVolume(20, 30))
+	var nd bytes.Buffer
+	if _, err := gen.WriteNDJSON(&nd, from, to); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "export.ndjson")
+	os.WriteFile(path, nd.Bytes(), 0o644)
+	e := open(t, filepath.Join(dir, "wh"))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := e.pl.Import(ctx, "stopped", []string{path}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if n := e.count(t, "SELECT COUNT(*) FROM submissions"); n != 0 {
+		t.Errorf("%d submissions loaded by a stopped import", n)
+	}
+	if n := e.count(t, "SELECT COUNT(*) FROM load_runs WHERE outcome = 'ok'"); n != 0 {
+		t.Errorf("%d days recorded ok by a stopped import", n)
 	}
 }
