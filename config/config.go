@@ -23,6 +23,8 @@ import (
 	"time"
 	_ "time/tzdata" // time zones work in minimal containers without /usr/share/zoneinfo
 
+	"github.com/kycetl/kycetl/load/bigquery"
+
 	"github.com/robfig/cron/v3"
 
 	"github.com/kycetl/kycetl/archive"
@@ -128,9 +130,9 @@ type Job struct {
 
 // Warehouse names the warehouse engine and, for BigQuery, the dataset.
 type Warehouse struct {
-	Engine  string // EngineDuckDB or EngineBigQuery
-	Project string // BigQuery project ID
-	Dataset string // BigQuery dataset
+	Engine   string          // EngineDuckDB or EngineBigQuery
+	BigQuery bigquery.Config // project, dataset, location, staging, when BigQuery
+	spec     string          // as written, for String
 }
 
 // Warehouse engines.
@@ -141,34 +143,30 @@ const (
 
 func (w Warehouse) String() string {
 	if w.Engine == EngineBigQuery {
-		return EngineBigQuery + "://" + w.Project + "/" + w.Dataset
+		return w.spec
 	}
 	return w.Engine
 }
 
 var (
-	// gcpProject is a BigQuery project ID, optionally domain-scoped
-	// (example.com:my-project).
-	gcpProject = regexp.MustCompile(`^([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
-	bqDataset  = regexp.MustCompile(`^[A-Za-z0-9_]+$`) // at most 1024, checked apart
-	envName    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	jobName    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	jobName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 )
 
-// ParseWarehouse reads "duckdb" or "bigquery://PROJECT/DATASET".
+// ParseWarehouse reads a warehouse: duckdb, or a BigQuery URL as
+// bigquery.ParseURL reads it (the one parser of those URLs).
 func ParseWarehouse(s string) (Warehouse, error) {
 	if s == EngineDuckDB {
 		return Warehouse{Engine: EngineDuckDB}, nil
 	}
-	rest, ok := strings.CutPrefix(s, EngineBigQuery+"://")
-	if !ok {
+	if !strings.HasPrefix(s, EngineBigQuery+"://") {
 		return Warehouse{}, fmt.Errorf("%q: want duckdb or bigquery://PROJECT/DATASET", s)
 	}
-	project, dataset, ok := strings.Cut(rest, "/")
-	if !ok || !gcpProject.MatchString(project) || !bqDataset.MatchString(dataset) || len(dataset) > 1024 {
-		return Warehouse{}, fmt.Errorf("%q: want bigquery://PROJECT/DATASET with a Google Cloud project ID (6 to 30 lower-case letters, digits and hyphens) and a dataset of letters, digits and underscores", s)
+	cfg, err := bigquery.ParseURL(s)
+	if err != nil {
+		return Warehouse{}, err
 	}
-	return Warehouse{Engine: EngineBigQuery, Project: project, Dataset: dataset}, nil
+	return Warehouse{Engine: EngineBigQuery, BigQuery: cfg, spec: s}, nil
 }
 
 // specParser reads job schedules: five fields (minute to day of week, no

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kycetl/kycetl/load/bigquery"
+
 	"github.com/kycetl/kycetl/schema"
 )
 
@@ -214,6 +216,10 @@ func TestSecretsStayOut(t *testing.T) {
 	}
 }
 
+func bq(spec, project, dataset, location string) Warehouse {
+	return Warehouse{Engine: EngineBigQuery, spec: spec, BigQuery: bigquery.Config{Project: project, Dataset: dataset, Location: location}}
+}
+
 func TestParseWarehouse(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
@@ -221,8 +227,9 @@ func TestParseWarehouse(t *testing.T) {
 		ok   bool
 	}{
 		{"duckdb", Warehouse{Engine: EngineDuckDB}, true},
-		{"bigquery://my-project-1/kyc_data", Warehouse{EngineBigQuery, "my-project-1", "kyc_data"}, true},
-		{"bigquery://example.com:my-project/kyc", Warehouse{EngineBigQuery, "example.com:my-project", "kyc"}, true},
+		{"bigquery://my-project-1/kyc_data", bq("bigquery://my-project-1/kyc_data", "my-project-1", "kyc_data", ""), true},
+		{"bigquery://example.com:my-project/kyc", bq("bigquery://example.com:my-project/kyc", "example.com:my-project", "kyc", ""), true},
+		{"bigquery://my-project-1/kyc?location=EU", bq("bigquery://my-project-1/kyc?location=EU", "my-project-1", "kyc", "EU"), true},
 		{"bigquery://My-Project/kyc", Warehouse{}, false},
 		{"bigquery://my-project", Warehouse{}, false},
 		{"bigquery://my-project/", Warehouse{}, false},
@@ -231,7 +238,8 @@ func TestParseWarehouse(t *testing.T) {
 		{"", Warehouse{}, false},
 	} {
 		got, err := ParseWarehouse(tc.in)
-		if (err == nil) != tc.ok || got != tc.want {
+		if (err == nil) != tc.ok || tc.ok && (got.Engine != tc.want.Engine || got.BigQuery.Project != tc.want.BigQuery.Project ||
+			got.BigQuery.Dataset != tc.want.BigQuery.Dataset || tc.want.BigQuery.Location != "" && got.BigQuery.Location != tc.want.BigQuery.Location) {
 			t.Errorf("ParseWarehouse(%q) = %+v, %v", tc.in, got, err)
 		}
 		if tc.ok && got.String() != tc.in {
