@@ -10,7 +10,7 @@ var LoadRuns = &Table{
 		{Name: "run_id", Type: String, Doc: "Run identifier (sortable by start time)."},
 		{Name: "project", Type: String, Doc: "Configured project name."},
 		{Name: "day", Type: Date, Doc: "UTC day this row describes."},
-		{Name: "command", Type: String, Doc: "kycetl command that ran (run, demo, import, rebuild, schedule)."},
+		{Name: "command", Type: String, Doc: "kycetl command that ran: run, demo, import, rebuild, or schedule:<job> for a scheduled job."},
 		{Name: "window_from", Type: Date, Doc: "First day of the run's window."},
 		{Name: "window_to", Type: Date, Doc: "Last day of the run's window."},
 		{Name: "started_at", Type: Timestamp, Doc: "When work on the day started."},
