@@ -27,10 +27,10 @@ var sandboxNow = time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)
 
 // startSandbox runs `kycetl sandbox args...` until the test ends and
 // returns the URL it printed and its output.
-func startSandbox(t *testing.T, args ...string) (url string, out *syncBuffer, stop func() error) {
+func startSandbox(t *testing.T, args ...string) (url string, out *kyctest.SyncBuffer, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out = &syncBuffer{}
+	out = &kyctest.SyncBuffer{}
 	e := &env{stdout: out, stderr: io.Discard, log: zerolog.Nop(), now: func() time.Time { return sandboxNow }, getenv: func(string) string { return "" }}
 	cmd := e.sandboxCmd()
 	cmd.SetArgs(append([]string{"--addr", "127.0.0.1:0"}, args...))

@@ -22,6 +22,7 @@ import (
 	"github.com/kycetl/kycetl/archive"
 	"github.com/kycetl/kycetl/config"
 	"github.com/kycetl/kycetl/fakeargos"
+	"github.com/kycetl/kycetl/internal/kyctest"
 	"github.com/kycetl/kycetl/lock"
 	"github.com/kycetl/kycetl/schedules"
 	"github.com/kycetl/kycetl/synth"
@@ -30,28 +31,10 @@ import (
 // runWith runs the command line in-process with e.
 func runWith(ctx context.Context, e *env, args ...string) int { return run(ctx, e, args) }
 
-// syncBuffer collects output written from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // cli runs one command with vars and a fixed clock.
 func cli(t *testing.T, now time.Time, vars map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errOut syncBuffer
+	var out, errOut kyctest.SyncBuffer
 	e := &env{stdout: &out, stderr: &errOut, now: func() time.Time { return now }, getenv: func(k string) string { return vars[k] }}
 	code = runWith(context.Background(), e, args...)
 	return code, out.String(), errOut.String()
@@ -231,7 +214,7 @@ projects:
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs, out syncBuffer
+	var logs, out kyctest.SyncBuffer
 	e := &env{stdout: &out, stderr: &logs, now: time.Now, getenv: getenv, log: zerolog.New(&logs)}
 
 	ctx, stopSignals := signal.NotifyContext(context.Background(), syscall.SIGTERM)
@@ -264,7 +247,7 @@ projects:
 	if !errors.Is(err, lock.ErrLocked) || !strings.Contains(err.Error(), "in use by kycetl pid "+pid) {
 		t.Errorf("lock while the daemon runs: %v", err)
 	}
-	var out2, err2 syncBuffer
+	var out2, err2 kyctest.SyncBuffer
 	e2 := &env{stdout: &out2, stderr: &err2, now: time.Now, getenv: getenv}
 	if code := runWith(context.Background(), e2, "schedule", "--config", path); code != ExitFailed || !strings.Contains(err2.String(), "is in use by kycetl pid "+pid) {
 		t.Errorf("second daemon: exit %d, stderr %q", code, err2.String())

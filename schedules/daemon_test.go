@@ -1,7 +1,6 @@
 package schedules
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/kycetl/kycetl/config"
+	"github.com/kycetl/kycetl/internal/kyctest"
 )
 
 // wait is how long a test waits for something that should happen within
@@ -81,24 +81,6 @@ func TestFireCatchUp(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink safe for the jobs' goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // nextEvent waits for the next event matching ok, failing on the ones
 // in forbidden.
 func nextEvent(t *testing.T, events <-chan Event, ok func(Event) bool, forbidden func(Event) bool) Event {
@@ -139,7 +121,7 @@ func TestOverlap(t *testing.T) {
 		return nil
 	})
 	events := make(chan Event, 100)
-	var logs syncBuffer
+	var logs kyctest.SyncBuffer
 	d, err := New(cfgWith(every("a"), every("b")), r, &fakeLedger{}, WithEvents(func(e Event) { events <- e }),
 		WithLogger(zerolog.New(&logs)))
 	if err != nil {

@@ -1,6 +1,7 @@
-// Package kyctest holds test oracles: the statistics page computed from raw
+// Package kyctest holds what tests share: the statistics page computed from raw
 // items with nothing but encoding/json, independently of kycetl's
-// flattener and views, to compare the warehouse against.
+// flattener and views, to compare the warehouse against; and a log buffer
+// safe for concurrent writers.
 package kyctest
 
 import (

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kycetl/kycetl/archive"
 	"github.com/kycetl/kycetl/load"
+	"github.com/kycetl/kycetl/load/loadtest"
 	"github.com/kycetl/kycetl/schema"
 	"github.com/kycetl/kycetl/sql"
 )
@@ -119,20 +120,20 @@ func TestReplace(t *testing.T) {
 	ctx := context.Background()
 	w := openPrepared(t)
 	dir := t.TempDir()
-	sub, quar := schema.Submissions.ArrowSchema(), schema.Quarantine.ArrowSchema()
+	sub, quar := schema.Submissions, schema.Quarantine
 	day := time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)
 	p := load.Partition{Project: "acme", Day: day}
 	first := load.PartitionFiles{Partition: p, Files: map[string]string{
-		"submissions": writeFile(t, filepath.Join(dir, "1s.parquet"), sub, []map[string]any{
+		"submissions": loadtest.WriteFile(t, filepath.Join(dir, "1s.parquet"), sub, []map[string]any{
 			submission("acme", "2025-02-01", "s1"), submission("acme", "2025-02-01", "s2")}),
-		"quarantine": writeFile(t, filepath.Join(dir, "1q.parquet"), quar, []map[string]any{
+		"quarantine": loadtest.WriteFile(t, filepath.Join(dir, "1q.parquet"), quar, []map[string]any{
 			{"project": "acme", "created_date": "2025-02-01", "run_id": "R", "source": "page 1", "ordinal": 3, "reason": "no id", "raw": "e30="}}),
 	}}
 	other := load.PartitionFiles{Partition: load.Partition{Project: "acme", Day: day.AddDate(0, 0, 1)}, Files: map[string]string{
-		"submissions": writeFile(t, filepath.Join(dir, "o.parquet"), sub, []map[string]any{submission("acme", "2025-02-02", "o1")}),
+		"submissions": loadtest.WriteFile(t, filepath.Join(dir, "o.parquet"), sub, []map[string]any{submission("acme", "2025-02-02", "o1")}),
 	}}
 	otherProject := load.PartitionFiles{Partition: load.Partition{Project: "beta", Day: day}, Files: map[string]string{
-		"submissions": writeFile(t, filepath.Join(dir, "b.parquet"), sub, []map[string]any{submission("beta", "2025-02-01", "b1")}),
+		"submissions": loadtest.WriteFile(t, filepath.Join(dir, "b.parquet"), sub, []map[string]any{submission("beta", "2025-02-01", "b1")}),
 	}}
 	if err := w.Replace(ctx, []load.PartitionFiles{first, other, otherProject}); err != nil {
 		t.Fatal(err)
@@ -146,7 +147,7 @@ func TestReplace(t *testing.T) {
 	// Replaced by a run with one submission and no quarantine file: the
 	// day's quarantine rows go, other partitions stay.
 	second := load.PartitionFiles{Partition: p, Files: map[string]string{
-		"submissions": writeFile(t, filepath.Join(dir, "2s.parquet"), sub, []map[string]any{submission("acme", "2025-02-01", "s3")}),
+		"submissions": loadtest.WriteFile(t, filepath.Join(dir, "2s.parquet"), sub, []map[string]any{submission("acme", "2025-02-01", "s3")}),
 	}}
 	if err := w.Replace(ctx, []load.PartitionFiles{second}); err != nil {
 		t.Fatal(err)
@@ -157,7 +158,7 @@ func TestReplace(t *testing.T) {
 
 	// A day with an empty file is empty.
 	empty := load.PartitionFiles{Partition: p, Files: map[string]string{
-		"submissions": writeFile(t, filepath.Join(dir, "3s.parquet"), sub, nil),
+		"submissions": loadtest.WriteFile(t, filepath.Join(dir, "3s.parquet"), sub, nil),
 	}}
 	if err := w.Replace(ctx, []load.PartitionFiles{empty}); err != nil {
 		t.Fatal(err)
@@ -169,14 +170,14 @@ func TestReplaceRollsBack(t *testing.T) {
 	ctx := context.Background()
 	w := openPrepared(t)
 	dir := t.TempDir()
-	sub := schema.Submissions.ArrowSchema()
+	sub := schema.Submissions
 	p := load.Partition{Project: "acme", Day: time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)}
-	good := writeFile(t, filepath.Join(dir, "good.parquet"), sub, []map[string]any{submission("acme", "2025-02-01", "s1")})
+	good := loadtest.WriteFile(t, filepath.Join(dir, "good.parquet"), sub, []map[string]any{submission("acme", "2025-02-01", "s1")})
 	if err := w.Replace(ctx, []load.PartitionFiles{{Partition: p, Files: map[string]string{"submissions": good}}}); err != nil {
 		t.Fatal(err)
 	}
-	newer := writeFile(t, filepath.Join(dir, "newer.parquet"), sub, []map[string]any{submission("acme", "2025-02-01", "s2")})
-	wrongDay := writeFile(t, filepath.Join(dir, "wrong.parquet"), sub, []map[string]any{submission("acme", "2025-02-02", "x")})
+	newer := loadtest.WriteFile(t, filepath.Join(dir, "newer.parquet"), sub, []map[string]any{submission("acme", "2025-02-01", "s2")})
+	wrongDay := loadtest.WriteFile(t, filepath.Join(dir, "wrong.parquet"), sub, []map[string]any{submission("acme", "2025-02-02", "x")})
 	cases := []struct {
 		name  string
 		files map[string]string
@@ -215,7 +216,7 @@ func TestTimestampsStayUTC(t *testing.T) {
 	row := submission("acme", "2025-02-01", "s1")
 	row["created_at"] = "2025-02-01T23:59:59.123456Z"
 	row["updated_at"] = "2025-02-02T00:00:00.5Z"
-	parts := partitionsOf(t, t.TempDir(), "submissions", schema.Submissions.ArrowSchema(), []map[string]any{row})
+	parts := partitionsOf(t, t.TempDir(), schema.Submissions, []map[string]any{row})
 	if err := w.Replace(ctx, parts); err != nil {
 		t.Fatal(err)
 	}

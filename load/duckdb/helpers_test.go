@@ -3,7 +3,6 @@ package duckdb
 import (
 	"context"
 	gosql "database/sql"
-	"encoding/json"
 	"fmt"
 	"math/big"
 	"path/filepath"
@@ -12,13 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-
-	"github.com/kycetl/kycetl/archive"
 	"github.com/kycetl/kycetl/argos"
 	"github.com/kycetl/kycetl/load"
+	"github.com/kycetl/kycetl/load/loadtest"
+	"github.com/kycetl/kycetl/schema"
 )
 
 func openPrepared(t *testing.T) *Warehouse {
@@ -40,39 +36,9 @@ func openWarehouse(t *testing.T, path string) *Warehouse {
 	return w
 }
 
-// writeFile writes rows (JSON objects) as a Parquet file of the schema.
-func writeFile(t *testing.T, path string, sc *arrow.Schema, rows []map[string]any) string {
-	t.Helper()
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	js, err := json.Marshal(rows)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rows == nil {
-		js = []byte("[]")
-	}
-	rec, _, err := array.RecordFromJSON(mem, sc, strings.NewReader(string(js)))
-	if err != nil {
-		t.Fatalf("building record: %v", err)
-	}
-	defer rec.Release()
-	pw, err := archive.NewParquetWriter(path, sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pw.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // partitionOf groups rows (with project and created_date set) into one
 // Parquet file per partition of table, under dir.
-func partitionsOf(t *testing.T, dir, table string, sc *arrow.Schema, rows []map[string]any) []load.PartitionFiles {
+func partitionsOf(t *testing.T, dir string, table *schema.Table, rows []map[string]any) []load.PartitionFiles {
 	t.Helper()
 	type key struct{ project, day string }
 	groups := map[key][]map[string]any{}
@@ -86,8 +52,8 @@ func partitionsOf(t *testing.T, dir, table string, sc *arrow.Schema, rows []map[
 		if err != nil {
 			t.Fatal(err)
 		}
-		path := writeFile(t, filepath.Join(dir, table, k.project, k.day+".parquet"), sc, rs)
-		parts = append(parts, load.PartitionFiles{Partition: load.Partition{Project: k.project, Day: day}, Files: map[string]string{table: path}})
+		path := loadtest.WriteFile(t, filepath.Join(dir, table.Name, k.project, k.day+".parquet"), table, rs)
+		parts = append(parts, load.PartitionFiles{Partition: load.Partition{Project: k.project, Day: day}, Files: map[string]string{table.Name: path}})
 	}
 	sort.Slice(parts, func(i, j int) bool { return parts[i].Day.Before(parts[j].Day) })
 	return parts

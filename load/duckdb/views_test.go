@@ -50,7 +50,7 @@ func TestViews(t *testing.T) {
 		sub("acme", today, "t1", id, "approved", true, "KOR", nil, "u1", "00:00:01"),          // today: 0
 		sub("beta", first, "x1", id, "approved", nil, "USA", nil, "u9", "10:00:00"),           // has_aml NULL: no AML
 	}
-	if err := w.Replace(ctx, partitionsOf(t, t.TempDir(), "submissions", schema.Submissions.ArrowSchema(), rows)); err != nil {
+	if err := w.Replace(ctx, partitionsOf(t, t.TempDir(), schema.Submissions, rows)); err != nil {
 		t.Fatal(err)
 	}
 
