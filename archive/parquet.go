@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/kycetl/kycetl/schema"
@@ -120,10 +122,14 @@ func (w *ParquetWriter) Abort() {
 type ParquetFooter struct {
 	Rows          int64
 	SchemaVersion string // "" when the file carries none
+	// Project and Day are the single value of every row's project and
+	// created_date column, per the column statistics; "" when the file has
+	// no such column or rows, or its rows disagree.
+	Project, Day string
 }
 
-// ReadParquetFooter reads the row count and schema version of a Parquet
-// file without reading its data.
+// ReadParquetFooter reads the row count, schema version and partition of a
+// Parquet file without reading its data.
 func ReadParquetFooter(path string) (ParquetFooter, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -140,5 +146,48 @@ func ReadParquetFooter(path string) (ParquetFooter, error) {
 	if v := md.KeyValueMetadata().FindValue(SchemaVersionKey); v != nil {
 		out.SchemaVersion = *v
 	}
+	if out.Rows > 0 {
+		out.Project = constantValue(md, "project", func(s metadata.TypedStatistics) (string, bool) {
+			b, ok := s.(*metadata.ByteArrayStatistics)
+			if !ok || !bytes.Equal(b.Min(), b.Max()) {
+				return "", false
+			}
+			return string(b.Min()), true
+		})
+		out.Day = constantValue(md, "created_date", func(s metadata.TypedStatistics) (string, bool) {
+			d, ok := s.(*metadata.Int32Statistics)
+			if !ok || d.Min() != d.Max() {
+				return "", false
+			}
+			return arrow.Date32(d.Min()).FormattedString(), true
+		})
+	}
 	return out, nil
+}
+
+// constantValue is the one value a column holds in every row group, per
+// its statistics (read by value), or "" when the statistics are missing,
+// count nulls or disagree.
+func constantValue(md *metadata.FileMetaData, column string, value func(metadata.TypedStatistics) (string, bool)) string {
+	col := md.Schema.ColumnIndexByName(column)
+	if col < 0 {
+		return ""
+	}
+	var out string
+	for i := 0; i < md.NumRowGroups(); i++ {
+		cc, err := md.RowGroup(i).ColumnChunk(col)
+		if err != nil {
+			return ""
+		}
+		st, err := cc.Statistics()
+		if err != nil || st == nil || !st.HasMinMax() || st.NullCount() > 0 {
+			return ""
+		}
+		v, ok := value(st)
+		if !ok || (i > 0 && v != out) {
+			return ""
+		}
+		out = v
+	}
+	return out
 }

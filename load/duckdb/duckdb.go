@@ -1,6 +1,15 @@
 // Package duckdb is the embedded warehouse, the default: one DuckDB file
-// (<dir>/kyc.duckdb) with the schema's tables, loaded from the archive's
-// Parquet files, and the views of sql/.
+// (<dir>/kyc.duckdb) whose partitioned tables are views over the archive's
+// current Parquet files, beside the ledger and rate card tables and the
+// views of sql/.
+//
+// The Parquet archive is the storage: a load records which file is the
+// current one of each table, project and day (in partition_files) and
+// re-points the table views, in one transaction. Nothing is copied, so a
+// load costs milliseconds whatever its size, the DuckDB file stays small,
+// and DuckDB still prunes by project and day and reads only the columns a
+// query needs (measured: the statistics views over 100,000 submissions
+// answer within 30% of a copied table's time).
 package duckdb
 
 import (
@@ -30,6 +39,7 @@ import (
 // Warehouse is a DuckDB database file holding the warehouse.
 type Warehouse struct {
 	db          *gosql.DB
+	base        string // directory that relative file paths are relative to
 	log         zerolog.Logger
 	memoryLimit string
 	mu          sync.Mutex
@@ -37,23 +47,32 @@ type Warehouse struct {
 }
 
 // DefaultMemoryLimit bounds DuckDB's buffer pool (its own default is 80% of
-// the machine), so that a large import stays within a predictable RSS.
+// the machine), so that queries run within a predictable RSS.
 const DefaultMemoryLimit = "128MB"
 
 // WithMemoryLimit sets DuckDB's memory_limit (e.g. "1GB").
 func WithMemoryLimit(limit string) Option { return func(w *Warehouse) { w.memoryLimit = limit } }
 
+// filesTable is the warehouse's own bookkeeping: the current Parquet file
+// of each partitioned table, project and day, its path relative to the
+// directory of the DuckDB file (so that the directory can move).
+const filesTable = "partition_files"
+
+const filesTableDDL = `CREATE TABLE IF NOT EXISTS ` + filesTable + ` (
+  table_name VARCHAR NOT NULL,
+  project VARCHAR NOT NULL,
+  created_date DATE NOT NULL,
+  path VARCHAR NOT NULL,
+  schema_version VARCHAR NOT NULL,
+  "rows" BIGINT NOT NULL
+)`
+
 // settings run on every new connection. Every connection runs in UTC, so
-// that CURRENT_DATE is the UTC day and timestamps with a time zone (as
-// Parquet stores them) convert to UTC TIMESTAMP columns. A checkpoint
-// threshold well above the 16 MB default: checkpointing after every few
-// partitions re-compresses the same row groups over and over, and made
-// commits three quarters of a load's time.
+// that CURRENT_DATE is the UTC day.
 func (w *Warehouse) settings() []string {
 	return []string{
 		"SET TimeZone='UTC'",
 		"SET memory_limit='" + strings.ReplaceAll(w.memoryLimit, "'", "") + "'",
-		"SET checkpoint_threshold='256MB'",
 	}
 }
 
@@ -73,7 +92,13 @@ func Open(ctx context.Context, path string, opts ...Option) (*Warehouse, error) 
 	for _, o := range opts {
 		o(w)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	file, _, _ := strings.Cut(path, "?") // DuckDB takes options after '?'
+	base, err := filepath.Abs(filepath.Dir(file))
+	if err != nil {
+		return nil, fmt.Errorf("opening DuckDB warehouse %s: %w", path, err)
+	}
+	w.base = base
+	if err := os.MkdirAll(base, 0o755); err != nil {
 		return nil, fmt.Errorf("opening DuckDB warehouse %s: %w", path, err)
 	}
 	connector, err := duckdbdriver.NewConnector(path, func(execer driver.ExecerContext) error {
@@ -107,14 +132,27 @@ func (w *Warehouse) Close() error {
 	return nil
 }
 
-// Prepare creates missing tables and columns, creates or replaces the views
-// and seeds the rate card, in one transaction.
+// Prepare creates missing tables and columns, points the views of the
+// partitioned tables at their current files, creates or replaces the views
+// of sql/ and seeds the rate card, in one transaction.
 func (w *Warehouse) Prepare(ctx context.Context) error {
 	err := w.inTx(ctx, func(tx *gosql.Tx) error {
+		if _, err := tx.ExecContext(ctx, filesTableDDL); err != nil {
+			return fmt.Errorf("creating table %s: %w", filesTable, err)
+		}
 		for _, t := range schema.All() {
+			if !t.Unpartitioned {
+				if err := dropCopiedTable(ctx, tx, t, w.log); err != nil {
+					return err
+				}
+				continue
+			}
 			if err := prepareTable(ctx, tx, t, w.log); err != nil {
 				return err
 			}
+		}
+		if err := w.pointViews(ctx, tx); err != nil {
+			return err
 		}
 		for _, v := range sql.Views() {
 			text, err := sql.Render(v, func(name string) string { return quote(name) })
@@ -130,6 +168,25 @@ func (w *Warehouse) Prepare(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("preparing DuckDB warehouse: %w", err)
 	}
+	return nil
+}
+
+// dropCopiedTable drops a partitioned table that an earlier kycetl copied
+// rows into, to make room for its view. Its rows are all in the archive;
+// `kycetl rebuild` lists them again.
+func dropCopiedTable(ctx context.Context, tx *gosql.Tx, t *schema.Table, log zerolog.Logger) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ? AND table_type = 'BASE TABLE'",
+		t.Name).Scan(&n); err != nil {
+		return fmt.Errorf("looking for table %s: %w", t.Name, err)
+	}
+	if n == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "DROP TABLE "+quote(t.Name)+" CASCADE"); err != nil {
+		return fmt.Errorf("dropping the copied table %s: %w", t.Name, err)
+	}
+	log.Warn().Str("table", t.Name).Msg("replaced a table of copied rows by a view of the archive; run kycetl rebuild to list the partitions loaded before")
 	return nil
 }
 
@@ -248,14 +305,6 @@ func columnType(t arrow.DataType) (string, error) {
 // quote quotes an identifier.
 func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
-// groupDays is how many of the partitions given to one Replace are loaded
-// in one transaction: large transactions are written straight to the
-// database file instead of through the write-ahead log, which made small
-// ones twice as costly. (DuckDB is no load.Batcher: an API load commits day
-// by day, so that a crash loses at most the day in flight; an import or a
-// rebuild hands Replace many days at once.)
-const groupDays = 16
-
 // Outcome is the error of a partition in the last Replace that included it
 // (DuckDB runs no jobs to report).
 func (w *Warehouse) Outcome(p load.Partition) ([]archive.Job, error) {
@@ -268,44 +317,126 @@ var _ load.Reporter = (*Warehouse)(nil)
 
 func partitionKey(p load.Partition) string { return p.Project + "/" + argos.FormatDate(p.Day) }
 
-// Replace loads the partitions groupDays at a time, each group in one
-// transaction. When a group fails, its partitions are loaded one by one, so
-// that only the bad ones fail and keep their previous version; Outcome then
+// fileRow is one row of partition_files.
+type fileRow struct {
+	table, project, day, path, version string
+	rows                               int64
+}
+
+// Replace makes the given files the current version of their partitions.
+// Each file is checked first (it exists, is Parquet, belongs to a known
+// partitioned table and holds only its partition's rows, per its footer);
+// a partition with a bad file fails alone and keeps its previous version.
+// The good ones are switched in one transaction, or one by one when that
+// fails, so that only a partition the engine refuses fails. Outcome then
 // tells each partition's error, and the returned error joins them.
 func (w *Warehouse) Replace(ctx context.Context, parts []load.PartitionFiles) error {
 	outcomes := map[string]error{}
 	var errs []error
-	for start := 0; start < len(parts); start += groupDays {
-		group := parts[start:min(start+groupDays, len(parts))]
+	fail := func(p load.PartitionFiles, err error) {
+		err = fmt.Errorf("replacing partition project=%s created_date=%s: %w", p.Project, argos.FormatDate(p.Day), err)
+		outcomes[partitionKey(p.Partition)] = err
+		errs = append(errs, err)
+	}
+	var good []load.PartitionFiles
+	rows := map[string][]fileRow{}
+	for _, p := range parts {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("replacing partitions: %w", err)
 		}
-		if len(group) > 1 && w.replace(ctx, group) == nil {
+		r, err := w.checkFiles(p)
+		if err != nil {
+			fail(p, err)
 			continue
 		}
-		for _, p := range group {
-			if err := w.replace(ctx, []load.PartitionFiles{p}); err != nil {
-				outcomes[partitionKey(p.Partition)] = err
-				errs = append(errs, err)
+		good = append(good, p)
+		rows[partitionKey(p.Partition)] = r
+	}
+	if len(good) > 0 && w.switchFiles(ctx, good, rows) != nil {
+		for _, p := range good {
+			if err := w.switchFiles(ctx, []load.PartitionFiles{p}, rows); err != nil {
+				fail(p, err)
 			}
 		}
 	}
 	w.mu.Lock()
 	w.outcomes = outcomes
 	w.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		errs = append(errs, fmt.Errorf("replacing partitions: %w", err))
+	}
 	return errors.Join(errs...)
 }
 
-// replace loads a group of partitions in one transaction.
-func (w *Warehouse) replace(ctx context.Context, parts []load.PartitionFiles) error {
+// checkFiles reads the footer of each file of a partition: a row of
+// another day would show under that day until this one is replaced.
+func (w *Warehouse) checkFiles(p load.PartitionFiles) ([]fileRow, error) {
+	day := argos.FormatDate(p.Day)
+	tables := make([]string, 0, len(p.Files))
+	for name := range p.Files {
+		tables = append(tables, name)
+	}
+	sort.Strings(tables)
+	out := make([]fileRow, 0, len(tables))
+	for _, name := range tables {
+		path := p.Files[name]
+		row, err := func() (fileRow, error) {
+			t, ok := schema.ByName(name)
+			if !ok {
+				return fileRow{}, errors.New("no such table in the schema")
+			}
+			if t.Unpartitioned {
+				return fileRow{}, errors.New("table is not partitioned")
+			}
+			footer, err := archive.ReadParquetFooter(path)
+			if err != nil {
+				return fileRow{}, err
+			}
+			if footer.Rows > 0 && (footer.Project != p.Project || footer.Day != day) {
+				return fileRow{}, fmt.Errorf("rows belong to another project or day (the file's statistics say project %q, created_date %q)",
+					footer.Project, footer.Day)
+			}
+			return fileRow{table: name, project: p.Project, day: day, path: w.relative(path), version: footer.SchemaVersion, rows: footer.Rows}, nil
+		}()
+		if err != nil {
+			return nil, fmt.Errorf("loading table %s from %s: %w", name, path, err)
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// relative is path relative to the warehouse's directory when it lies
+// below it, else absolute.
+func (w *Warehouse) relative(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return path
+	}
+	if rel, err := filepath.Rel(w.base, abs); err == nil && filepath.IsLocal(rel) {
+		return filepath.ToSlash(rel)
+	}
+	return abs
+}
+
+// switchFiles records the files of the partitions and re-points the views,
+// in one transaction.
+func (w *Warehouse) switchFiles(ctx context.Context, parts []load.PartitionFiles, rows map[string][]fileRow) error {
 	start := time.Now()
 	err := w.inTx(ctx, func(tx *gosql.Tx) error {
 		for _, p := range parts {
-			if err := replacePartition(ctx, tx, p); err != nil {
-				return err
+			day := argos.FormatDate(p.Day)
+			if _, err := tx.ExecContext(ctx, "DELETE FROM "+filesTable+" WHERE project = ? AND created_date = CAST(? AS DATE)", p.Project, day); err != nil {
+				return fmt.Errorf("replacing the files of project=%s created_date=%s: %w", p.Project, day, err)
+			}
+			for _, r := range rows[partitionKey(p.Partition)] {
+				if _, err := tx.ExecContext(ctx, "INSERT INTO "+filesTable+" VALUES (?, ?, CAST(? AS DATE), ?, ?, ?)",
+					r.table, r.project, r.day, r.path, r.version, r.rows); err != nil {
+					return fmt.Errorf("recording file %s of table %s: %w", r.path, r.table, err)
+				}
 			}
 		}
-		return nil
+		return w.pointViews(ctx, tx)
 	})
 	if err != nil {
 		return err
@@ -314,66 +445,94 @@ func (w *Warehouse) replace(ctx context.Context, parts []load.PartitionFiles) er
 	return nil
 }
 
-func replacePartition(ctx context.Context, tx *gosql.Tx, p load.PartitionFiles) error {
-	day := argos.FormatDate(p.Day)
-	tables := make([]string, 0, len(p.Files))
-	for name := range p.Files {
-		tables = append(tables, name)
-	}
-	sort.Strings(tables)
-	err := func() error {
-		for _, t := range schema.All() {
-			if t.Unpartitioned {
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, "DELETE FROM "+quote(t.Name)+" WHERE project = ? AND created_date = CAST(? AS DATE)",
-				p.Project, day); err != nil {
-				return fmt.Errorf("deleting from table %s: %w", t.Name, err)
-			}
-		}
-		for _, name := range tables {
-			if err := insertFile(ctx, tx, name, p.Files[name], p.Project, day); err != nil {
-				return fmt.Errorf("loading table %s from %s: %w", name, p.Files[name], err)
-			}
-		}
-		return nil
-	}()
+// pointViews creates or replaces the view of every partitioned table over
+// its current files. Files are read by schema version, one read_parquet
+// each, so that DuckDB reads one footer per version to bind the view
+// rather than every file's; the typed empty row set first gives every
+// declared column its type even when no file has it yet (an older schema)
+// or there are no files.
+func (w *Warehouse) pointViews(ctx context.Context, tx *gosql.Tx) error {
+	type key struct{ table, version string }
+	files := map[key][]string{}
+	rows, err := tx.QueryContext(ctx, "SELECT table_name, schema_version, path FROM "+filesTable+" ORDER BY table_name, schema_version, project, created_date")
 	if err != nil {
-		return fmt.Errorf("replacing partition project=%s created_date=%s: %w", p.Project, day, err)
+		return fmt.Errorf("listing the current files: %w", err)
+	}
+	var versions []key
+	for rows.Next() {
+		var k key
+		var path string
+		if err := rows.Scan(&k.table, &k.version, &path); err != nil {
+			rows.Close()
+			return fmt.Errorf("listing the current files: %w", err)
+		}
+		if _, seen := files[k]; !seen {
+			versions = append(versions, k)
+		}
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(w.base, filepath.FromSlash(path))
+		}
+		files[k] = append(files[k], path)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("listing the current files: %w", err)
+	}
+	for _, t := range schema.All() {
+		if t.Unpartitioned {
+			continue
+		}
+		var lists [][]string
+		for _, k := range versions {
+			if k.table == t.Name {
+				lists = append(lists, files[k])
+			}
+		}
+		text, err := tableView(t, lists)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "CREATE OR REPLACE VIEW "+quote(t.Name)+" AS\n"+text); err != nil {
+			return fmt.Errorf("pointing view %s at its %d file lists: %w", t.Name, len(lists), err)
+		}
 	}
 	return nil
 }
 
-// insertFile inserts a Parquet file into a partitioned table, after
-// checking that every row belongs to the partition: a row of another day
-// would escape the next replacement of this one.
-func insertFile(ctx context.Context, tx *gosql.Tx, table, path, project, day string) error {
-	t, ok := schema.ByName(table)
-	if !ok {
-		return errors.New("no such table in the schema")
+// tableView is the SELECT of a partitioned table's view over lists of
+// Parquet files, each list of one schema version. Parquet stores
+// timestamps adjusted to UTC, which DuckDB reads as TIMESTAMPTZ; the view
+// turns them into UTC TIMESTAMPs whatever the reader's session time zone.
+func tableView(t *schema.Table, lists [][]string) (string, error) {
+	cols := t.AllColumns()
+	typed := make([]string, len(cols))
+	outer := make([]string, len(cols))
+	for i, c := range cols {
+		typ, err := columnType(c.Type)
+		if err != nil {
+			return "", fmt.Errorf("declaring column %s.%s: %w", t.Name, c.Name, err)
+		}
+		outer[i] = quote(c.Name)
+		if c.Type.ID() == arrow.TIMESTAMP {
+			typ = "TIMESTAMPTZ"
+			outer[i] = "timezone('UTC', " + quote(c.Name) + ") AS " + quote(c.Name)
+		}
+		typed[i] = "CAST(NULL AS " + typ + ") AS " + quote(c.Name)
 	}
-	if t.Unpartitioned {
-		return errors.New("table is not partitioned")
+	var b strings.Builder
+	b.WriteString("SELECT " + strings.Join(outer, ", ") + " FROM (\n  SELECT " + strings.Join(typed, ", ") + " WHERE false")
+	for _, files := range lists {
+		b.WriteString("\n  UNION ALL BY NAME SELECT * FROM read_parquet([")
+		for i, f := range files {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("'" + strings.ReplaceAll(f, "'", "''") + "'")
+		}
+		b.WriteString("])")
 	}
-	// One read of the file: insert the partition's rows and compare their
-	// number with the file's (from its footer, no scan).
-	footer, err := archive.ReadParquetFooter(path)
-	if err != nil {
-		return err
-	}
-	res, err := tx.ExecContext(ctx, "INSERT INTO "+quote(table)+" BY NAME SELECT * FROM read_parquet(?) WHERE project = ? AND created_date = CAST(? AS DATE)",
-		path, project, day)
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n != footer.Rows {
-		return fmt.Errorf("%d rows belong to another project or day", footer.Rows-n)
-	}
-	return nil
+	b.WriteString("\n)")
+	return b.String(), nil
 }
 
 // RecordRuns writes the load_runs rows of the given days of a run.

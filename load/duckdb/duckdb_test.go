@@ -52,7 +52,24 @@ func TestPrepareIsIdempotent(t *testing.T) {
 func TestPrepareAddsMissingColumns(t *testing.T) {
 	ctx := context.Background()
 	w := openWarehouse(t, filepath.Join(t.TempDir(), "kyc.duckdb"))
-	// A warehouse made by an older kycetl, with fewer columns and a row.
+	// A ledger made by an older kycetl, with fewer columns and a row.
+	if _, err := w.DB().Exec(`CREATE TABLE load_runs (run_id VARCHAR, project VARCHAR, day DATE);
+		INSERT INTO load_runs VALUES ('r1', 'acme', DATE '2025-02-01')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := query(t, w.DB(), "SELECT count(*) FROM information_schema.columns WHERE table_name = 'load_runs'")
+	assertRows(t, "columns after Prepare", got, strconv.Itoa(len(schema.LoadRuns.AllColumns())))
+	assertRows(t, "old row", query(t, w.DB(), "SELECT run_id, outcome FROM load_runs"), "r1|NULL")
+}
+
+// An earlier kycetl copied rows into tables; Prepare replaces them by the
+// views of the archive, and a load lists the partitions again.
+func TestPrepareReplacesCopiedTables(t *testing.T) {
+	ctx := context.Background()
+	w := openWarehouse(t, filepath.Join(t.TempDir(), "kyc.duckdb"))
 	if _, err := w.DB().Exec(`CREATE TABLE submissions (project VARCHAR, created_date DATE, submission_id VARCHAR);
 		INSERT INTO submissions VALUES ('acme', DATE '2025-02-01', 's1')`); err != nil {
 		t.Fatal(err)
@@ -60,10 +77,12 @@ func TestPrepareAddsMissingColumns(t *testing.T) {
 	if err := w.Prepare(ctx); err != nil {
 		t.Fatal(err)
 	}
-	got := query(t, w.DB(), "SELECT count(*) FROM information_schema.columns WHERE table_name = 'submissions'")
-	assertRows(t, "columns after Prepare", got, strconv.Itoa(len(schema.Submissions.AllColumns())))
-	assertRows(t, "old row", query(t, w.DB(), "SELECT submission_id, status FROM submissions"), "s1|NULL")
-	assertRows(t, "old row through the views", query(t, w.DB(), "SELECT total, incomplete FROM stats_totals"), "1|0")
+	assertRows(t, "kind of submissions", query(t, w.DB(), "SELECT table_type FROM information_schema.tables WHERE table_name = 'submissions'"), "VIEW")
+	parts := partitionsOf(t, t.TempDir(), schema.Submissions, []map[string]any{submission("acme", "2025-02-01", "s1")})
+	if err := w.Replace(ctx, parts); err != nil {
+		t.Fatal(err)
+	}
+	assertRows(t, "reloaded row through the views", query(t, w.DB(), "SELECT total FROM stats_totals"), "1")
 }
 
 func TestViewColumnsAreTheContract(t *testing.T) {
@@ -239,6 +258,25 @@ func TestTimestampsStayUTC(t *testing.T) {
 	}
 	for _, c := range conns {
 		c.Close()
+	}
+	// A BI tool's session in another zone reads the same UTC values.
+	c, err := w.DB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var local string
+	if _, err := c.ExecContext(ctx, "SET TimeZone = 'America/New_York'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.QueryRowContext(ctx, "SELECT CAST(created_at AS VARCHAR) FROM submissions").Scan(&local); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ExecContext(ctx, "SET TimeZone = 'UTC'"); err != nil {
+		t.Fatal(err)
+	}
+	if local != "2025-02-01 23:59:59.123456" {
+		t.Errorf("in New York, created_at reads %s", local)
 	}
 	var created time.Time
 	if err := w.DB().QueryRow("SELECT created_at FROM submissions").Scan(&created); err != nil {
