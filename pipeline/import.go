@@ -15,6 +15,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/valyala/fastjson"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/kycetl/kycetl/archive"
 	"github.com/kycetl/kycetl/argos"
@@ -156,13 +157,21 @@ func (s *splitter) makeRoom() error {
 	return b.w.Suspend()
 }
 
-// add routes one item. An item without a readable submission_id and
-// created_at cannot be routed by day; it goes to the day of the item before
-// it (exports are in time order), where the flattener quarantines it.
-func (s *splitter) add(item []byte) error {
+// keyed is one item ready to route: compacted, with its identity read
+// (or the reason it cannot be).
+type keyed struct {
+	item []byte
+	key  argos.Key
+	err  error
+}
+
+// readItem trims an item, compacts one that spans lines (a raw file holds
+// one item per line) and reads its identity. It touches no splitter state,
+// so that items can be read in parallel; p must be the caller's own.
+func readItem(p *fastjson.Parser, item []byte) keyed {
 	item = bytes.TrimSpace(item)
 	if len(item) == 0 {
-		return nil
+		return keyed{}
 	}
 	if bytes.IndexByte(item, '\n') >= 0 {
 		var buf bytes.Buffer
@@ -170,8 +179,23 @@ func (s *splitter) add(item []byte) error {
 			item = buf.Bytes()
 		}
 	}
-	key, err := argos.ReadKey(&s.parser, item)
-	if err != nil {
+	key, err := argos.ReadKey(p, item)
+	return keyed{item: item, key: key, err: err}
+}
+
+// add routes one item.
+func (s *splitter) add(item []byte) error { return s.route(readItem(&s.parser, item)) }
+
+// route writes an item to its day's raw file. An item without a readable
+// submission_id and created_at cannot be routed by day; it goes to the day
+// of the item before it (exports are in time order), where the flattener
+// quarantines it.
+func (s *splitter) route(k keyed) error {
+	item, key := k.item, k.key
+	if len(item) == 0 {
+		return nil
+	}
+	if k.err != nil {
 		if s.last == nil {
 			s.orphans = append(s.orphans, append([]byte(nil), item...))
 			return nil
@@ -310,23 +334,113 @@ func peekLine(br *bufio.Reader) ([]byte, error) {
 	}
 }
 
+// lineBatch is a run of NDJSON lines read together: the reader fills it,
+// a worker reads every item's identity, and the splitter routes them in
+// order once done is closed.
+type lineBatch struct {
+	first int // line number of lines[0]
+	buf   []byte
+	lines [][]byte
+	keyed []keyed
+	done  chan struct{}
+}
+
+// Batch bounds: large enough to amortise the hand-offs, small enough that
+// the batches in flight stay a few megabytes.
+const (
+	batchLines = 1024
+	batchBytes = 4 << 20
+)
+
+// ndjson splits NDJSON on two stages that overlap: workers parse each
+// line's identity (the costly part) while the splitter routes and
+// compresses the lines before them, in input order.
 func (s *splitter) ndjson(ctx context.Context, br *bufio.Reader) error {
+	g, ctx := errgroup.WithContext(ctx)
+	ordered := make(chan *lineBatch, 4)
+	work := make(chan *lineBatch, 4)
+	g.Go(func() error {
+		defer close(ordered)
+		defer close(work)
+		return readBatches(ctx, br, func(b *lineBatch) error {
+			for _, ch := range []chan *lineBatch{work, ordered} {
+				select {
+				case ch <- b:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			return nil
+		})
+	})
+	for range max(1, s.p.workers) {
+		g.Go(func() error {
+			var p fastjson.Parser
+			for b := range work {
+				for _, line := range b.lines {
+					b.keyed = append(b.keyed, readItem(&p, line))
+				}
+				close(b.done)
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		for b := range ordered {
+			select {
+			case <-b.done:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			for i, k := range b.keyed {
+				if err := s.route(k); err != nil {
+					return fmt.Errorf("line %d: %w", b.first+i, err)
+				}
+			}
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+// readBatches reads NDJSON lines into batches and hands each to emit.
+func readBatches(ctx context.Context, br *bufio.Reader, emit func(*lineBatch) error) error {
 	sc := bufio.NewScanner(br)
 	sc.Buffer(make([]byte, 0, 1<<20), maxLine)
 	line := 0
+	newBatch := func() *lineBatch {
+		return &lineBatch{first: line + 1, buf: make([]byte, 0, batchBytes), done: make(chan struct{})}
+	}
+	b := newBatch()
 	for sc.Scan() {
 		line++
-		if line%4096 == 0 {
-			if err := ctx.Err(); err != nil {
+		// Lines are copied into the batch's buffer, which is never
+		// reallocated while lines point into it: a full one is sent.
+		if n := len(sc.Bytes()); len(b.lines) == batchLines || len(b.buf)+n > cap(b.buf) && len(b.lines) > 0 {
+			if err := emit(b); err != nil {
 				return err
 			}
+			b = newBatch()
+			b.first = line
 		}
-		if err := s.add(sc.Bytes()); err != nil {
-			return fmt.Errorf("line %d: %w", line, err)
+		if err := ctx.Err(); err != nil {
+			return err
 		}
+		var lineBytes []byte
+		if n := len(sc.Bytes()); len(b.buf)+n > cap(b.buf) {
+			lineBytes = append([]byte(nil), sc.Bytes()...) // longer than a batch
+		} else {
+			start := len(b.buf)
+			b.buf = append(b.buf, sc.Bytes()...)
+			lineBytes = b.buf[start:len(b.buf):len(b.buf)]
+		}
+		b.lines = append(b.lines, lineBytes)
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("after line %d: %w", line, err)
+	}
+	if len(b.lines) > 0 {
+		return emit(b)
 	}
 	return nil
 }
