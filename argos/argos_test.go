@@ -2,6 +2,7 @@ package argos
 
 import (
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -77,7 +78,7 @@ func TestReadKey(t *testing.T) {
 
 // FuzzParseTime: any text parses to a UTC time or fails with ErrBadTime.
 func FuzzParseTime(f *testing.F) {
-	for _, s := range []string{"2025-02-01-07-05-09-123", "2025-02-01T07:05:09Z", "1738393509", "20250201", "x"} {
+	for _, s := range []string{"2025-02-01-07-05-09-123", "2025-02-30-07-05-09", "2024-02-29-23-59-59-999", "2025-13-01-00-00-00", "+025-02-01-07-05-09", "2025-02-01T07:05:09Z", "1738393509", "20250201", "x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -87,6 +88,18 @@ func FuzzParseTime(f *testing.F) {
 		}
 		if err == nil && got.Location() != time.UTC {
 			t.Fatalf("ParseTime(%q) not in UTC", s)
+		}
+		// The vendor shape, read by position, agrees with time.Parse.
+		if len(s) == 19 || len(s) == 23 && s[19] == '-' && isDigits(s[20:]) {
+			want, werr := time.ParseInLocation("2006-01-02-15-04-05", s[:19], time.UTC)
+			if len(s) == 23 {
+				ms, _ := strconv.Atoi(s[20:])
+				want = want.Add(time.Duration(ms) * time.Millisecond)
+			}
+			vt, ok := parseVendorTime(s)
+			if ok != (werr == nil) || ok && !vt.Equal(want) {
+				t.Fatalf("parseVendorTime(%q) = %v, %v; time.Parse says %v, %v", s, vt, ok, want, werr)
+			}
 		}
 	})
 }

@@ -23,22 +23,51 @@ func FormatVendorTime(t time.Time) string {
 }
 
 // parseVendorTime reads YYYY-MM-DD-HH-MM-SS or YYYY-MM-DD-HH-MM-SS-ZZZ.
+// It reads the digits by position rather than with time.Parse: every item
+// carries several such stamps, and time.Parse was a tenth of the split.
 func parseVendorTime(s string) (time.Time, bool) {
-	if len(s) != 19 && len(s) != 23 || s[10] != '-' {
+	if len(s) != 19 && len(s) != 23 {
 		return time.Time{}, false
 	}
-	t, err := time.ParseInLocation("2006-01-02-15-04-05", s[:19], time.UTC)
-	if err != nil {
-		return time.Time{}, false
-	}
-	if len(s) == 23 {
-		if s[19] != '-' || !isDigits(s[20:]) {
+	for _, i := range [...]int{4, 7, 10, 13, 16} {
+		if s[i] != '-' {
 			return time.Time{}, false
 		}
-		ms, _ := strconv.Atoi(s[20:])
-		t = t.Add(time.Duration(ms) * time.Millisecond)
+	}
+	year, ok1 := digits(s[0:4])
+	month, ok2 := digits(s[5:7])
+	day, ok3 := digits(s[8:10])
+	hour, ok4 := digits(s[11:13])
+	minute, ok5 := digits(s[14:16])
+	sec, ok6 := digits(s[17:19])
+	ms := 0
+	ok7 := true
+	if len(s) == 23 {
+		ms, ok7 = digits(s[20:23])
+		ok7 = ok7 && s[19] == '-'
+	}
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) ||
+		month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, ms*int(time.Millisecond), time.UTC)
+	if t.Day() != day { // the 31st of a 30-day month, say: time.Date rolls it over
+		return time.Time{}, false
 	}
 	return t, true
+}
+
+// digits reads a run of ASCII digits.
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }
 
 // ErrBadTime is wrapped by ParseTime and ParseDate errors.
