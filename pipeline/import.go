@@ -349,7 +349,7 @@ type lineBatch struct {
 // the batches in flight stay a few megabytes.
 const (
 	batchLines = 1024
-	batchBytes = 4 << 20
+	batchBytes = 1 << 20
 )
 
 // ndjson splits NDJSON on two stages that overlap: workers parse each
@@ -357,8 +357,8 @@ const (
 // compresses the lines before them, in input order.
 func (s *splitter) ndjson(ctx context.Context, br *bufio.Reader) error {
 	g, ctx := errgroup.WithContext(ctx)
-	ordered := make(chan *lineBatch, 4)
-	work := make(chan *lineBatch, 4)
+	ordered := make(chan *lineBatch, 2)
+	work := make(chan *lineBatch, 2)
 	g.Go(func() error {
 		defer close(ordered)
 		defer close(work)

@@ -424,17 +424,43 @@ func (w *Warehouse) relative(path string) string {
 func (w *Warehouse) switchFiles(ctx context.Context, parts []load.PartitionFiles, rows map[string][]fileRow) error {
 	start := time.Now()
 	err := w.inTx(ctx, func(tx *gosql.Tx) error {
+		// Many rows per statement: one statement per partition and file
+		// made the bookkeeping of a 300-day import take seconds.
+		err := inChunks(parts, func(chunk []load.PartitionFiles) error {
+			marks := make([]string, len(chunk))
+			args := make([]any, 0, 2*len(chunk))
+			for i, p := range chunk {
+				marks[i] = "(?, ?)"
+				args = append(args, p.Project, argos.FormatDate(p.Day))
+			}
+			_, err := tx.ExecContext(ctx, "DELETE FROM "+filesTable+" USING (VALUES "+strings.Join(marks, ", ")+") AS old(project, day)"+
+				" WHERE "+filesTable+".project = old.project AND "+filesTable+".created_date = CAST(old.day AS DATE)", args...)
+			if err != nil {
+				return fmt.Errorf("replacing the files of %d partitions from project=%s created_date=%s: %w", len(chunk), args[0], args[1], err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		var files []fileRow
 		for _, p := range parts {
-			day := argos.FormatDate(p.Day)
-			if _, err := tx.ExecContext(ctx, "DELETE FROM "+filesTable+" WHERE project = ? AND created_date = CAST(? AS DATE)", p.Project, day); err != nil {
-				return fmt.Errorf("replacing the files of project=%s created_date=%s: %w", p.Project, day, err)
+			files = append(files, rows[partitionKey(p.Partition)]...)
+		}
+		err = inChunks(files, func(chunk []fileRow) error {
+			marks := make([]string, len(chunk))
+			args := make([]any, 0, 6*len(chunk))
+			for i, r := range chunk {
+				marks[i] = "(?, ?, CAST(? AS DATE), ?, ?, ?)"
+				args = append(args, r.table, r.project, r.day, r.path, r.version, r.rows)
 			}
-			for _, r := range rows[partitionKey(p.Partition)] {
-				if _, err := tx.ExecContext(ctx, "INSERT INTO "+filesTable+" VALUES (?, ?, CAST(? AS DATE), ?, ?, ?)",
-					r.table, r.project, r.day, r.path, r.version, r.rows); err != nil {
-					return fmt.Errorf("recording file %s of table %s: %w", r.path, r.table, err)
-				}
+			if _, err := tx.ExecContext(ctx, "INSERT INTO "+filesTable+" VALUES "+strings.Join(marks, ", "), args...); err != nil {
+				return fmt.Errorf("recording %d files from %s: %w", len(chunk), chunk[0].path, err)
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		return w.pointViews(ctx, tx)
 	})
@@ -442,6 +468,18 @@ func (w *Warehouse) switchFiles(ctx context.Context, parts []load.PartitionFiles
 		return err
 	}
 	w.log.Debug().Int("partitions", len(parts)).Dur("took", time.Since(start)).Msg("replaced partitions")
+	return nil
+}
+
+// inChunks calls fn on consecutive chunks of at most 256 items: enough
+// rows per statement, few enough parameters.
+func inChunks[T any](items []T, fn func([]T) error) error {
+	const size = 256
+	for start := 0; start < len(items); start += size {
+		if err := fn(items[start:min(start+size, len(items))]); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
