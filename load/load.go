@@ -34,8 +34,10 @@ type Warehouse interface {
 	// or replaces every view of sql.Views(), and seeds credit_rates with
 	// schema.DefaultCreditRates when it is empty. It is idempotent.
 	Prepare(ctx context.Context) error
-	// Replace loads each partition in one transaction: its rows are deleted
-	// from every partitioned table, then each file is inserted. A failure
+	// Replace makes each partition's files its current version, atomically
+	// per partition: afterwards every partitioned table shows exactly the
+	// files' rows for that project and day (BigQuery deletes and inserts
+	// rows; DuckDB's tables are views that it points at the files). A failure
 	// rolls that partition back, leaving its previous version, and the
 	// error names the table, project and day; partitions before it stay
 	// loaded.

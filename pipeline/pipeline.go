@@ -149,6 +149,37 @@ func (r *run) newDay(project string, day time.Time) *archive.DayRecord {
 // commit records a finished day (done or failed) in the manifest, rewritten
 // atomically so that a crash leaves it true, and in the ledger.
 func (r *run) commit(ctx context.Context, rec *archive.DayRecord, dayErr error) error {
+	return r.commitDays(ctx, []*archive.DayRecord{rec}, []error{dayErr})
+}
+
+// commitDays records finished days together: one manifest rewrite and one
+// ledger write for all of them, which keeps a long import's bookkeeping
+// linear (the manifest grows with every day).
+func (r *run) commitDays(ctx context.Context, recs []*archive.DayRecord, dayErrs []error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	done := make([]archive.DayRecord, len(recs))
+	for i, rec := range recs {
+		r.record(rec, dayErrs[i])
+		done[i] = *rec
+	}
+	if err := r.p.layout.WriteManifest(r.m); err != nil {
+		return fmt.Errorf("writing manifest of run %s: %w", r.m.RunID, err)
+	}
+	// The ledger is written even when the run is being stopped, so that a
+	// stopped day is on record.
+	r.p.whMu.Lock()
+	err := r.p.wh.RecordRuns(context.WithoutCancel(ctx), r.m, done)
+	r.p.whMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("recording load_runs of %d days from %s %s: %w", len(done), done[0].Project, done[0].Day, err)
+	}
+	return nil
+}
+
+// record adds a finished day to the manifest and the summary, and logs it;
+// r.mu is held.
+func (r *run) record(rec *archive.DayRecord, dayErr error) {
 	rec.FinishedAt = r.p.now().UTC()
 	if rec.Outcome == "" {
 		rec.Outcome = archive.OutcomeOK
@@ -159,8 +190,6 @@ func (r *run) commit(ctx context.Context, rec *archive.DayRecord, dayErr error) 
 	if dayErr != nil {
 		rec.Error = dayErr.Error()
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.m.Days = append(r.m.Days, *rec)
 	r.sum.Days++
 	r.sum.Pages += rec.Pages
@@ -180,18 +209,6 @@ func (r *run) commit(ctx context.Context, rec *archive.DayRecord, dayErr error) 
 		Int64("pages", rec.Pages).Int64("quarantined", rec.Quarantined).Int("coercion_paths", len(rec.Coercions)).
 		Float64("seconds", rec.FinishedAt.Sub(rec.StartedAt).Seconds()).Str("outcome", rec.Outcome).Msg("day loaded")
 	r.p.onDay(*rec)
-	if err := r.p.layout.WriteManifest(r.m); err != nil {
-		return fmt.Errorf("writing manifest of run %s: %w", r.m.RunID, err)
-	}
-	// The ledger is written even when the run is being stopped, so that a
-	// stopped day is on record.
-	r.p.whMu.Lock()
-	err := r.p.wh.RecordRuns(context.WithoutCancel(ctx), r.m, []archive.DayRecord{*rec})
-	r.p.whMu.Unlock()
-	if err != nil {
-		return fmt.Errorf("recording load_runs of %s %s: %w", rec.Project, rec.Day, err)
-	}
-	return nil
 }
 
 // finish writes the final manifest and returns the summary; err is the
@@ -442,10 +459,16 @@ func (b *batch) abandon(cause error) {
 	pending := b.pending
 	b.pending = nil
 	b.mu.Unlock()
-	for _, d := range pending {
-		d.rec.Outcome = archive.OutcomeSkipped
-		b.r.commit(context.Background(), d.rec, fmt.Errorf("not loaded into the warehouse: the run stopped (%w)", cause))
+	if len(pending) == 0 {
+		return
 	}
+	recs := make([]*archive.DayRecord, len(pending))
+	errs := make([]error, len(pending))
+	for i, d := range pending {
+		d.rec.Outcome = archive.OutcomeSkipped
+		recs[i], errs[i] = d.rec, fmt.Errorf("not loaded into the warehouse: the run stopped (%w)", cause)
+	}
+	b.r.commitDays(context.Background(), recs, errs)
 }
 
 func (b *batch) load(ctx context.Context, days []pendingDay) error {
@@ -458,8 +481,9 @@ func (b *batch) load(ctx context.Context, days []pendingDay) error {
 	err := p.wh.Replace(ctx, parts)
 	p.whMu.Unlock()
 	rep, _ := p.wh.(load.Reporter)
-	var first error
-	for _, d := range days {
+	recs := make([]*archive.DayRecord, len(days))
+	errs := make([]error, len(days))
+	for i, d := range days {
 		dayErr := err
 		if rep != nil {
 			var jobs []archive.Job
@@ -469,9 +493,7 @@ func (b *batch) load(ctx context.Context, days []pendingDay) error {
 		if dayErr != nil {
 			dayErr = fmt.Errorf("loading into the warehouse: %w", dayErr)
 		}
-		if cerr := b.r.commit(ctx, d.rec, dayErr); cerr != nil && first == nil {
-			first = cerr
-		}
+		recs[i], errs[i] = d.rec, dayErr
 	}
-	return first
+	return b.r.commitDays(ctx, recs, errs)
 }

@@ -2,6 +2,7 @@ package duckdb
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -309,4 +310,34 @@ func TestRecordRuns(t *testing.T) {
 	assertRows(t, "load_runs", got,
 		`20261123T110400Z-abcdef|acme|2026-11-16|run|2026-11-16|2026-11-22|2026-11-23T11:04:00Z|2026-11-23T11:04:01.5Z|1.5|2|3|1|0.25|40|1|{"quarantine":1,"submissions":40}|1234|[{"path":"kyc.score","reason":"not a number","count":2}]|ok|NULL`,
 		`20261123T110400Z-abcdef|acme|2026-11-17|run|2026-11-16|2026-11-22|2026-11-23T11:04:00Z|NULL|NULL|0|0|0|0|0|0|{}|0|[]|failed|fetching page 1 of 2026-11-17: 500`)
+}
+
+// The views name files relative to the warehouse's directory, so a moved
+// directory works again after the next Prepare.
+func TestMovedDirectory(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	old := filepath.Join(root, "old")
+	w, err := Open(ctx, filepath.Join(old, "kyc.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	parts := partitionsOf(t, filepath.Join(old, "parquet"), schema.Submissions, []map[string]any{submission("acme", "2025-02-01", "s1")})
+	if err := w.Replace(ctx, parts); err != nil {
+		t.Fatal(err)
+	}
+	assertRows(t, "stored path", query(t, w.DB(), "SELECT path FROM partition_files"), "parquet/submissions/acme/2025-02-01.parquet")
+	w.Close()
+	moved := filepath.Join(root, "moved")
+	if err := os.Rename(old, moved); err != nil {
+		t.Fatal(err)
+	}
+	w = openWarehouse(t, filepath.Join(moved, "kyc.duckdb"))
+	if err := w.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	assertRows(t, "rows after the move", query(t, w.DB(), "SELECT submission_id FROM submissions"), "s1")
 }
