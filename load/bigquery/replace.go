@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -255,7 +256,9 @@ func (w *Warehouse) stage(ctx context.Context, t *schema.Table, stage string, fi
 		Description:    "kycetl staging table of " + t.Name + ": dropped after its load, expires otherwise.",
 	})
 	if err != nil {
-		return archive.Job{}, false, fmt.Errorf("creating staging table %s: %s", stage, message(err))
+		// Cancelled mid-request (a sibling load failed), the table may
+		// exist all the same: drop it to be sure.
+		return archive.Job{}, ctx.Err() != nil, fmt.Errorf("creating staging table %s: %s", stage, message(err))
 	}
 	path := files[0]
 	if len(files) > 1 {
@@ -301,7 +304,7 @@ func (w *Warehouse) dropStaging(ctx context.Context, staged map[string]string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	for _, stage := range staged {
-		if err := w.client.Dataset(w.cfg.Dataset).Table(stage).Delete(ctx); err != nil {
+		if err := w.client.Dataset(w.cfg.Dataset).Table(stage).Delete(ctx); err != nil && !isStatus(err, http.StatusNotFound) {
 			w.log.Warn().Str("table", stage).Str("error", message(err)).Msg("dropping staging table; it expires by itself")
 		}
 	}
