@@ -10,6 +10,7 @@ import (
 
 	"github.com/kycetl/kycetl/archive"
 	"github.com/kycetl/kycetl/load"
+	"github.com/kycetl/kycetl/load/duckdb"
 	"github.com/kycetl/kycetl/pii"
 	"github.com/kycetl/kycetl/pipeline"
 	"github.com/kycetl/kycetl/synth"
@@ -55,13 +56,32 @@ func benchmarkImport(b *testing.B, wh func(*testing.B, archive.Layout) load.Ware
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		l := archive.Layout{Dir: filepath.Join(dir, "run", string(rune('a'+i%26)), time.Now().Format("150405.000000000"))}
-		pl, err := pipeline.New(l, wh(b, l), pipeline.WithPolicy(pol))
+		w := wh(b, l)
+		pl, err := pipeline.New(l, w, pipeline.WithPolicy(pol))
 		if err != nil {
 			b.Fatal(err)
 		}
 		if _, err := pl.Import(context.Background(), "bench", []string{path}); err != nil {
 			b.Fatal(err)
 		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "submissions/s")
+}
+
+// BenchmarkImportDuckDB is the whole import into the embedded warehouse:
+// archive, Parquet, and DuckDB's views switched to the new files.
+func BenchmarkImportDuckDB(b *testing.B) {
+	benchmarkImport(b, func(b *testing.B, l archive.Layout) load.Warehouse {
+		w, err := duckdb.Open(context.Background(), l.DuckDBPath())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := w.Prepare(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		return w
+	})
 }
