@@ -107,6 +107,59 @@ func (w *RawWriter) Write(item []byte) error {
 
 var newline = []byte{'\n'}
 
+// EncodeRawFrame compresses items as one complete zstd frame of NDJSON
+// lines, appended to dst, for WriteFrame. It is safe for concurrent use, so
+// that the items of a large import are compressed on every core while one
+// goroutine writes the frames in order. An item holding a raw newline is
+// refused, as Write refuses it.
+func EncodeRawFrame(dst []byte, items [][]byte) ([]byte, error) {
+	size := 0
+	for i, item := range items {
+		if j := bytes.IndexByte(item, '\n'); j >= 0 {
+			return dst, fmt.Errorf("encoding raw item %d of %d: item contains a newline at byte %d", i, len(items), j)
+		}
+		size += len(item) + 1
+	}
+	src := make([]byte, 0, size)
+	for _, item := range items {
+		src = append(append(src, item...), '\n')
+	}
+	enc := encoders.Get().(*zstd.Encoder)
+	defer encoders.Put(enc)
+	return enc.EncodeAll(src, dst), nil
+}
+
+// WriteFrame appends a frame made by EncodeRawFrame that holds n items,
+// after ending the frame that Write may have started; zstd readers read
+// concatenated frames as one stream.
+func (w *RawWriter) WriteFrame(frame []byte, n int) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.f.done {
+		return fmt.Errorf("writing a raw frame to %s: %w", w.f.path, errClosed)
+	}
+	if w.enc != nil {
+		err := w.enc.Close()
+		encoders.Put(w.enc)
+		w.enc = nil
+		if err != nil {
+			w.err = fmt.Errorf("ending a zstd frame of %s: %w", w.f.path, err)
+			return w.err
+		}
+	}
+	if err := w.f.resume(); err != nil {
+		w.err = fmt.Errorf("resuming %s: %w", w.f.path, err)
+		return w.err
+	}
+	if _, err := w.f.Write(frame); err != nil {
+		w.err = fmt.Errorf("writing a raw frame of %d items to %s: %w", n, w.f.path, err)
+		return w.err
+	}
+	w.rows += int64(n)
+	return nil
+}
+
 // Close finishes the stream and renames the file into place. Rows in the
 // FileInfo is the number of items.
 func (w *RawWriter) Close() (FileInfo, error) {
@@ -117,18 +170,23 @@ func (w *RawWriter) Close() (FileInfo, error) {
 	if w.f.done {
 		return FileInfo{}, fmt.Errorf("closing %s: %w", w.f.path, errClosed)
 	}
-	if w.enc == nil {
+	if w.enc == nil && w.rows == 0 { // an empty file is still one (empty) frame
 		if err := w.resume(); err != nil {
 			w.f.abort()
 			return FileInfo{}, err
 		}
 	}
-	err := w.enc.Close()
-	encoders.Put(w.enc)
-	w.enc = nil
-	if err != nil {
+	if w.enc != nil {
+		err := w.enc.Close()
+		encoders.Put(w.enc)
+		w.enc = nil
+		if err != nil {
+			w.f.abort()
+			return FileInfo{}, fmt.Errorf("finishing zstd stream of %s: %w", w.f.path, err)
+		}
+	} else if err := w.f.resume(); err != nil { // frames only, suspended since
 		w.f.abort()
-		return FileInfo{}, fmt.Errorf("finishing zstd stream of %s: %w", w.f.path, err)
+		return FileInfo{}, fmt.Errorf("resuming %s: %w", w.f.path, err)
 	}
 	return w.f.commit(w.rows)
 }

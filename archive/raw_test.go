@@ -224,3 +224,78 @@ func TestRawSuspendResume(t *testing.T) {
 	}
 	assertOnly(t, dir, "day.ndjson.zst")
 }
+
+// Frames compressed elsewhere mix with items written one by one, across
+// suspensions, and read back as one stream in order.
+func TestRawFrames(t *testing.T) {
+	for _, endWith := range []string{"frame", "item", "suspend"} {
+		t.Run(endWith, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "day.ndjson.zst")
+			w, err := NewRawWriter(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			item := func(i int) []byte {
+				s := fmt.Sprintf(`{"submission_id":"s%d"}`, i)
+				want = append(want, s)
+				return []byte(s)
+			}
+			frame := func(from, n int) {
+				var items [][]byte
+				for i := from; i < from+n; i++ {
+					items = append(items, item(i))
+				}
+				f, err := EncodeRawFrame(nil, items)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := w.WriteFrame(f, n); err != nil {
+					t.Fatal(err)
+				}
+			}
+			frame(0, 3)
+			if err := w.Write(item(3)); err != nil {
+				t.Fatal(err)
+			}
+			frame(4, 2)
+			if err := w.Suspend(); err != nil {
+				t.Fatal(err)
+			}
+			frame(6, 1)
+			switch endWith {
+			case "item":
+				if err := w.Write(item(7)); err != nil {
+					t.Fatal(err)
+				}
+			case "suspend":
+				if err := w.Suspend(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			fi, err := w.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			if err := ReadRaw(path, func(_ int, item []byte) error {
+				got = append(got, string(item))
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(got, ",") != strings.Join(want, ",") || fi.Rows != int64(len(want)) {
+				t.Fatalf("read back %v (rows %d), want %v", got, fi.Rows, want)
+			}
+			data, _ := os.ReadFile(path)
+			if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != fi.SHA256 || int64(len(data)) != fi.Bytes {
+				t.Error("FileInfo does not describe the file's bytes")
+			}
+			assertOnly(t, dir, "day.ndjson.zst")
+		})
+	}
+	if _, err := EncodeRawFrame(nil, [][]byte{[]byte("{}"), []byte("{\n}")}); err == nil || !strings.Contains(err.Error(), "newline") {
+		t.Errorf("a frame with a raw newline: %v", err)
+	}
+}

@@ -68,7 +68,7 @@ func (p *Pipeline) Import(ctx context.Context, project string, files []string) (
 			return err
 		}
 		rec.Files, rec.Bytes = append(rec.Files, e), b.fi.Bytes
-		return r.loadDay(ctx, rec, b.fi.Path, b.skip)
+		return r.loadDay(ctx, rec, b.fi.Path, b.copies.skip)
 	})
 	if err == nil {
 		err = ctx.Err()
@@ -87,14 +87,8 @@ type dayBucket struct {
 	lastUse int64 // for the LRU of open files
 	w       *archive.RawWriter
 	fi      archive.FileInfo
-	n       int                  // items written
-	seen    map[string]versionAt // submission_id → newest copy so far
-	skip    map[int]bool         // raw ordinals of superseded copies
-}
-
-type versionAt struct {
-	ord     int
-	updated time.Time
+	n       int     // items written
+	copies  *copies // superseded copies, by raw ordinal
 }
 
 // splitter routes items to their day's raw file.
@@ -118,7 +112,7 @@ func (s *splitter) bucket(day time.Time) (*dayBucket, error) {
 		if err != nil {
 			return nil, err
 		}
-		b = &dayBucket{day: day, w: w, seen: map[string]versionAt{}, skip: map[int]bool{}}
+		b = &dayBucket{day: day, w: w, copies: newCopies()}
 		s.days[day] = b
 	}
 	if b.lastUse == 0 || !s.isOpen(b) {
@@ -211,32 +205,36 @@ func (s *splitter) route(k keyed) error {
 	if err != nil {
 		return err
 	}
-	ord := b.n
-	if prev, ok := b.seen[key.SubmissionID]; ok {
-		if argos.Newer(argos.Key{UpdatedAt: key.UpdatedAt}, argos.Key{UpdatedAt: prev.updated}) {
-			b.skip[prev.ord] = true
-			b.seen[key.SubmissionID] = versionAt{ord, key.UpdatedAt}
-		} else {
-			b.skip[ord] = true
-		}
-	} else {
-		b.seen[key.SubmissionID] = versionAt{ord, key.UpdatedAt}
-	}
-	b.n++
+	b.dedupe(key)
 	if err := b.w.Write(item); err != nil {
 		return err
 	}
 	if s.last == nil {
-		s.last = b
-		for _, o := range s.orphans {
-			b.n++
-			if err := b.w.Write(o); err != nil {
-				return err
-			}
+		if err := s.flushOrphans(b); err != nil {
+			return err
 		}
-		s.orphans = nil
 	}
 	s.last = b
+	return nil
+}
+
+// dedupe counts the day's next item, of identity key: of several copies of
+// a submission, all but the newest by updated_at are skipped when derived.
+func (b *dayBucket) dedupe(key argos.Key) {
+	b.copies.add(b.n, key)
+	b.n++
+}
+
+// flushOrphans writes the items met before any item could be placed in a
+// day to b, the first day placed.
+func (s *splitter) flushOrphans(b *dayBucket) error {
+	for _, o := range s.orphans {
+		b.n++
+		if err := b.w.Write(o); err != nil {
+			return err
+		}
+	}
+	s.orphans = nil
 	return nil
 }
 
@@ -246,7 +244,7 @@ func (s *splitter) close() error {
 	}
 	var first error
 	for _, b := range s.days {
-		b.seen = nil
+		b.copies.drop()
 		fi, err := b.w.Close()
 		if err != nil && first == nil {
 			first = err
@@ -334,27 +332,41 @@ func peekLine(br *bufio.Reader) ([]byte, error) {
 	}
 }
 
-// lineBatch is a run of NDJSON lines read together: the reader fills it,
-// a worker reads every item's identity, and the splitter routes them in
-// order once done is closed.
+// lineBatch is a run of NDJSON lines read together: the reader fills it, a
+// worker reads every item's identity and compresses the items of each day
+// into one zstd frame, and the splitter files them in order once done is
+// closed.
 type lineBatch struct {
-	first int // line number of lines[0]
-	buf   []byte
-	lines [][]byte
-	keyed []keyed
-	done  chan struct{}
+	first   int // line number of lines[0]
+	buf     []byte
+	lines   [][]byte
+	keyed   []keyed
+	leading int        // items before the first routable one: routed one by one
+	groups  []dayFrame // the other items, by day, in order of first appearance
+	lastDay time.Time  // day of the last routable item
+	err     error      // the worker's, with the line it concerns
+	done    chan struct{}
 }
 
-// Batch bounds: large enough to amortise the hand-offs, small enough that
-// the batches in flight stay a few megabytes.
+// dayFrame is the items of one day in a batch, in order, as one zstd frame.
+// An unroutable item goes with the routable one before it.
+type dayFrame struct {
+	day   time.Time
+	items []int // indices into keyed
+	frame []byte
+}
+
+// Batch bounds: large enough to amortise the hand-offs and keep frames
+// compressing well, small enough that the batches in flight stay a few
+// megabytes.
 const (
 	batchLines = 1024
 	batchBytes = 1 << 20
 )
 
 // ndjson splits NDJSON on two stages that overlap: workers parse each
-// line's identity (the costly part) while the splitter routes and
-// compresses the lines before them, in input order.
+// line's identity and compress the raw items (the costly parts, on every
+// core), while the splitter dedupes and writes the frames in input order.
 func (s *splitter) ndjson(ctx context.Context, br *bufio.Reader) error {
 	g, ctx := errgroup.WithContext(ctx)
 	ordered := make(chan *lineBatch, 2)
@@ -377,9 +389,7 @@ func (s *splitter) ndjson(ctx context.Context, br *bufio.Reader) error {
 		g.Go(func() error {
 			var p fastjson.Parser
 			for b := range work {
-				for _, line := range b.lines {
-					b.keyed = append(b.keyed, readItem(&p, line))
-				}
+				b.prepare(&p)
 				close(b.done)
 			}
 			return nil
@@ -392,15 +402,104 @@ func (s *splitter) ndjson(ctx context.Context, br *bufio.Reader) error {
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-			for i, k := range b.keyed {
-				if err := s.route(k); err != nil {
-					return fmt.Errorf("line %d: %w", b.first+i, err)
-				}
+			if err := s.fileBatch(b); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
 	return g.Wait()
+}
+
+// prepare reads the identity of every line, groups the items by day and
+// compresses each group.
+func (b *lineBatch) prepare(p *fastjson.Parser) {
+	b.keyed = make([]keyed, len(b.lines))
+	for i, line := range b.lines {
+		b.keyed[i] = readItem(p, line)
+	}
+	b.leading = len(b.keyed)
+	var cur *dayFrame
+	for i, k := range b.keyed {
+		switch {
+		case len(k.item) == 0:
+			continue
+		case k.err == nil:
+			day := argos.Day(k.key.CreatedAt)
+			if cur == nil || !cur.day.Equal(day) {
+				cur = nil
+				for j := range b.groups {
+					if b.groups[j].day.Equal(day) {
+						cur = &b.groups[j]
+					}
+				}
+				if cur == nil {
+					if len(b.groups) == 0 {
+						b.leading = i
+					}
+					b.groups = append(b.groups, dayFrame{day: day})
+					cur = &b.groups[len(b.groups)-1]
+				}
+			}
+			b.lastDay = day
+		case cur == nil:
+			continue // leading: routed by the splitter, which knows the day before
+		}
+		cur.items = append(cur.items, i)
+	}
+	items := make([][]byte, 0, len(b.keyed))
+	for j := range b.groups {
+		g := &b.groups[j]
+		items = items[:0]
+		for _, i := range g.items {
+			items = append(items, b.keyed[i].item)
+		}
+		frame, err := archive.EncodeRawFrame(nil, items)
+		if err != nil {
+			b.err = fmt.Errorf("line %d and after: %w", b.first+g.items[0], err)
+			return
+		}
+		g.frame = frame
+	}
+}
+
+// fileBatch writes a prepared batch: its leading unroutable items one by one,
+// then each day's frame, keeping the dedupe bookkeeping of every item.
+func (s *splitter) fileBatch(b *lineBatch) error {
+	if b.err != nil {
+		return b.err
+	}
+	for i := 0; i < b.leading; i++ {
+		if err := s.route(b.keyed[i]); err != nil {
+			return fmt.Errorf("line %d: %w", b.first+i, err)
+		}
+	}
+	for _, g := range b.groups {
+		bk, err := s.bucket(g.day)
+		if err != nil {
+			return fmt.Errorf("line %d: %w", b.first+g.items[0], err)
+		}
+		if s.last == nil { // the items no day could be told for so far go here
+			s.last = bk
+			if err := s.flushOrphans(bk); err != nil {
+				return fmt.Errorf("line %d: %w", b.first+g.items[0], err)
+			}
+		}
+		for _, i := range g.items {
+			if k := b.keyed[i]; k.err == nil {
+				bk.dedupe(k.key)
+			} else {
+				bk.n++
+			}
+		}
+		if err := bk.w.WriteFrame(g.frame, len(g.items)); err != nil {
+			return fmt.Errorf("line %d: %w", b.first+g.items[0], err)
+		}
+	}
+	if len(b.groups) > 0 {
+		s.last = s.days[b.lastDay]
+	}
+	return nil
 }
 
 // readBatches reads NDJSON lines into batches and hands each to emit.
@@ -542,23 +641,12 @@ func (p *Pipeline) Rebuild(ctx context.Context) (*Summary, error) {
 // but the newest, by updated_at.
 func supersededCopies(rawPath string) (map[int]bool, error) {
 	var p fastjson.Parser
-	seen := map[string]versionAt{}
-	skip := map[int]bool{}
+	c := newCopies()
 	err := archive.ReadRaw(rawPath, func(ord int, item []byte) error {
-		k, err := argos.ReadKey(&p, item)
-		if err != nil {
-			return nil // quarantined when derived
-		}
-		if prev, ok := seen[k.SubmissionID]; ok {
-			if argos.Newer(argos.Key{UpdatedAt: k.UpdatedAt}, argos.Key{UpdatedAt: prev.updated}) {
-				skip[prev.ord] = true
-			} else {
-				skip[ord] = true
-				return nil
-			}
-		}
-		seen[k.SubmissionID] = versionAt{ord, k.UpdatedAt}
+		if k, err := argos.ReadKey(&p, item); err == nil {
+			c.add(ord, k)
+		} // else quarantined when derived
 		return nil
 	})
-	return skip, err
+	return c.skip, err
 }

@@ -324,3 +324,64 @@ func TestStoppedImportLoadsNothing(t *testing.T) {
 		t.Errorf("%d days recorded ok by a stopped import", n)
 	}
 }
+
+// TestImportAcrossBatches imports an export longer than several of the
+// splitter's batches, with unreadable lines at the very start and at the
+// start of later batches, days out of order, exact repeats and an older
+// copy of a submission ahead of it: every submission counts once, in its
+// newest version, and every unreadable line is quarantined.
+func TestImportAcrossBatches(t *testing.T) {
+	gen := synth.New(9, synth.WithVolume(200, 220))
+	first, last := from, from.AddDate(0, 0, 11)
+	var lines [][]byte
+	for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
+		if d.Equal(first.AddDate(0, 0, 4)) {
+			continue // comes last, after later days
+		}
+		lines = append(lines, gen.Day(d)...)
+	}
+	lines = append(lines, gen.Day(first.AddDate(0, 0, 4))...)
+	// An older, rejected copy of a submission, ahead of the original.
+	var orig map[string]any
+	if err := json.Unmarshal(lines[1500], &orig); err != nil {
+		t.Fatal(err)
+	}
+	orig["updated_at"] = "2000-01-01-00-00-00-000"
+	orig["kyc"] = map[string]any{"result": "rejected"}
+	older, _ := json.Marshal(orig)
+	var out [][]byte
+	unreadable := 0
+	for i, l := range lines {
+		if i == 1400 {
+			out = append(out, older)
+		}
+		if i%700 == 0 {
+			out = append(out, lines[i/2]) // an exact repeat
+		}
+		// The first line of the export, and of later batches, is unreadable.
+		for len(out) == 0 || len(out) == 1024 || len(out) == 2048 {
+			out = append(out, []byte(`{"note":"no submission here"}`))
+			unreadable++
+		}
+		out = append(out, l)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "long.ndjson")
+	os.WriteFile(path, append(bytes.Join(out, []byte("\n")), '\n'), 0o644)
+	e := open(t, filepath.Join(dir, "wh"))
+	if _, err := e.pl.Import(context.Background(), "long", []string{path}); err != nil {
+		t.Fatal(err)
+	}
+	compare(t, "import across batches", expected(t, gen, first, last), actual(t, e.wh.DB(), "long"))
+	if n := e.count(t, "SELECT COUNT(*) FROM quarantine"); n != int64(unreadable) {
+		t.Errorf("%d quarantined, want %d", n, unreadable)
+	}
+	if _, err := e.pl.Rebuild(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	compare(t, "rebuilt import across batches", expected(t, gen, first, last), actual(t, e.wh.DB(), "long"))
+	rep, err := archive.Verify(context.Background(), e.layout)
+	if err != nil || !rep.OK() {
+		t.Errorf("verify: %v %v", err, rep)
+	}
+}
