@@ -204,6 +204,14 @@ func TestRawSuspendResume(t *testing.T) {
 			}
 		}
 	}
+	closeAndReadBack(t, w, path, want)
+	assertOnly(t, dir, "day.ndjson.zst")
+}
+
+// closeAndReadBack closes w and checks that the file at path reads back as
+// want and that the FileInfo describes it.
+func closeAndReadBack(t *testing.T, w *RawWriter, path string, want []string) {
+	t.Helper()
 	fi, err := w.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -215,14 +223,13 @@ func TestRawSuspendResume(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(got, ",") != strings.Join(want, ",") || fi.Rows != 9 {
+	if strings.Join(got, ",") != strings.Join(want, ",") || fi.Rows != int64(len(want)) {
 		t.Fatalf("read back %v (rows %d), want %v", got, fi.Rows, want)
 	}
 	data, _ := os.ReadFile(path)
 	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != fi.SHA256 || int64(len(data)) != fi.Bytes {
 		t.Error("FileInfo does not describe the file's bytes")
 	}
-	assertOnly(t, dir, "day.ndjson.zst")
 }
 
 // Frames compressed elsewhere mix with items written one by one, across
@@ -274,24 +281,7 @@ func TestRawFrames(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			fi, err := w.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			if err := ReadRaw(path, func(_ int, item []byte) error {
-				got = append(got, string(item))
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
-			if strings.Join(got, ",") != strings.Join(want, ",") || fi.Rows != int64(len(want)) {
-				t.Fatalf("read back %v (rows %d), want %v", got, fi.Rows, want)
-			}
-			data, _ := os.ReadFile(path)
-			if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != fi.SHA256 || int64(len(data)) != fi.Bytes {
-				t.Error("FileInfo does not describe the file's bytes")
-			}
+			closeAndReadBack(t, w, path, want)
 			assertOnly(t, dir, "day.ndjson.zst")
 		})
 	}
