@@ -393,7 +393,7 @@ func (w *Warehouse) checkFiles(p load.PartitionFiles) ([]fileRow, error) {
 				return fileRow{}, err
 			}
 			if footer.Rows > 0 && (footer.Project != p.Project || footer.Day != day) {
-				return fileRow{}, fmt.Errorf("rows belong to another project or day (the file's statistics say project %q, created_date %q)",
+				return fileRow{}, fmt.Errorf("rows belong to another project or day, or the file's statistics cannot tell (they say project %q, created_date %q)",
 					footer.Project, footer.Day)
 			}
 			return fileRow{table: name, project: p.Project, day: day, path: w.relative(path), version: footer.SchemaVersion, rows: footer.Rows}, nil
