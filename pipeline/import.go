@@ -13,6 +13,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/klauspost/compress/zstd"
 	"github.com/valyala/fastjson"
 	"golang.org/x/sync/errgroup"
@@ -97,7 +98,6 @@ type splitter struct {
 	r       *run
 	project string
 	days    map[time.Time]*dayBucket
-	parser  fastjson.Parser
 	last    *dayBucket // bucket of the previous routable item
 	orphans [][]byte   // unroutable items met before any routable one
 	open    []*dayBucket
@@ -176,9 +176,6 @@ func readItem(p *fastjson.Parser, item []byte) keyed {
 	key, err := argos.ReadKey(p, item)
 	return keyed{item: item, key: key, err: err}
 }
-
-// add routes one item.
-func (s *splitter) add(item []byte) error { return s.route(readItem(&s.parser, item)) }
 
 // route writes an item to its day's raw file. An item without a readable
 // submission_id and created_at cannot be routed by day; it goes to the day
@@ -309,9 +306,9 @@ func (s *splitter) read(ctx context.Context, br *bufio.Reader) error {
 	}
 	var fp fastjson.Parser
 	if v, err := fp.ParseBytes(first); err == nil && v.Type() == fastjson.TypeObject && v.Get("Items") == nil {
-		return s.ndjson(ctx, br)
+		return s.batched(ctx, "line", func(c *cutter) error { return readLines(ctx, br, c) })
 	}
-	return s.stream(ctx, br)
+	return s.batched(ctx, "item", func(c *cutter) error { return readValues(ctx, br, c) })
 }
 
 func peekLine(br *bufio.Reader) ([]byte, error) {
@@ -337,7 +334,8 @@ func peekLine(br *bufio.Reader) ([]byte, error) {
 // into one zstd frame, and the splitter files them in order once done is
 // closed.
 type lineBatch struct {
-	first   int // line number of lines[0]
+	unit    string // what an input is called in errors: "line" (NDJSON) or "item"
+	first   int    // number of lines[0], from 1
 	buf     []byte
 	lines   [][]byte
 	keyed   []keyed
@@ -364,17 +362,18 @@ const (
 	batchBytes = 1 << 20
 )
 
-// ndjson splits NDJSON on two stages that overlap: workers parse each
-// line's identity and compress the raw items (the costly parts, on every
-// core), while the splitter dedupes and writes the frames in input order.
-func (s *splitter) ndjson(ctx context.Context, br *bufio.Reader) error {
+// batched splits items on two stages that overlap: produce cuts the input
+// into batches of items; workers parse each item's identity and compress
+// the raw items (the costly parts, on every core), while the splitter
+// dedupes and writes the frames in input order.
+func (s *splitter) batched(ctx context.Context, unit string, produce func(*cutter) error) error {
 	g, ctx := errgroup.WithContext(ctx)
 	ordered := make(chan *lineBatch, 2)
 	work := make(chan *lineBatch, 2)
 	g.Go(func() error {
 		defer close(ordered)
 		defer close(work)
-		return readBatches(ctx, br, func(b *lineBatch) error {
+		c := &cutter{unit: unit, emit: func(b *lineBatch) error {
 			for _, ch := range []chan *lineBatch{work, ordered} {
 				select {
 				case ch <- b:
@@ -383,7 +382,11 @@ func (s *splitter) ndjson(ctx context.Context, br *bufio.Reader) error {
 				}
 			}
 			return nil
-		})
+		}}
+		if err := produce(c); err != nil {
+			return err
+		}
+		return c.close()
 	})
 	for range max(1, s.p.workers) {
 		g.Go(func() error {
@@ -456,7 +459,7 @@ func (b *lineBatch) prepare(p *fastjson.Parser) {
 		}
 		frame, err := archive.EncodeRawFrame(nil, items)
 		if err != nil {
-			b.err = fmt.Errorf("line %d and after: %w", b.first+g.items[0], err)
+			b.err = fmt.Errorf("%s %d and after: %w", b.unit, b.first+g.items[0], err)
 			return
 		}
 		g.frame = frame
@@ -471,18 +474,18 @@ func (s *splitter) fileBatch(b *lineBatch) error {
 	}
 	for i := 0; i < b.leading; i++ {
 		if err := s.route(b.keyed[i]); err != nil {
-			return fmt.Errorf("line %d: %w", b.first+i, err)
+			return fmt.Errorf("%s %d: %w", b.unit, b.first+i, err)
 		}
 	}
 	for _, g := range b.groups {
 		bk, err := s.bucket(g.day)
 		if err != nil {
-			return fmt.Errorf("line %d: %w", b.first+g.items[0], err)
+			return fmt.Errorf("%s %d: %w", b.unit, b.first+g.items[0], err)
 		}
 		if s.last == nil { // the items no day could be told for so far go here
 			s.last = bk
 			if err := s.flushOrphans(bk); err != nil {
-				return fmt.Errorf("line %d: %w", b.first+g.items[0], err)
+				return fmt.Errorf("%s %d: %w", b.unit, b.first+g.items[0], err)
 			}
 		}
 		for _, i := range g.items {
@@ -493,7 +496,7 @@ func (s *splitter) fileBatch(b *lineBatch) error {
 			}
 		}
 		if err := bk.w.WriteFrame(g.frame, len(g.items)); err != nil {
-			return fmt.Errorf("line %d: %w", b.first+g.items[0], err)
+			return fmt.Errorf("%s %d: %w", b.unit, b.first+g.items[0], err)
 		}
 	}
 	if len(b.groups) > 0 {
@@ -502,88 +505,153 @@ func (s *splitter) fileBatch(b *lineBatch) error {
 	return nil
 }
 
-// readBatches reads NDJSON lines into batches and hands each to emit.
-func readBatches(ctx context.Context, br *bufio.Reader, emit func(*lineBatch) error) error {
-	sc := bufio.NewScanner(br)
-	sc.Buffer(make([]byte, 0, 1<<20), maxLine)
-	line := 0
-	newBatch := func() *lineBatch {
-		return &lineBatch{first: line + 1, buf: make([]byte, 0, batchBytes), done: make(chan struct{})}
-	}
-	b := newBatch()
-	for sc.Scan() {
-		line++
-		// Lines are copied into the batch's buffer, which is never
-		// reallocated while lines point into it: a full one is sent.
-		if n := len(sc.Bytes()); len(b.lines) == batchLines || len(b.buf)+n > cap(b.buf) && len(b.lines) > 0 {
-			if err := emit(b); err != nil {
-				return err
-			}
-			b = newBatch()
-			b.first = line
-		}
-		if err := ctx.Err(); err != nil {
+// cutter copies items into batches and hands each full batch to emit.
+type cutter struct {
+	unit string
+	emit func(*lineBatch) error
+	b    *lineBatch
+	n    int // items so far
+}
+
+// add copies item into the current batch, first sending it if full. The
+// batch's buffer is never reallocated while items point into it.
+func (c *cutter) add(item []byte) error {
+	if c.b != nil && (len(c.b.lines) == batchLines || len(c.b.buf)+len(item) > cap(c.b.buf) && len(c.b.lines) > 0) {
+		if err := c.emit(c.b); err != nil {
 			return err
 		}
-		var lineBytes []byte
-		if n := len(sc.Bytes()); len(b.buf)+n > cap(b.buf) {
-			lineBytes = append([]byte(nil), sc.Bytes()...) // longer than a batch
-		} else {
-			start := len(b.buf)
-			b.buf = append(b.buf, sc.Bytes()...)
-			lineBytes = b.buf[start:len(b.buf):len(b.buf)]
+		c.b = nil
+	}
+	if c.b == nil {
+		c.b = &lineBatch{unit: c.unit, first: c.n + 1, buf: make([]byte, 0, batchBytes), done: make(chan struct{})}
+	}
+	c.n++
+	if len(c.b.buf)+len(item) > cap(c.b.buf) {
+		c.b.lines = append(c.b.lines, append([]byte(nil), item...)) // longer than a batch
+		return nil
+	}
+	start := len(c.b.buf)
+	c.b.buf = append(c.b.buf, item...)
+	c.b.lines = append(c.b.lines, c.b.buf[start:len(c.b.buf):len(c.b.buf)])
+	return nil
+}
+
+// close sends the last batch.
+func (c *cutter) close() error {
+	if c.b == nil || len(c.b.lines) == 0 {
+		return nil
+	}
+	b := c.b
+	c.b = nil
+	return c.emit(b)
+}
+
+// readLines cuts NDJSON into one item per line.
+func readLines(ctx context.Context, br *bufio.Reader, c *cutter) error {
+	sc := bufio.NewScanner(br)
+	sc.Buffer(make([]byte, 0, 1<<20), maxLine)
+	for sc.Scan() {
+		if c.n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 		}
-		b.lines = append(b.lines, lineBytes)
+		if err := c.add(sc.Bytes()); err != nil {
+			return err
+		}
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("after line %d: %w", line, err)
-	}
-	if len(b.lines) > 0 {
-		return emit(b)
+		return fmt.Errorf("after line %d: %w", c.n, err)
 	}
 	return nil
 }
 
-// stream reads concatenated JSON values: {"Items": [...]} pages, arrays of
-// submissions, or submissions.
-func (s *splitter) stream(ctx context.Context, br *bufio.Reader) error {
-	dec := json.NewDecoder(br)
+// readValues cuts concatenated JSON values into items: each element of an
+// {"Items": [...]} page or of an array, or a value that is itself a
+// submission. Items keep their exact bytes. A token-level decoder reads the
+// stream without decoding values (encoding/json made page files seven
+// times as slow as NDJSON); it accepts what the API may send and
+// encoding/json accepted, invalid UTF-8 and repeated keys included.
+func readValues(ctx context.Context, br *bufio.Reader, c *cutter) error {
+	dec := jsontext.NewDecoder(br, lenient...)
+	inner := jsontext.NewDecoder(bytes.NewReader(nil), lenient...)
 	for n := 1; ; n++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err == io.EOF {
+		at := dec.InputOffset()
+		v, err := dec.ReadValue()
+		if errors.Is(err, io.EOF) {
 			return nil
-		} else if err != nil {
-			return fmt.Errorf("reading JSON value %d at byte %d: %w", n, dec.InputOffset(), err)
 		}
-		var page struct {
-			Items *[]json.RawMessage `json:"Items"`
+		if err != nil {
+			return fmt.Errorf("reading JSON value %d at byte %d: %w", n, at, err)
 		}
-		switch {
-		case bytes.HasPrefix(v, []byte("[")):
-			var items []json.RawMessage
-			if err := json.Unmarshal(v, &items); err != nil {
-				return fmt.Errorf("reading JSON value %d: %w", n, err)
-			}
-			for _, it := range items {
-				if err := s.add(it); err != nil {
-					return err
-				}
-			}
-		case json.Unmarshal(v, &page) == nil && page.Items != nil:
-			for _, it := range *page.Items {
-				if err := s.add(it); err != nil {
-					return err
-				}
+		switch v.Kind() {
+		case '[':
+			err = elements(inner, v, c.add)
+		case '{':
+			var page bool
+			if page, err = pageItems(inner, v, c.add); err == nil && !page {
+				err = c.add(v) // a submission
 			}
 		default:
-			if err := s.add(v); err != nil {
-				return err
-			}
+			err = c.add(v)
+		}
+		if err != nil {
+			return fmt.Errorf("reading JSON value %d at byte %d: %w", n, at, err)
 		}
 	}
+}
+
+// lenient accepts what encoding/json did.
+var lenient = []jsontext.Options{jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true)}
+
+// elements yields the elements of the JSON array v.
+func elements(dec *jsontext.Decoder, v jsontext.Value, yield func([]byte) error) error {
+	dec.Reset(bytes.NewReader(v), lenient...)
+	if _, err := dec.ReadToken(); err != nil { // [
+		return err
+	}
+	return yieldUntilEnd(dec, yield)
+}
+
+func yieldUntilEnd(dec *jsontext.Decoder, yield func([]byte) error) error {
+	for dec.PeekKind() != ']' {
+		e, err := dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		if err := yield(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pageItems yields the elements of the "Items" array of the JSON object v,
+// and reports whether it has one.
+func pageItems(dec *jsontext.Decoder, v jsontext.Value, yield func([]byte) error) (bool, error) {
+	dec.Reset(bytes.NewReader(v), lenient...)
+	if _, err := dec.ReadToken(); err != nil { // {
+		return false, err
+	}
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadToken()
+		if err != nil {
+			return false, err
+		}
+		if name.String() == "Items" && dec.PeekKind() == '[' {
+			if _, err := dec.ReadToken(); err != nil {
+				return false, err
+			}
+			return true, yieldUntilEnd(dec, yield)
+		}
+		if err := dec.SkipValue(); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
 }
 
 // Rebuild re-derives every current partition (the newest complete version
