@@ -11,8 +11,8 @@ import (
 // values cuts input with readValues and returns the items' exact bytes.
 func values(t testing.TB, input string) ([]string, error) {
 	var got []string
-	c := &cutter{unit: "item", emit: func(b *lineBatch) error {
-		for _, l := range b.lines {
+	c := &cutter{unit: "item", emit: func(b *itemBatch) error {
+		for _, l := range b.items {
 			got = append(got, string(l))
 		}
 		return nil
