@@ -114,42 +114,24 @@ func readItem(p *fastjson.Parser, item []byte) keyed {
 	return keyed{item: item, key: key, err: err}
 }
 
-// route writes an item to its day's raw file. An item without a readable
-// submission_id and created_at cannot be routed by day; it goes to the day
-// of the item before it (exports are in time order), where the flattener
-// quarantines it.
-func (s *splitter) route(k keyed) error {
-	item, key := k.item, k.key
+// routeUnplaced writes an item whose submission_id or created_at cannot be
+// read, so that no day can be told from it: it goes to the day of the item
+// before it (exports are in time order), where the flattener quarantines
+// it, or waits for the first day when no item before it had one.
+func (s *splitter) routeUnplaced(item []byte) error {
 	if len(item) == 0 {
 		return nil
 	}
-	if k.err != nil {
-		if s.last == nil {
-			s.orphans = append(s.orphans, append([]byte(nil), item...))
-			return nil
-		}
-		b, err := s.bucket(s.last.day)
-		if err != nil {
-			return err
-		}
-		b.n++
-		return b.w.Write(item)
+	if s.last == nil {
+		s.orphans = append(s.orphans, append([]byte(nil), item...))
+		return nil
 	}
-	b, err := s.bucket(argos.Day(key.CreatedAt))
+	b, err := s.bucket(s.last.day)
 	if err != nil {
 		return err
 	}
-	b.dedupe(key)
-	if err := b.w.Write(item); err != nil {
-		return err
-	}
-	if s.last == nil {
-		if err := s.flushOrphans(b); err != nil {
-			return err
-		}
-	}
-	s.last = b
-	return nil
+	b.n++
+	return b.w.Write(item)
 }
 
 // dedupe counts the day's next item, of identity key: of several copies of
@@ -279,8 +261,10 @@ func (s *splitter) batched(ctx context.Context, unit string, produce func(*cutte
 	return g.Wait()
 }
 
-// prepare reads the identity of every line, groups the items by day and
-// compresses each group.
+// prepare reads the identity of every item, groups the items by day and
+// compresses each group. Unplaced items go with the group of the item
+// before them; those before the batch's first placed item are left to the
+// splitter (leading), which knows the day of the batch before.
 func (b *itemBatch) prepare(p *fastjson.Parser) {
 	b.keyed = make([]keyed, len(b.items))
 	for i, line := range b.items {
@@ -337,8 +321,8 @@ func (s *splitter) fileBatch(b *itemBatch) error {
 	if b.err != nil {
 		return b.err
 	}
-	for i := 0; i < b.leading; i++ {
-		if err := s.route(b.keyed[i]); err != nil {
+	for i := 0; i < b.leading; i++ { // none has a day: see prepare
+		if err := s.routeUnplaced(b.keyed[i].item); err != nil {
 			return fmt.Errorf("%s %d: %w", b.unit, b.first+i, err)
 		}
 	}
