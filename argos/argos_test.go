@@ -2,6 +2,7 @@ package argos
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -115,4 +116,60 @@ func FuzzReadKey(f *testing.F) {
 			t.Fatalf("ReadKey(%q) = %+v without an error", b, k)
 		}
 	})
+}
+
+// scanKeyCases are items whose identity ScanKey must read as ReadKey does.
+var scanKeyCases = []string{
+	`{"submission_id":"a","created_at":"2025-02-01-00-00-01-000","updated_at":"2025-02-02-00-00-01-000"}`,
+	`{"data":{"x":"}]{[\"","y":[1,{"z":"\\"}]},"submission_id":"b","created_at":1738393509}`,
+	` { "submission_id" : 7 , "created_at" : "2025-02-01T00:00:01Z" , "updated_at": null } `,
+	`{"submission_id":"first","submission_id":"second","created_at":"2025-02-01"}`,
+	`{"submission\u005fid":"escaped","created_at":"2025-02-01T00:00:01Z"}`,
+	`{"submission_id":"a\"b","created_at":"2025-02-01T00:00:01Z","updated_at":"soon"}`,
+	`{"submission_id":"","created_at":"2025-02-01T00:00:01Z"}`,
+	`{"submission_id":{"x":1},"created_at":"2025-02-01T00:00:01Z"}`,
+	`{"submission_id":"a","created_at":null}`,
+	`{"submission_id":"a","created_at":true}`,
+	`{"submission_id":"a","created_at":1.5}`,
+	`{"submission_id":"a"}`,
+	`{}`,
+	`[{"submission_id":"a","created_at":1}]`,
+	`"text"`,
+	`{"a":[],"b":{},"submission_id":true,"created_at":-1,"updated_at":[]}`,
+}
+
+func TestScanKeyAgreesWithReadKey(t *testing.T) {
+	for _, c := range scanKeyCases {
+		checkScanKey(t, []byte(c))
+	}
+}
+
+// FuzzScanKey: on valid JSON ScanKey returns what ReadKey returns; on any
+// bytes it does not panic.
+func FuzzScanKey(f *testing.F) {
+	for _, c := range scanKeyCases {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var p fastjson.Parser
+		k, err := ScanKey(&p, b)
+		if fastjson.ValidateBytes(b) != nil {
+			if err == nil && (k.SubmissionID == "" || k.CreatedAt.IsZero()) {
+				t.Fatalf("ScanKey(%q) = %+v without an error", b, k)
+			}
+			return
+		}
+		checkScanKey(t, b)
+	})
+}
+
+func checkScanKey(t *testing.T, b []byte) {
+	t.Helper()
+	var p fastjson.Parser
+	want, werr := ReadKey(&p, b)
+	got, gerr := ScanKey(&p, b)
+	if fmt.Sprint(gerr) != fmt.Sprint(werr) || got.SubmissionID != want.SubmissionID ||
+		!got.CreatedAt.Equal(want.CreatedAt) || !got.UpdatedAt.Equal(want.UpdatedAt) {
+		t.Fatalf("ScanKey(%q) = %+v, %v; ReadKey = %+v, %v", b, got, gerr, want, werr)
+	}
 }

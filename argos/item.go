@@ -40,26 +40,48 @@ func KeyOf(v *fastjson.Value) (Key, error) {
 		return Key{}, ErrNotObject
 	}
 	var k Key
-	id := ScalarString(v.Get("submission_id"))
-	if id == "" {
-		return Key{}, ErrNoID
+	var err error
+	if k.SubmissionID, err = idOf(v.Get("submission_id")); err != nil {
+		return Key{}, err
 	}
-	k.SubmissionID = id
-	c := v.Get("created_at")
-	if c == nil || c.Type() == fastjson.TypeNull {
-		return Key{}, ErrNoCreatedAt
+	if k.CreatedAt, err = createdOf(v.Get("created_at")); err != nil {
+		return Key{}, err
 	}
-	t, err := TimeOf(c)
-	if err != nil {
-		return Key{}, fmt.Errorf("%w: %v", ErrBadCreatedAt, err)
-	}
-	k.CreatedAt = t
-	if u := v.Get("updated_at"); u != nil {
-		if t, err := TimeOf(u); err == nil {
-			k.UpdatedAt = t
-		}
-	}
+	k.UpdatedAt = updatedOf(v.Get("updated_at"))
 	return k, nil
+}
+
+// The three identity fields, read from their values (nil when absent). They
+// are the one definition ReadKey and ScanKey share.
+
+func idOf(v *fastjson.Value) (string, error) {
+	id := ScalarString(v)
+	if id == "" {
+		return "", ErrNoID
+	}
+	return id, nil
+}
+
+func createdOf(v *fastjson.Value) (time.Time, error) {
+	if v == nil || v.Type() == fastjson.TypeNull {
+		return time.Time{}, ErrNoCreatedAt
+	}
+	t, err := TimeOf(v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: %v", ErrBadCreatedAt, err)
+	}
+	return t, nil
+}
+
+func updatedOf(v *fastjson.Value) time.Time {
+	if v == nil {
+		return time.Time{}
+	}
+	t, err := TimeOf(v)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }
 
 // TimeOf reads a JSON value holding a timestamp: a string in any ParseTime

@@ -9,7 +9,10 @@ import (
 
 // copies finds, among the items of one day in file order, the superseded
 // copies of each submission: all but the newest by updated_at, the later
-// one winning a tie (argos.Newer). It holds no pointers the garbage
+// one winning a tie (argos.Newer). The split reads identities with
+// argos.ScanKey, which does not parse the whole item, so the copies that
+// won over another are named too: derive checks that they are JSON before
+// it leaves the others out. It holds no pointers the garbage
 // collector must follow: an import keeps one per day until its split ends,
 // a million IDs at 1M submissions, and string keys made every collection
 // re-scan them all.
@@ -19,6 +22,7 @@ type copies struct {
 	entries    []copyEntry
 	ids        []byte       // the IDs, back to back
 	skip       map[int]bool // ordinals of superseded copies
+	won        map[int]bool // ordinals of the copies kept over another
 	hash       func(string) uint64
 }
 
@@ -34,7 +38,7 @@ var idSeed = maphash.MakeSeed()
 func hashID(id string) uint64 { return maphash.String(idSeed, id) }
 
 func newCopies() *copies {
-	return &copies{index: map[uint64]int32{}, skip: map[int]bool{}, hash: hashID}
+	return &copies{index: map[uint64]int32{}, skip: map[int]bool{}, won: map[int]bool{}, hash: hashID}
 }
 
 // add counts the item at ordinal ord, of identity key.
@@ -47,10 +51,12 @@ func (c *copies) add(ord int, key argos.Key) {
 	prev := &c.entries[e]
 	if argos.Newer(key, argos.Key{UpdatedAt: time.Unix(prev.sec, int64(prev.nsec))}) {
 		c.skip[prev.ord] = true
+		delete(c.won, prev.ord)
 		prev.ord, prev.sec, prev.nsec = ord, key.UpdatedAt.Unix(), int32(key.UpdatedAt.Nanosecond())
 	} else {
 		c.skip[ord] = true
 	}
+	c.won[prev.ord] = true
 }
 
 func (c *copies) lookup(id string) (int32, bool) {
@@ -81,7 +87,7 @@ func (c *copies) insert(id string, ord int, updated time.Time) {
 	c.collisions[id] = e
 }
 
-// drop frees the index once no copy can come any more, keeping skip.
+// drop frees the index once no copy can come any more, keeping skip and won.
 func (c *copies) drop() {
 	c.index, c.collisions, c.entries, c.ids = nil, nil, nil, nil
 }

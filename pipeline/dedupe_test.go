@@ -24,7 +24,7 @@ func TestCopies(t *testing.T) {
 		{SubmissionID: "d", UpdatedAt: t0.Add(time.Nanosecond)}, // 6: superseded by 7
 		{SubmissionID: "d", UpdatedAt: t0.Add(2 * time.Nanosecond)},
 	}
-	want := []int{0, 2, 3, 6}
+	want, wantWon := []int{0, 2, 3, 6}, []int{1, 5, 7}
 	for _, name := range []string{"hashed", "all colliding"} {
 		c := newCopies()
 		if name == "all colliding" {
@@ -36,6 +36,9 @@ func TestCopies(t *testing.T) {
 		got := slices.Sorted(maps.Keys(c.skip))
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%s: superseded %v, want %v", name, got, want)
+		}
+		if got := slices.Sorted(maps.Keys(c.won)); fmt.Sprint(got) != fmt.Sprint(wantWon) {
+			t.Errorf("%s: kept over another copy %v, want %v", name, got, wantWon)
 		}
 	}
 }

@@ -56,7 +56,7 @@ func (p *Pipeline) Import(ctx context.Context, project string, files []string) (
 			return err
 		}
 		rec.Files, rec.Bytes = append(rec.Files, e), b.fi.Bytes
-		return r.loadDay(ctx, rec, b.fi.Path, b.copies.skip)
+		return r.loadDay(ctx, rec, b.fi.Path, b.copies)
 	})
 	if err == nil {
 		err = ctx.Err()
@@ -101,12 +101,12 @@ func (p *Pipeline) Rebuild(ctx context.Context) (*Summary, error) {
 		if err != nil {
 			return r.commit(ctx, rec, err)
 		}
-		skip, err := supersededCopies(path)
+		dup, err := supersededCopies(path, argos.ScanKey)
 		if err != nil {
 			return r.commit(ctx, rec, err)
 		}
 		rec.Files = append(rec.Files, *raw)
-		return r.loadDay(ctx, rec, path, skip)
+		return r.loadDay(ctx, rec, path, dup)
 	})
 	if err == nil {
 		err = ctx.Err()
@@ -115,16 +115,18 @@ func (p *Pipeline) Rebuild(ctx context.Context) (*Summary, error) {
 }
 
 // supersededCopies scans a raw file for submissions present more than once
-// (an import keeps every copy it was given) and names the ordinals of all
-// but the newest, by updated_at.
-func supersededCopies(rawPath string) (map[int]bool, error) {
+// (an import keeps every copy it was given) and finds all but the newest,
+// by updated_at, reading identities with readKey (argos.ScanKey or the
+// checking argos.ReadKey).
+func supersededCopies(rawPath string, readKey func(*fastjson.Parser, []byte) (argos.Key, error)) (*copies, error) {
 	var p fastjson.Parser
 	c := newCopies()
 	err := archive.ReadRaw(rawPath, func(ord int, item []byte) error {
-		if k, err := argos.ReadKey(&p, item); err == nil {
+		if k, err := readKey(&p, item); err == nil {
 			c.add(ord, k)
 		} // else quarantined when derived
 		return nil
 	})
-	return c.skip, err
+	c.drop()
+	return c, err
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/rs/zerolog"
+	"github.com/valyala/fastjson"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/kycetl/kycetl/archive"
@@ -276,8 +277,16 @@ func (p *Pipeline) writeRaw(path string, items [][]byte) (archive.FileInfo, erro
 // loadDay derives a day from its raw file and hands it to the batch that
 // loads it into the warehouse; a day that cannot be derived is recorded
 // failed at once.
-func (r *run) loadDay(ctx context.Context, rec *archive.DayRecord, rawPath string, skip map[int]bool) error {
-	part, err := r.derive(ctx, rec, rawPath, skip)
+func (r *run) loadDay(ctx context.Context, rec *archive.DayRecord, rawPath string, dup *copies) error {
+	part, err := r.derive(ctx, rec, rawPath, dup)
+	if errors.Is(err, errBrokenCopy) {
+		// The copy kept by its updated_at is not JSON, so an older copy
+		// should have been kept: find the copies again, each one parsed.
+		r.p.log.Warn().Str("project", rec.Project).Str("day", rec.Day).Err(err).Msg("deriving the day again from the copies that are JSON")
+		if dup, err = supersededCopies(rawPath, argos.ReadKey); err == nil {
+			part, err = r.derive(ctx, rec, rawPath, dup)
+		}
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			rec.Outcome = archive.OutcomeSkipped // stopped, not broken
@@ -287,10 +296,13 @@ func (r *run) loadDay(ctx context.Context, rec *archive.DayRecord, rawPath strin
 	return r.batch.add(ctx, rec, part)
 }
 
+// errBrokenCopy: a copy kept over another is not valid JSON.
+var errBrokenCopy = errors.New("the newest copy of a submission is not valid JSON")
+
 // derive builds one partition's Parquet files, every partitioned table,
-// from its raw file. skip, when set, names raw ordinals that are older
-// copies of a submission and are left out.
-func (r *run) derive(ctx context.Context, rec *archive.DayRecord, rawPath string, skip map[int]bool) (load.PartitionFiles, error) {
+// from its raw file. dup, when set, names the raw ordinals that are older
+// copies of a submission, which are left out.
+func (r *run) derive(ctx context.Context, rec *archive.DayRecord, rawPath string, dup *copies) (load.PartitionFiles, error) {
 	p := r.p
 	day, err := argos.ParseDate(rec.Day)
 	if err != nil {
@@ -317,8 +329,13 @@ func (r *run) derive(ctx context.Context, rec *archive.DayRecord, rawPath string
 				return err
 			}
 		}
-		if skip[ord] {
-			return nil
+		if dup != nil {
+			if dup.skip[ord] {
+				return nil
+			}
+			if dup.won[ord] && fastjson.ValidateBytes(item) != nil {
+				return fmt.Errorf("item %d: %w", ord, errBrokenCopy)
+			}
 		}
 		return f.Add(item, source, int64(ord))
 	})

@@ -349,11 +349,23 @@ func TestImportAcrossBatches(t *testing.T) {
 	orig["updated_at"] = "2000-01-01-00-00-00-000"
 	orig["kyc"] = map[string]any{"result": "rejected"}
 	older, _ := json.Marshal(orig)
+	// A newer copy of another submission, cut short: it is not JSON, so the
+	// original stays and the copy is quarantined.
+	var victim map[string]any
+	if err := json.Unmarshal(lines[900], &victim); err != nil {
+		t.Fatal(err)
+	}
+	broken := fmt.Appendf(nil, `{"submission_id":%q,"created_at":%q,"updated_at":"2099-01-01-00-00-00-000","kyc":{"result":"rejected"`,
+		victim["submission_id"], victim["created_at"])
 	var out [][]byte
 	unreadable := 0
 	for i, l := range lines {
 		if i == 1400 {
 			out = append(out, older)
+		}
+		if i == 901 {
+			out = append(out, broken)
+			unreadable++
 		}
 		if i%700 == 0 {
 			out = append(out, lines[i/2]) // an exact repeat

@@ -110,7 +110,7 @@ func readItem(p *fastjson.Parser, item []byte) keyed {
 			item = buf.Bytes()
 		}
 	}
-	key, err := argos.ReadKey(p, item)
+	key, err := argos.ScanKey(p, item)
 	return keyed{item: item, key: key, err: err}
 }
 
