@@ -15,15 +15,52 @@ import (
 // node is one step of a compiled JSON path.
 type node struct {
 	kids   map[string]*node
+	first  *node         // the kid met first in the object walked last
+	next   *node         // the kid expected next during a walk
 	col    int           // declared column of scope's table, or -1
 	child  *tableBuilder // key holds a child table's rows (PerElement, PerEntry)
 	zip    *tableBuilder // key holds one of a PerIndex table's parallel arrays
 	zipCol int
 	path   string // full source path, for extra keys and coercion records
 	rel    string // path relative to the scope's element, the extra key
+	name   string // the key that leads here
+	after  *node  // the kid of the same parent last met right after this one
 }
 
-func newNode(path, rel string) *node { return &node{col: -1, zipCol: -1, path: path, rel: rel} }
+// keyWalk looks up the keys of one object, in order, among n's kids.
+// Every submission of a feed spells its keys in the same order, so the kid
+// that came next last time is tried before the map: hashing every key was
+// a tenth of the flattening.
+type keyWalk struct {
+	n, prev *node
+}
+
+func (n *node) walkKeys() keyWalk {
+	n.next = n.first
+	return keyWalk{n: n}
+}
+
+// kid returns the kid at key k, or nil, and learns the order of the keys.
+func (w *keyWalk) kid(k []byte) *node {
+	n := w.n
+	c := n.next
+	if c == nil || c.name != string(k) {
+		if c = n.kids[string(k)]; c == nil {
+			return nil // an unknown key: the expected kid may still come next
+		}
+	}
+	if w.prev == nil {
+		n.first = c
+	} else {
+		w.prev.after = c
+	}
+	w.prev, n.next = c, c.after
+	return c
+}
+
+func newNode(name, path, rel string) *node {
+	return &node{col: -1, zipCol: -1, name: name, path: path, rel: rel}
+}
 
 // deriver computes a derived column from the row's source element and
 // appends it to the builder.
@@ -47,6 +84,7 @@ type tableBuilder struct {
 	zipVals [][]*fastjson.Value // PerIndex: gathered array elements, by column
 	extra   []byte              // current element's extra JSON object
 	rows    int64
+	batched int // rows since the last flush
 }
 
 // compile builds the builders and tries for every flattened table.
@@ -90,7 +128,7 @@ func compile(mem memory.Allocator, policy *pii.Policy, tables []*schema.Table, d
 		if t.Shape == schema.PerIndex {
 			tb.zipVals = make([][]*fastjson.Value, len(tb.cols))
 		} else {
-			tb.root = newNode(rowPath(t), "")
+			tb.root = newNode("", rowPath(t), "")
 		}
 		tbs[t.Name] = tb
 	}
@@ -158,7 +196,7 @@ func (n *node) place(path string) (*node, error) {
 			if cur.kids == nil {
 				cur.kids = map[string]*node{}
 			}
-			next = newNode(joinPath(cur.path, k), join(cur.rel, k))
+			next = newNode(k, joinPath(cur.path, k), join(cur.rel, k))
 			cur.kids[k] = next
 		}
 		cur = next
