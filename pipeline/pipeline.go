@@ -122,6 +122,7 @@ type run struct {
 	m     *archive.Manifest
 	sum   Summary
 	start time.Time
+	sizes *transform.Sizes // the days' batch sizes, shared by their flatteners
 }
 
 func (p *Pipeline) begin(command string, from, to time.Time) *run {
@@ -133,7 +134,7 @@ func (p *Pipeline) begin(command string, from, to time.Time) *run {
 	if !from.IsZero() {
 		m.WindowFrom, m.WindowTo = argos.FormatDate(from), argos.FormatDate(to)
 	}
-	r := &run{p: p, m: m, start: now, sum: Summary{RunID: m.RunID, Command: command}}
+	r := &run{p: p, m: m, start: now, sum: Summary{RunID: m.RunID, Command: command}, sizes: transform.NewSizes()}
 	r.batch = &batch{r: r, size: 1}
 	if b, ok := p.wh.(load.Batcher); ok && b.BatchDays() > 1 {
 		r.batch.size = b.BatchDays()
@@ -317,7 +318,7 @@ func (r *run) derive(ctx context.Context, rec *archive.DayRecord, rawPath string
 		}
 		sink.writers[t.Name] = w
 	}
-	f, err := transform.New(rec.Project, r.m.RunID, day, sink, transform.WithPolicy(p.policy), transform.WithLogger(p.log))
+	f, err := transform.New(rec.Project, r.m.RunID, day, sink, transform.WithPolicy(p.policy), transform.WithSizes(r.sizes), transform.WithLogger(p.log))
 	if err != nil {
 		return load.PartitionFiles{}, err
 	}

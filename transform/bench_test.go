@@ -24,11 +24,12 @@ func BenchmarkFlatten(b *testing.B) {
 		size += int64(len(it))
 	}
 	pol := policy(b)
+	sizes := NewSizes() // shared by the days of a run, as in an import
 	b.SetBytes(size)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		f, err := New("acme", "run-1", day, discardSink{}, WithPolicy(pol))
+		f, err := New("acme", "run-1", day, discardSink{}, WithPolicy(pol), WithSizes(sizes))
 		if err != nil {
 			b.Fatal(err)
 		}

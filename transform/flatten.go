@@ -56,6 +56,9 @@ func WithPolicy(p *pii.Policy) Option { return func(f *Flattener) { f.policy = p
 // WithBatchRows sets how many submissions are buffered per batch.
 func WithBatchRows(n int) Option { return func(f *Flattener) { f.batchRows = n } }
 
+// WithSizes shares batch sizes between the Flatteners of a run (see Sizes).
+func WithSizes(s *Sizes) Option { return func(f *Flattener) { f.sizes = s } }
+
 // WithLogger sets the logger.
 func WithLogger(l zerolog.Logger) Option { return func(f *Flattener) { f.log = l } }
 
@@ -70,6 +73,7 @@ type Flattener struct {
 	policy         *pii.Policy
 	hasher         *pii.Hasher
 	batchRows      int
+	sizes          *Sizes
 	log            zerolog.Logger
 
 	parser     fastjson.Parser
@@ -122,6 +126,7 @@ func New(project, runID string, day time.Time, sink Sink, opts ...Option) (*Flat
 	}
 	f.subs = tbs[schema.Submissions.Name]
 	f.quarantine = array.NewRecordBuilder(f.mem, schema.Quarantine.ArrowSchema())
+	f.sizes.reserve(f.tables)
 	return f, nil
 }
 
@@ -222,27 +227,25 @@ func (f *Flattener) emit(t *schema.Table, rb *array.RecordBuilder, rows int, fix
 			}
 		}
 	}()
+	data := make([]int, len(cols))
 	for i, b := range rb.Fields() {
 		if fixed != nil {
 			if cols[i] = fixed(i, rows); cols[i] != nil {
+				data[i] = -1 // not appended: nothing to reserve
 				continue
 			}
 		}
-		// Builders start empty after NewArray; reserving the last
-		// batch's size saves growing them again by doubling, batch after
-		// batch.
-		data := 0
 		if bb, ok := b.(interface{ DataLen() int }); ok {
-			data = bb.DataLen()
+			data[i] = bb.DataLen()
 		}
 		cols[i] = b.NewArray()
-		if more {
-			b.Reserve(rows)
-			if bb, ok := b.(interface{ ReserveData(int) }); ok && data > 0 {
-				bb.ReserveData(data)
-			}
-		}
 	}
+	// Builders start empty after NewArray: sized for another batch like
+	// this one, they need not grow to it again by doubling.
+	if more {
+		reserveBatch(rb, rows, data)
+	}
+	f.sizes.record(t, rows, data)
 	rec := array.NewRecordBatch(rb.Schema(), cols, int64(rows))
 	defer rec.Release()
 	return f.write(t, rec)
