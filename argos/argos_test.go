@@ -28,10 +28,23 @@ func TestParseTime(t *testing.T) {
 		if err != nil || !got.Equal(exp) || got.Location() != time.UTC {
 			t.Errorf("ParseTime(%q) = %v, %v; want %v", in, got, err, exp)
 		}
+		if b, berr := ParseTimeBytes([]byte(in)); berr != nil || !b.Equal(got) {
+			t.Errorf("ParseTimeBytes(%q) = %v, %v; ParseTime says %v", in, b, berr, got)
+		}
 	}
 	for _, in := range []string{"", "yesterday", "2025-02-30", "2025-02-01-07-05-09-12x", "2025-13-01T00:00:00Z"} {
 		if _, err := ParseTime(in); !errors.Is(err, ErrBadTime) {
 			t.Errorf("ParseTime(%q) err = %v, want ErrBadTime", in, err)
+		}
+		// The error must own its text: the bytes it came from change.
+		b := []byte(in)
+		_, err := ParseTimeBytes(b)
+		msg := fmt.Sprint(err)
+		for i := range b {
+			b[i] = '#'
+		}
+		if !errors.Is(err, ErrBadTime) || fmt.Sprint(err) != msg {
+			t.Errorf("ParseTimeBytes(%q) err = %v, want ErrBadTime owning %q", in, err, msg)
 		}
 	}
 	if s := FormatVendorTime(want); s != "2025-02-01-07-05-09-123" {

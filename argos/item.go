@@ -89,7 +89,7 @@ func updatedOf(v *fastjson.Value) time.Time {
 func TimeOf(v *fastjson.Value) (time.Time, error) {
 	switch v.Type() {
 	case fastjson.TypeString:
-		return ParseTime(string(v.GetStringBytes()))
+		return ParseTimeBytes(v.GetStringBytes())
 	case fastjson.TypeNumber:
 		n, err := v.Int64()
 		if err != nil {

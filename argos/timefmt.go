@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // DateLayout is the API's date format for start_date, end_date and partitions.
@@ -106,6 +107,23 @@ func ParseTime(s string) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("%w: %q", ErrBadTime, truncate(s, 40))
+}
+
+// ParseTimeBytes is ParseTime of text held in bytes.
+func ParseTimeBytes(b []byte) (time.Time, error) { return viewing(b, ParseTime) }
+
+// ParseDateBytes is ParseDate of text held in bytes.
+func ParseDateBytes(b []byte) (time.Time, error) { return viewing(b, ParseDate) }
+
+// viewing calls parse on a string that shares b's bytes: copying them was an
+// allocation per timestamp, a third of the flattener's. A time keeps nothing
+// of the text it was read from; on failure parse runs again on a copy, so
+// that the error owns the text it quotes.
+func viewing(b []byte, parse func(string) (time.Time, error)) (time.Time, error) {
+	if t, err := parse(unsafe.String(unsafe.SliceData(b), len(b))); err == nil {
+		return t, nil
+	}
+	return parse(string(b))
 }
 
 // EpochTime reads n as Unix seconds, or milliseconds when it is too large to

@@ -130,7 +130,11 @@ type Hasher struct {
 
 // Hash returns the hex HMAC-SHA256 of v. Equal values hash equal, so joins
 // and distinct counts still work on hashed columns.
-func (h *Hasher) Hash(v []byte) string {
+func (h *Hasher) Hash(v []byte) string { return string(h.HashBytes(v)) }
+
+// HashBytes is Hash without the string: the hex digest, valid until the
+// next call.
+func (h *Hasher) HashBytes(v []byte) []byte {
 	h.mac.Reset()
 	h.mac.Write(v)
 	h.sum = h.mac.Sum(h.sum[:0])
@@ -139,5 +143,5 @@ func (h *Hasher) Hash(v []byte) string {
 	}
 	h.hex = h.hex[:hex.EncodedLen(len(h.sum))]
 	hex.Encode(h.hex, h.sum)
-	return string(h.hex)
+	return h.hex
 }

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -44,7 +45,7 @@ func (f *Flattener) appendValue(tb *tableBuilder, i int, b array.Builder, v *fas
 			f.buf = text[:0]
 			sb := b.(*array.StringBuilder)
 			if act == schema.Hash {
-				sb.Append(f.hasher.Hash(text))
+				sb.BinaryBuilder.Append(f.hasher.HashBytes(text))
 			} else if utf8.Valid(text) {
 				sb.BinaryBuilder.Append(text)
 			} else {
@@ -86,10 +87,10 @@ func (f *Flattener) appendValue(tb *tableBuilder, i int, b array.Builder, v *fas
 			reason = "expected a date, got " + v.Type().String()
 			break
 		}
-		s := string(v.GetStringBytes())
-		t, err := argos.ParseDate(s)
+		s := v.GetStringBytes()
+		t, err := argos.ParseDateBytes(s)
 		if err != nil {
-			if t, err = argos.ParseTime(s); err != nil {
+			if t, err = argos.ParseTimeBytes(s); err != nil {
 				reason = "not a date"
 				break
 			}
@@ -132,7 +133,7 @@ func (f *Flattener) addExtra(tb *tableBuilder, key string, v *fastjson.Value, ac
 }
 
 func isEmptyString(v *fastjson.Value) bool {
-	return v.Type() == fastjson.TypeString && len(strings.TrimSpace(string(v.GetStringBytes()))) == 0
+	return v.Type() == fastjson.TypeString && len(bytes.TrimSpace(v.GetStringBytes())) == 0
 }
 
 func intOf(v *fastjson.Value) (int64, string) {
