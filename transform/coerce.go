@@ -33,16 +33,15 @@ func (f *Flattener) appendValue(tb *tableBuilder, i int, b array.Builder, v *fas
 		var text []byte
 		switch {
 		case c.JSON:
-			text = v.MarshalTo(f.buf[:0])
+			text = f.marshal(v)
 		case v.Type() == fastjson.TypeString:
-			text = v.GetStringBytes()
+			text = v.GetStringBytes() // the parser's own bytes: read only
 		case v.Type() == fastjson.TypeObject || v.Type() == fastjson.TypeArray:
 			reason = "expected text, got " + v.Type().String()
 		default:
-			text = v.MarshalTo(f.buf[:0])
+			text = f.marshal(v)
 		}
 		if reason == "" {
-			f.buf = text[:0]
 			sb := b.(*array.StringBuilder)
 			if act == schema.Hash {
 				sb.BinaryBuilder.Append(f.hasher.HashBytes(text))
@@ -107,6 +106,13 @@ func (f *Flattener) appendValue(tb *tableBuilder, i int, b array.Builder, v *fas
 	f.addExtra(tb, tb.colRel[i], v, act)
 }
 
+// marshal renders v as JSON text in f's scratch buffer, valid until the
+// next call.
+func (f *Flattener) marshal(v *fastjson.Value) []byte {
+	f.buf = v.MarshalTo(f.buf[:0])
+	return f.buf
+}
+
 // addExtra adds "key": value to the row's extra object.
 func (f *Flattener) addExtra(tb *tableBuilder, key string, v *fastjson.Value, act schema.PII) {
 	if tb.iExtra < 0 {
@@ -125,8 +131,7 @@ func (f *Flattener) addExtra(tb *tableBuilder, key string, v *fastjson.Value, ac
 	tb.extra = appendJSONString(tb.extra, key)
 	tb.extra = append(tb.extra, ':')
 	if act == schema.Hash {
-		f.buf = v.MarshalTo(f.buf[:0])
-		tb.extra = appendJSONString(tb.extra, "hmac:"+f.hasher.Hash(f.buf))
+		tb.extra = appendJSONString(tb.extra, "hmac:"+f.hasher.Hash(f.marshal(v)))
 		return
 	}
 	tb.extra = v.MarshalTo(tb.extra)

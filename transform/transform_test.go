@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/valyala/fastjson"
 
 	"github.com/kycetl/kycetl/argos"
 	"github.com/kycetl/kycetl/pii"
@@ -497,4 +498,35 @@ func (v *validatingSink) Write(t *schema.Table, rec arrow.RecordBatch) error {
 		}
 	}
 	return nil
+}
+
+// TestTextOfParsedItemStaysIntact: a value rendered as text (a number in a
+// text column) must not be written over the parsed bytes of a string
+// column appended before it, which derived columns may still read.
+func TestTextOfParsedItemStaysIntact(t *testing.T) {
+	f, err := New("acme", "run-1", time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC), newTableSink(), WithPolicy(policy(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Release()
+	var p fastjson.Parser
+	v, err := p.Parse(`{"kyc":{"result":"rejected"},"n":12}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := f.subs
+	col := -1
+	for i, c := range tb.cols {
+		if c.Path == "kyc.result" {
+			col = i
+		}
+	}
+	if col < 0 {
+		t.Fatal("no kyc.result column")
+	}
+	f.appendValue(tb, col, tb.rb.Field(col), v.Get("kyc", "result"))
+	f.appendValue(tb, col, tb.rb.Field(col), v.Get("n"))
+	if got := string(v.Get("kyc", "result").GetStringBytes()); got != "rejected" {
+		t.Errorf("kyc.result reads %q after another value was rendered, want rejected", got)
+	}
 }
