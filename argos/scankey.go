@@ -3,6 +3,8 @@ package argos
 import (
 	"bytes"
 
+	"github.com/kycetl/kycetl/internal/jsonskim"
+
 	"github.com/valyala/fastjson"
 )
 
@@ -58,11 +60,11 @@ func spanValue(p *fastjson.Parser, span []byte) (*fastjson.Value, bool) {
 // out as an object of plain keys, or is not an object at all: ReadKey
 // then gives the answer (and the error) a full parse gives.
 func scanIdentity(item []byte) (spans [3][]byte, ok bool) {
-	i := skipSpace(item, 0)
+	i := jsonskim.Space(item, 0)
 	if i >= len(item) || item[i] != '{' {
 		return spans, false
 	}
-	i = skipSpace(item, i+1)
+	i = jsonskim.Space(item, i+1)
 	if i < len(item) && item[i] == '}' {
 		return spans, true
 	}
@@ -79,12 +81,12 @@ func scanIdentity(item []byte) (spans [3][]byte, ok bool) {
 		if bytes.IndexByte(key, '\\') >= 0 {
 			return spans, false // escaped: only a full parse unescapes it
 		}
-		i = skipSpace(item, i+end+2)
+		i = jsonskim.Space(item, i+end+2)
 		if i >= len(item) || item[i] != ':' {
 			return spans, false
 		}
-		start := skipSpace(item, i+1)
-		stop, ok := skipValue(item, start)
+		start := jsonskim.Space(item, i+1)
+		stop, ok := jsonskim.Value(item, start)
 		if !ok {
 			return spans, false
 		}
@@ -96,7 +98,7 @@ func scanIdentity(item []byte) (spans [3][]byte, ok bool) {
 				}
 			}
 		}
-		i = skipSpace(item, stop)
+		i = jsonskim.Space(item, stop)
 		switch {
 		case i >= len(item):
 			return spans, false
@@ -105,76 +107,6 @@ func scanIdentity(item []byte) (spans [3][]byte, ok bool) {
 		case item[i] != ',':
 			return spans, false
 		}
-		i = skipSpace(item, i+1)
-	}
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// structural marks the bytes skipValue stops at inside objects and arrays.
-var structural = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true}
-
-// skipValue returns the end of the value starting at b[i], matching quotes
-// and brackets only (the value is not checked further).
-func skipValue(b []byte, i int) (int, bool) {
-	if i >= len(b) {
-		return i, false
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch c := b[i]; {
-			case !structural[c]:
-				i++
-			case c == '"':
-				end, ok := skipString(b, i)
-				if !ok {
-					return i, false
-				}
-				i = end
-			case c == '{' || c == '[':
-				depth++
-				i++
-			default:
-				i++
-				if depth--; depth == 0 {
-					return i, true
-				}
-			}
-		}
-		return i, false
-	}
-	start := i
-	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' && b[i] != '\r' {
-		i++
-	}
-	return i, i > start
-}
-
-// skipString returns the end of the string whose opening quote is b[i].
-func skipString(b []byte, i int) (int, bool) {
-	i++
-	for {
-		q := bytes.IndexByte(b[i:], '"')
-		if q < 0 {
-			return len(b), false
-		}
-		i += q
-		n := 0 // backslashes before the quote: an odd count escapes it
-		for j := i - 1; j >= 0 && b[j] == '\\'; j-- {
-			n++
-		}
-		i++
-		if n%2 == 0 {
-			return i, true
-		}
+		i = jsonskim.Space(item, i+1)
 	}
 }

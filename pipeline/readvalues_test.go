@@ -2,10 +2,17 @@ package pipeline
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/kycetl/kycetl/synth"
 )
 
 // values cuts input with readValues and returns the items' exact bytes.
@@ -38,6 +45,9 @@ func TestReadValues(t *testing.T) {
 		{"Items not an array", `{"Items":null,"submission_id":"s1"}`, []string{`{"Items":null,"submission_id":"s1"}`}},
 		{"repeated keys and invalid UTF-8", "{\"Items\":[{\"a\":1,\"a\":2,\"b\":\"\xff\"}]}", []string{"{\"a\":1,\"a\":2,\"b\":\"\xff\"}"}},
 		{"empty", " \n ", nil},
+		{"escaped name", `{"\u0049tems":[{"a":1}, 2]}`, []string{`{"a":1}`, `2`}},
+		{"Items after other keys", `{"k":{"Items":[9]},"s":"]}\"","Items":[ [1,2] ,"x"]}`, []string{`[1,2]`, `"x"`}},
+		{"empty page and array", `{"Items":[]} [ ]`, nil},
 	}
 	for _, c := range cases {
 		got, err := values(t, c.input)
@@ -64,8 +74,9 @@ func FuzzReadValues(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		items, err := values(t, s)
-		if err != nil {
-			return
+		want, werr := decodedValues(s)
+		if (err == nil) != (werr == nil) || err == nil && strings.Join(items, "\x00") != strings.Join(want, "\x00") {
+			t.Fatalf("%q: items %q, %v; the token decoder alone gives %q, %v", s, items, err, want, werr)
 		}
 		for _, it := range items {
 			if !json.Valid([]byte(it)) {
@@ -73,4 +84,66 @@ func FuzzReadValues(f *testing.F) {
 			}
 		}
 	})
+}
+
+// decodedValues cuts input as readValues does, by the token decoder
+// alone: the reference for the skimming.
+func decodedValues(input string) ([]string, error) {
+	var got []string
+	yield := func(b []byte) error { got = append(got, string(b)); return nil }
+	dec := jsontext.NewDecoder(strings.NewReader(input), lenient...)
+	for {
+		v, err := dec.ReadValue()
+		if errors.Is(err, io.EOF) {
+			return got, nil
+		}
+		if err != nil {
+			return got, err
+		}
+		switch v.Kind() {
+		case '[':
+			inner := jsontext.NewDecoder(bytes.NewReader(v), lenient...)
+			inner.ReadToken()
+			for inner.PeekKind() != ']' {
+				e, err := inner.ReadValue()
+				if err != nil {
+					return got, err
+				}
+				yield(e)
+			}
+		case '{':
+			page, err := pageItemsDecoded(v, yield)
+			if err != nil {
+				return got, err
+			}
+			if !page {
+				yield(v)
+			}
+		default:
+			yield(v)
+		}
+	}
+}
+
+// BenchmarkReadValues cuts one synthetic day as API pages of 100 items:
+// the page reader alone, items discarded.
+func BenchmarkReadValues(b *testing.B) {
+	items := synth.New(1, synth.WithVolume(2000, 2000)).Day(time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC))
+	var in bytes.Buffer
+	for i := 0; i < len(items); i += 100 {
+		in.WriteString(`{"Items":[`)
+		in.Write(bytes.Join(items[i:min(i+100, len(items))], []byte(",")))
+		in.WriteString("],\"nextpageKey\":null}\n")
+	}
+	b.SetBytes(int64(in.Len()))
+	for b.Loop() {
+		n := 0
+		c := &cutter{unit: "item", emit: func(bt *itemBatch) error { n += len(bt.items); return nil }}
+		if err := readValues(context.Background(), bufio.NewReader(bytes.NewReader(in.Bytes())), c); err != nil {
+			b.Fatal(err)
+		}
+		if err := c.close(); err != nil || n != len(items) {
+			b.Fatalf("%d items, %v", n, err)
+		}
+	}
 }
