@@ -79,6 +79,7 @@ type tableBuilder struct {
 	colRel  []string        // by column: path relative to the row's element, the extra key
 
 	iProject, iDate, iRun, iSub, iOrd, iParent, iExtra, iKey int
+	kinds                                                    []colKind // by column
 
 	vals    []*fastjson.Value   // current element's values, by column
 	zipVals [][]*fastjson.Value // PerIndex: gathered array elements, by column
@@ -86,6 +87,17 @@ type tableBuilder struct {
 	rows    int64
 	batched int // rows since the last flush
 }
+
+// colKind says how a row's column is filled.
+type colKind uint8
+
+const (
+	fromSource colKind = iota // the row's value at the column's path: appendValue
+	derived                   // computed from the row's element: tableBuilder.derive
+	lineage                   // a key kycetl fills itself: Flattener.lineage
+	atFlush                   // the same in every row: Flattener.partitionColumn
+	extraText                 // the row's extra object, appended last
+)
 
 // compile builds the builders and tries for every flattened table.
 func compile(mem memory.Allocator, policy *pii.Policy, tables []*schema.Table, derivers map[string]deriver) (map[string]*tableBuilder, error) {
@@ -122,6 +134,21 @@ func compile(mem memory.Allocator, policy *pii.Policy, tables []*schema.Table, d
 					return nil, fmt.Errorf("compiling %s: derived column %s has no deriver", t.Name, c.Name)
 				}
 				tb.derive[i] = d
+			}
+		}
+		tb.kinds = make([]colKind, len(tb.cols))
+		for i := range tb.cols {
+			switch i {
+			case tb.iProject, tb.iDate, tb.iRun:
+				tb.kinds[i] = atFlush
+			case tb.iSub, tb.iOrd, tb.iParent, tb.iKey:
+				tb.kinds[i] = lineage
+			case tb.iExtra:
+				tb.kinds[i] = extraText
+			default:
+				if tb.derive[i] != nil {
+					tb.kinds[i] = derived
+				}
 			}
 		}
 		tb.vals = make([]*fastjson.Value, len(tb.cols))

@@ -324,19 +324,21 @@ func (f *Flattener) element(tb *tableBuilder, e *fastjson.Value, ord, parentOrd 
 		f.addExtra(tb, ".", e, schema.Keep)
 	}
 	f.sensitive = key != nil && tb.t.Shape == schema.PerEntry && isSensitive(tb.t, key)
-	for i := range tb.cols {
-		b := tb.rb.Field(i)
-		switch {
-		case f.lineage(tb, i, b, ord, parentOrd, key):
-		case i == tb.iExtra:
-			// appended last, once coercion failures have added theirs
-		default:
-			if d := tb.derive[i]; d != nil {
-				d(e, b)
-				continue
+	for i, b := range tb.rb.Fields() {
+		switch tb.kinds[i] {
+		case fromSource:
+			if v := tb.vals[i]; v != nil {
+				f.appendValue(tb, i, b, v)
+			} else {
+				b.AppendNull() // most declared fields are absent from a row
 			}
-			f.appendValue(tb, i, b, tb.vals[i])
+		case derived:
+			tb.derive[i](e, b)
+		case lineage:
+			f.lineage(tb, i, b, ord, parentOrd, key)
 		}
+		// extraText is appended below, once coercion failures have added
+		// theirs; atFlush columns are built whole by partitionColumn.
 	}
 	f.sensitive = false
 	if tb.iExtra >= 0 {
@@ -443,9 +445,12 @@ func (f *Flattener) emitZip(z *tableBuilder, parentOrd int64) {
 				z.vals[c] = vs[i]
 			}
 		}
-		for c := range z.cols {
-			b := z.rb.Field(c)
-			if !f.lineage(z, c, b, int64(i), parentOrd, nil) {
+		for c, b := range z.rb.Fields() {
+			switch z.kinds[c] {
+			case lineage:
+				f.lineage(z, c, b, int64(i), parentOrd, nil)
+			case atFlush:
+			default:
 				f.appendValue(z, c, b, z.vals[c])
 			}
 		}
@@ -454,12 +459,9 @@ func (f *Flattener) emitZip(z *tableBuilder, parentOrd int64) {
 	}
 }
 
-// lineage appends column i when it is one of the key and lineage columns
-// kycetl fills itself, and reports whether it was.
-func (f *Flattener) lineage(tb *tableBuilder, i int, b array.Builder, ord, parentOrd int64, key []byte) bool {
+// lineage appends column i, one of the key columns kycetl fills itself.
+func (f *Flattener) lineage(tb *tableBuilder, i int, b array.Builder, ord, parentOrd int64, key []byte) {
 	switch i {
-	case tb.iProject, tb.iDate, tb.iRun:
-		// built whole when the batch is flushed: partitionColumn
 	case tb.iSub:
 		b.(*array.StringBuilder).BinaryBuilder.Append(f.subID)
 	case tb.iOrd:
@@ -468,10 +470,7 @@ func (f *Flattener) lineage(tb *tableBuilder, i int, b array.Builder, ord, paren
 		b.(*array.Int64Builder).Append(parentOrd)
 	case tb.iKey:
 		b.(*array.StringBuilder).BinaryBuilder.Append(key)
-	default:
-		return false
 	}
-	return true
 }
 
 func isSensitive(t *schema.Table, key []byte) bool {
