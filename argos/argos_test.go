@@ -47,6 +47,11 @@ func TestParseTime(t *testing.T) {
 			t.Errorf("ParseTimeBytes(%q) err = %v, want ErrBadTime owning %q", in, err, msg)
 		}
 	}
+	for _, in := range []string{"2025-02-01T07:05:09.123Z", "2025-02-01T16:05:09.123+09:00", "2025-02-01T07:05:09Z"} {
+		if _, ok := parseISOTime(in); !ok {
+			t.Errorf("parseISOTime(%q) left it to time.Parse", in)
+		}
+	}
 	if s := FormatVendorTime(want); s != "2025-02-01-07-05-09-123" {
 		t.Errorf("FormatVendorTime = %q", s)
 	}
@@ -92,7 +97,7 @@ func TestReadKey(t *testing.T) {
 
 // FuzzParseTime: any text parses to a UTC time or fails with ErrBadTime.
 func FuzzParseTime(f *testing.F) {
-	for _, s := range []string{"2025-02-01-07-05-09-123", "2025-02-30-07-05-09", "2024-02-29-23-59-59-999", "2025-13-01-00-00-00", "+025-02-01-07-05-09", "2025-02-01T07:05:09Z", "1738393509", "20250201", "x"} {
+	for _, s := range []string{"2025-02-01T16:05:09.123456789+09:00", "2025-02-01T07:05:09.1234567891Z", "2024-02-29T23:59:59-23:59", "2025-02-29", "0000-01-01", "2025-02-01-07-05-09-123", "2025-02-30-07-05-09", "2024-02-29-23-59-59-999", "2025-13-01-00-00-00", "+025-02-01-07-05-09", "2025-02-01T07:05:09Z", "1738393509", "20250201", "x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -113,6 +118,23 @@ func FuzzParseTime(f *testing.F) {
 			vt, ok := parseVendorTime(s)
 			if ok != (werr == nil) || ok && !vt.Equal(want) {
 				t.Fatalf("parseVendorTime(%q) = %v, %v; time.Parse says %v, %v", s, vt, ok, want, werr)
+			}
+		}
+		// The ISO shapes read by position agree with time.Parse.
+		if it, ok := parseISOTime(s); ok {
+			want, werr := time.ParseInLocation(time.RFC3339Nano, s, time.UTC)
+			if werr != nil || !it.Equal(want) || it.Location() != time.UTC {
+				t.Fatalf("parseISOTime(%q) = %v; time.Parse says %v, %v", s, it, want, werr)
+			}
+		}
+		if dt, ok := parseISODate(s); ok {
+			want, werr := time.ParseInLocation(DateLayout, s, time.UTC)
+			if werr != nil || !dt.Equal(want) {
+				t.Fatalf("parseISODate(%q) = %v; time.Parse says %v, %v", s, dt, want, werr)
+			}
+		} else if len(s) == 10 && isDigits(s[:4]+s[5:7]+s[8:]) {
+			if _, werr := time.ParseInLocation(DateLayout, s, time.UTC); werr == nil {
+				t.Fatalf("parseISODate(%q) refused a date time.Parse reads", s)
 			}
 		}
 	})

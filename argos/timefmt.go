@@ -58,6 +58,77 @@ func parseVendorTime(s string) (time.Time, bool) {
 	return t, true
 }
 
+// parseISOTime reads the ISO 8601 shape payloads use most,
+// YYYY-MM-DDTHH:MM:SS, then an optional fraction of 1 to 9 digits, then Z or
+// ±HH:MM, by position, as time.Parse would read it with RFC3339Nano
+// (FuzzParseTime checks they agree). Any other shape is left to time.Parse.
+func parseISOTime(s string) (time.Time, bool) {
+	if len(s) < 20 || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	d, ok := parseISODate(s[:10])
+	hour, ok1 := digits(s[11:13])
+	minute, ok2 := digits(s[14:16])
+	sec, ok3 := digits(s[17:19])
+	if !(ok && ok1 && ok2 && ok3) || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	rest := s[19:]
+	nsec := 0
+	if rest[0] == '.' {
+		n := 1
+		for n < len(rest) && n <= 9 && rest[n] >= '0' && rest[n] <= '9' {
+			nsec = nsec*10 + int(rest[n]-'0')
+			n++
+		}
+		if n == 1 || n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+			return time.Time{}, false // no digit, or more than nine
+		}
+		for i := n; i <= 9; i++ {
+			nsec *= 10
+		}
+		rest = rest[n:]
+	}
+	offset := 0
+	switch {
+	case rest == "Z":
+	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
+		oh, ok1 := digits(rest[1:3])
+		om, ok2 := digits(rest[4:6])
+		if !ok1 || !ok2 || oh > 23 || om > 59 {
+			return time.Time{}, false
+		}
+		offset = (oh*60 + om) * 60
+		if rest[0] == '-' {
+			offset = -offset
+		}
+	default:
+		return time.Time{}, false
+	}
+	t := d.Add(time.Duration(hour)*time.Hour + time.Duration(minute)*time.Minute +
+		time.Duration(sec)*time.Second + time.Duration(nsec) - time.Duration(offset)*time.Second)
+	return t, true
+}
+
+// parseISODate reads YYYY-MM-DD by position, as time.Parse would with
+// DateLayout, as midnight UTC.
+func parseISODate(s string) (time.Time, bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return time.Time{}, false
+	}
+	year, ok1 := digits(s[0:4])
+	month, ok2 := digits(s[5:7])
+	day, ok3 := digits(s[8:10])
+	if !(ok1 && ok2 && ok3) || month < 1 || month > 12 || day < 1 {
+		return time.Time{}, false
+	}
+	t := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC)
+	if t.Day() != day { // the 31st of a 30-day month, say: time.Date rolls it over
+		return time.Time{}, false
+	}
+	return t, true
+}
+
 // digits reads a run of ASCII digits.
 func digits(s string) (int, bool) {
 	n := 0
@@ -90,6 +161,9 @@ var isoLayouts = []string{
 func ParseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if t, ok := parseVendorTime(s); ok {
+		return t, nil
+	}
+	if t, ok := parseISOTime(s); ok {
 		return t, nil
 	}
 	if len(s) >= 10 && len(s) <= 13 && isDigits(s) {
@@ -139,6 +213,9 @@ func EpochTime(n int64) time.Time {
 // vendor documents show it. The result is midnight UTC.
 func ParseDate(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
+	if t, ok := parseISODate(s); ok {
+		return t, nil
+	}
 	layout := DateLayout
 	if len(s) == 8 && isDigits(s) {
 		layout = "20060102"
