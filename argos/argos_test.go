@@ -208,3 +208,28 @@ func checkScanKey(t *testing.T, b []byte) {
 		t.Fatalf("ScanKey(%q) = %+v, %v; ReadKey = %+v, %v", b, got, gerr, want, werr)
 	}
 }
+
+// TestCivilDay compares civilDay with time.Date on every day of four
+// centuries and around the ends of the years it reads.
+func TestCivilDay(t *testing.T) {
+	check := func(d time.Time) {
+		s := d.Format(DateLayout)
+		got, ok := civilDay(s)
+		if !ok || got != d.Unix() {
+			t.Fatalf("civilDay(%q) = %d, %v; want %d", s, got, ok, d.Unix())
+		}
+	}
+	for d := time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() < 2300; d = d.AddDate(0, 0, 1) {
+		check(d)
+	}
+	for _, y := range []int{0, 1, 4, 100, 400, 9999} {
+		for d := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() == y; d = d.AddDate(0, 0, 1) {
+			check(d)
+		}
+	}
+	for _, s := range []string{"2023-02-29", "1900-02-29", "2025-04-31", "2025-00-10", "2025-01-00", "2025-1-01"} {
+		if _, ok := civilDay(s); ok {
+			t.Errorf("civilDay(%q) read a day that does not exist", s)
+		}
+	}
+}
