@@ -32,6 +32,9 @@ type ParquetWriter struct {
 	err  error
 }
 
+// parquetLevel is the zstd level of every Parquet page (see pageEncoders).
+const parquetLevel = 1
+
 // NewParquetWriter starts a Parquet file with the given schema at path;
 // nothing is visible at path until Close.
 func NewParquetWriter(path string, sc *arrow.Schema) (*ParquetWriter, error) {
@@ -43,7 +46,7 @@ func NewParquetWriter(path string, sc *arrow.Schema) (*ParquetWriter, error) {
 		parquet.WithCompression(compress.Codecs.Zstd),
 		// Level 1: most of zstd's ratio on this data at a fraction of the
 		// CPU; the import's throughput is bound by compression otherwise.
-		parquet.WithCompressionLevel(1),
+		parquet.WithCompressionLevel(parquetLevel),
 		// Dictionary encoding cost a third of the allocations of writing
 		// (a memo table per column and row group) and bought nothing:
 		// with zstd on top the files came out 5% larger than plain.

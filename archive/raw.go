@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -21,18 +20,8 @@ type RawWriter struct {
 	err  error // first write error; the file can only be aborted after it
 }
 
-// encoders recycles zstd encoders: an encoder holds megabytes of window
-// buffers, and an import may have hundreds of day files in progress.
-var encoders = sync.Pool{New: func() any {
-	// One encoder goroutine keeps memory bounded when many days are
-	// written in parallel; the fastest level keeps the archive off the
-	// import's critical path.
-	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedFastest))
-	return enc
-}}
-
 func takeEncoder(w io.Writer) *zstd.Encoder {
-	enc := encoders.Get().(*zstd.Encoder)
+	enc := rawEncoders.get()
 	enc.Reset(w)
 	return enc
 }
@@ -56,7 +45,7 @@ func (w *RawWriter) Suspend() error {
 		return w.err
 	}
 	err := w.enc.Close()
-	encoders.Put(w.enc)
+	rawEncoders.put(w.enc)
 	w.enc = nil
 	if err == nil {
 		err = w.f.suspend()
@@ -124,8 +113,8 @@ func EncodeRawFrame(dst []byte, items [][]byte) ([]byte, error) {
 	for _, item := range items {
 		src = append(append(src, item...), '\n')
 	}
-	enc := encoders.Get().(*zstd.Encoder)
-	defer encoders.Put(enc)
+	enc := rawEncoders.get()
+	defer rawEncoders.put(enc)
 	return enc.EncodeAll(src, dst), nil
 }
 
@@ -141,7 +130,7 @@ func (w *RawWriter) WriteFrame(frame []byte, n int) error {
 	}
 	if w.enc != nil {
 		err := w.enc.Close()
-		encoders.Put(w.enc)
+		rawEncoders.put(w.enc)
 		w.enc = nil
 		if err != nil {
 			w.err = fmt.Errorf("ending a zstd frame of %s: %w", w.f.path, err)
@@ -178,7 +167,7 @@ func (w *RawWriter) Close() (FileInfo, error) {
 	}
 	if w.enc != nil {
 		err := w.enc.Close()
-		encoders.Put(w.enc)
+		rawEncoders.put(w.enc)
 		w.enc = nil
 		if err != nil {
 			w.f.abort()
@@ -198,7 +187,7 @@ func (w *RawWriter) Abort() {
 	}
 	if w.enc != nil {
 		_ = w.enc.Close()
-		encoders.Put(w.enc)
+		rawEncoders.put(w.enc)
 		w.enc = nil
 	}
 	w.f.abort()
@@ -221,11 +210,14 @@ func ReadRaw(path string, fn func(ordinal int, item []byte) error) error {
 }
 
 func readRaw(r io.Reader, name string, fn func(int, []byte) error) error {
-	dec, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
-	if err != nil {
+	dec := rawDecoders.get()
+	if err := dec.Reset(r); err != nil {
 		return fmt.Errorf("starting zstd decoder for %s: %w", name, err)
 	}
-	defer dec.Close()
+	defer func() {
+		_ = dec.Reset(nil) // lets go of r
+		rawDecoders.put(dec)
+	}()
 	br := bufio.NewReaderSize(dec, 1<<20)
 	var long []byte // an item longer than the buffer, assembled here
 	for ordinal := 0; ; {
