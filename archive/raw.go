@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/kycetl/kycetl/internal/pool"
 )
 
 // RawWriter writes the exact API items of one day as zstd-compressed NDJSON:
@@ -21,7 +22,7 @@ type RawWriter struct {
 }
 
 func takeEncoder(w io.Writer) *zstd.Encoder {
-	enc := rawEncoders.get()
+	enc := rawEncoders.Get()
 	enc.Reset(w)
 	return enc
 }
@@ -45,7 +46,7 @@ func (w *RawWriter) Suspend() error {
 		return w.err
 	}
 	err := w.enc.Close()
-	rawEncoders.put(w.enc)
+	rawEncoders.Put(w.enc)
 	w.enc = nil
 	if err == nil {
 		err = w.f.suspend()
@@ -109,14 +110,21 @@ func EncodeRawFrame(dst []byte, items [][]byte) ([]byte, error) {
 		}
 		size += len(item) + 1
 	}
-	src := make([]byte, 0, size)
+	src := frameSources.Get()[:0]
+	if cap(src) < size {
+		src = make([]byte, 0, size)
+	}
+	defer func() { frameSources.Put(src) }()
 	for _, item := range items {
 		src = append(append(src, item...), '\n')
 	}
-	enc := rawEncoders.get()
-	defer rawEncoders.put(enc)
+	enc := rawEncoders.Get()
+	defer rawEncoders.Put(enc)
 	return enc.EncodeAll(src, dst), nil
 }
+
+// frameSources are EncodeRawFrame's buffers for the items it compresses.
+var frameSources = pool.New(8, func() []byte { return make([]byte, 0, 1<<20) })
 
 // WriteFrame appends a frame made by EncodeRawFrame that holds n items,
 // after ending the frame that Write may have started; zstd readers read
@@ -130,7 +138,7 @@ func (w *RawWriter) WriteFrame(frame []byte, n int) error {
 	}
 	if w.enc != nil {
 		err := w.enc.Close()
-		rawEncoders.put(w.enc)
+		rawEncoders.Put(w.enc)
 		w.enc = nil
 		if err != nil {
 			w.err = fmt.Errorf("ending a zstd frame of %s: %w", w.f.path, err)
@@ -167,7 +175,7 @@ func (w *RawWriter) Close() (FileInfo, error) {
 	}
 	if w.enc != nil {
 		err := w.enc.Close()
-		rawEncoders.put(w.enc)
+		rawEncoders.Put(w.enc)
 		w.enc = nil
 		if err != nil {
 			w.f.abort()
@@ -187,7 +195,7 @@ func (w *RawWriter) Abort() {
 	}
 	if w.enc != nil {
 		_ = w.enc.Close()
-		rawEncoders.put(w.enc)
+		rawEncoders.Put(w.enc)
 		w.enc = nil
 	}
 	w.f.abort()
@@ -210,13 +218,13 @@ func ReadRaw(path string, fn func(ordinal int, item []byte) error) error {
 }
 
 func readRaw(r io.Reader, name string, fn func(int, []byte) error) error {
-	dec := rawDecoders.get()
+	dec := rawDecoders.Get()
 	if err := dec.Reset(r); err != nil {
 		return fmt.Errorf("starting zstd decoder for %s: %w", name, err)
 	}
 	defer func() {
 		_ = dec.Reset(nil) // lets go of r
-		rawDecoders.put(dec)
+		rawDecoders.Put(dec)
 	}()
 	br := bufio.NewReaderSize(dec, 1<<20)
 	var long []byte // an item longer than the buffer, assembled here

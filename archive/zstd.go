@@ -3,44 +3,23 @@ package archive
 import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/kycetl/kycetl/internal/pool"
 )
 
-// pool keeps zstd encoders or decoders for reuse across garbage
-// collections, which sync.Pool does not: each holds megabytes of history,
-// and making them again after every collection was a third of all the
-// bytes an import allocated. It keeps at most its capacity; more are made
-// when needed and dropped when returned to a full pool.
-type pool[T any] struct {
-	free  chan T
-	fresh func() (T, error)
-}
+// The zstd encoders and decoders of the archive are pooled (internal/pool):
+// each holds megabytes of history, too much to make again after every
+// garbage collection.
 
-func newPool[T any](size int, fresh func() (T, error)) *pool[T] {
-	return &pool[T]{free: make(chan T, size), fresh: fresh}
-}
-
-func (p *pool[T]) get() T {
-	select {
-	case v := <-p.free:
-		return v
-	default:
-		v, err := p.fresh()
+// encoders makes a pool of encoders with fixed options.
+func encoders(size int, opts ...zstd.EOption) *pool.Pool[*zstd.Encoder] {
+	return pool.New(size, func() *zstd.Encoder {
+		enc, err := zstd.NewWriter(nil, opts...)
 		if err != nil {
-			panic("zstd options: " + err.Error()) // fixed options: a bug
+			panic("zstd encoder options: " + err.Error()) // fixed options: a bug
 		}
-		return v
-	}
-}
-
-func (p *pool[T]) put(v T) {
-	select {
-	case p.free <- v:
-	default:
-	}
-}
-
-func encoders(size int, opts ...zstd.EOption) *pool[*zstd.Encoder] {
-	return newPool(size, func() (*zstd.Encoder, error) { return zstd.NewWriter(nil, opts...) })
+		return enc
+	})
 }
 
 // rawEncoders compress the raw archive: one goroutine each keeps memory
@@ -50,8 +29,12 @@ func encoders(size int, opts ...zstd.EOption) *pool[*zstd.Encoder] {
 var rawEncoders = encoders(16, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedFastest))
 
 // rawDecoders read raw day files back, one goroutine each.
-var rawDecoders = newPool(8, func() (*zstd.Decoder, error) {
-	return zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
+var rawDecoders = pool.New(8, func() *zstd.Decoder {
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
+	if err != nil {
+		panic("zstd decoder options: " + err.Error()) // fixed options: a bug
+	}
+	return dec
 })
 
 // pageEncoders compress Parquet pages, with the options arrow-go's own zstd
@@ -74,8 +57,8 @@ func (z parquetZstd) EncodeLevel(dst, src []byte, level int) []byte {
 	if level != parquetLevel {
 		return z.Codec.EncodeLevel(dst, src, level)
 	}
-	enc := pageEncoders.get()
-	defer pageEncoders.put(enc)
+	enc := pageEncoders.Get()
+	defer pageEncoders.Put(enc)
 	return enc.EncodeAll(src, dst[:0])
 }
 

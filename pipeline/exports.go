@@ -109,7 +109,7 @@ func (c *cutter) add(item []byte) error {
 		c.b = nil
 	}
 	if c.b == nil {
-		c.b = &itemBatch{unit: c.unit, first: c.n + 1, buf: make([]byte, 0, batchBytes), done: make(chan struct{})}
+		c.b = &itemBatch{unit: c.unit, first: c.n + 1, buf: batchBufs.Get()[:0], done: make(chan struct{})}
 	}
 	c.n++
 	if len(c.b.buf)+len(item) > cap(c.b.buf) {

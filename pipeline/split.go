@@ -12,6 +12,7 @@ import (
 
 	"github.com/kycetl/kycetl/archive"
 	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/internal/pool"
 )
 
 // maxOpenDays bounds the day files being written at once during a split;
@@ -255,6 +256,7 @@ func (s *splitter) batched(ctx context.Context, unit string, produce func(*cutte
 			if err := s.fileBatch(b); err != nil {
 				return err
 			}
+			b.recycle()
 		}
 		return nil
 	})
@@ -306,13 +308,31 @@ func (b *itemBatch) prepare(p *fastjson.Parser) {
 		for _, i := range g.items {
 			items = append(items, b.keyed[i].item)
 		}
-		frame, err := archive.EncodeRawFrame(nil, items)
+		frame, err := archive.EncodeRawFrame(frameBufs.Get()[:0], items)
 		if err != nil {
 			b.err = fmt.Errorf("%s %d and after: %w", b.unit, b.first+g.items[0], err)
 			return
 		}
 		g.frame = frame
 	}
+}
+
+// Buffers of the batches in flight, reused: a batch's items and frames are
+// a megabyte or so each, and an import cuts thousands of batches.
+var (
+	batchBufs = pool.New(8, func() []byte { return make([]byte, 0, batchBytes) })
+	frameBufs = pool.New(8, func() []byte { return make([]byte, 0, batchBytes) })
+)
+
+// recycle returns a filed batch's buffers; nothing may use b afterwards.
+func (b *itemBatch) recycle() {
+	if cap(b.buf) == batchBytes {
+		batchBufs.Put(b.buf[:0])
+	}
+	for _, g := range b.groups {
+		frameBufs.Put(g.frame[:0])
+	}
+	*b = itemBatch{}
 }
 
 // fileBatch writes a prepared batch: its leading unroutable items one by one,
