@@ -331,10 +331,13 @@ func (r *run) derive(ctx context.Context, rec *archive.DayRecord, rawPath string
 			}
 		}
 		if dup != nil {
-			if dup.skip[ord] {
+			// Copies are rare, so checking each is cheap. A broken older
+			// copy is quarantined like any broken item, not skipped.
+			broken := (dup.skip[ord] || dup.won[ord]) && fastjson.ValidateBytes(item) != nil
+			switch {
+			case dup.skip[ord] && !broken:
 				return nil
-			}
-			if dup.won[ord] && fastjson.ValidateBytes(item) != nil {
+			case dup.won[ord] && broken:
 				return fmt.Errorf("item %d: %w", ord, errBrokenCopy)
 			}
 		}

@@ -357,6 +357,14 @@ func TestImportAcrossBatches(t *testing.T) {
 	}
 	broken := fmt.Appendf(nil, `{"submission_id":%q,"created_at":%q,"updated_at":"2099-01-01-00-00-00-000","kyc":{"result":"rejected"`,
 		victim["submission_id"], victim["created_at"])
+	// And an older copy of another, cut short: skipped as older, it would
+	// vanish; it is quarantined like any broken line.
+	var other map[string]any
+	if err := json.Unmarshal(lines[1200], &other); err != nil {
+		t.Fatal(err)
+	}
+	brokenOlder := fmt.Appendf(nil, `{"submission_id":%q,"created_at":%q,"updated_at":"2000-01-01-00-00-00-000","kyc":`,
+		other["submission_id"], other["created_at"])
 	var out [][]byte
 	unreadable := 0
 	for i, l := range lines {
@@ -365,6 +373,10 @@ func TestImportAcrossBatches(t *testing.T) {
 		}
 		if i == 901 {
 			out = append(out, broken)
+			unreadable++
+		}
+		if i == 1201 {
+			out = append(out, brokenOlder)
 			unreadable++
 		}
 		if i%700 == 0 {
