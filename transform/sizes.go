@@ -4,14 +4,15 @@ import (
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
+
 	"github.com/kycetl/kycetl/schema"
 )
 
 // Sizes carries each table's batch size from one Flattener to the next, so
-// that a partition's builders start at the size the previous partitions
-// reached rather than growing to it by doubling, partition after partition.
-// It holds the largest batch seen, which the batch size bounds. Safe for
-// concurrent use.
+// that a partition's builders start at the size of the last batch written
+// rather than growing to it by doubling, partition after partition. It
+// follows the data: after a large day, the next one starts large, and so on
+// as the days go. Safe for concurrent use.
 type Sizes struct {
 	mu     sync.Mutex
 	tables map[string]*batchSize
@@ -25,7 +26,7 @@ type batchSize struct {
 // NewSizes makes an empty Sizes.
 func NewSizes() *Sizes { return &Sizes{tables: map[string]*batchSize{}} }
 
-// reserve sizes the builders of tbs for the largest batch seen.
+// reserve sizes the builders of tbs for the last batch written.
 func (s *Sizes) reserve(tbs []*tableBuilder) {
 	if s == nil {
 		return
@@ -39,7 +40,8 @@ func (s *Sizes) reserve(tbs []*tableBuilder) {
 	}
 }
 
-// record notes a batch of rows rows whose columns held data bytes.
+// record notes a batch of rows rows whose columns held data bytes (-1
+// for a column built whole).
 func (s *Sizes) record(t *schema.Table, rows int, data []int) {
 	if s == nil {
 		return
@@ -51,10 +53,8 @@ func (s *Sizes) record(t *schema.Table, rows int, data []int) {
 		bs = &batchSize{data: make([]int, len(data))}
 		s.tables[t.Name] = bs
 	}
-	bs.rows = max(bs.rows, rows)
-	for i, n := range data {
-		bs.data[i] = max(bs.data[i], n)
-	}
+	bs.rows = rows
+	copy(bs.data, data)
 }
 
 // reserveBatch sizes rb's builders for rows rows, and its variable-width
