@@ -237,7 +237,10 @@ func pageItems(v []byte, yield func([]byte) error) (bool, error) {
 		}
 		name := v[i+1 : end-1]
 		if bytes.IndexByte(name, '\\') >= 0 {
-			return pageItemsDecoded(v, yield) // an escaped name: decode it
+			// An escaped name ("\u0049tems" is "Items"). The decoder has
+			// checked it; what can still be reported is invalid UTF-8,
+			// which comes out as U+FFFD, so not as "Items".
+			name, _ = jsontext.AppendUnquote(nil, v[i:end])
 		}
 		i = jsonskim.Space(v, end)
 		if i >= len(v) || v[i] != ':' {
@@ -253,40 +256,6 @@ func pageItems(v []byte, yield func([]byte) error) (bool, error) {
 		i = jsonskim.Space(v, end)
 		if i < len(v) && v[i] == ',' {
 			i = jsonskim.Space(v, i+1)
-		}
-	}
-	return false, nil
-}
-
-// pageItemsDecoded is pageItems by the token decoder, for pages whose
-// names are escaped ("\u0049tems" is "Items").
-func pageItemsDecoded(v []byte, yield func([]byte) error) (bool, error) {
-	dec := jsontext.NewDecoder(bytes.NewReader(v), lenient...)
-	if _, err := dec.ReadToken(); err != nil { // {
-		return false, err
-	}
-	for dec.PeekKind() != '}' {
-		name, err := dec.ReadToken()
-		if err != nil {
-			return false, err
-		}
-		if name.String() == "Items" && dec.PeekKind() == '[' {
-			if _, err := dec.ReadToken(); err != nil {
-				return false, err
-			}
-			for dec.PeekKind() != ']' {
-				e, err := dec.ReadValue()
-				if err != nil {
-					return false, err
-				}
-				if err := yield(e); err != nil {
-					return false, err
-				}
-			}
-			return true, nil
-		}
-		if err := dec.SkipValue(); err != nil {
-			return false, err
 		}
 	}
 	return false, nil

@@ -147,3 +147,36 @@ func BenchmarkReadValues(b *testing.B) {
 		}
 	}
 }
+
+// pageItemsDecoded is pageItems by the token decoder alone.
+func pageItemsDecoded(v []byte, yield func([]byte) error) (bool, error) {
+	dec := jsontext.NewDecoder(bytes.NewReader(v), lenient...)
+	if _, err := dec.ReadToken(); err != nil { // {
+		return false, err
+	}
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadToken()
+		if err != nil {
+			return false, err
+		}
+		if name.String() == "Items" && dec.PeekKind() == '[' {
+			if _, err := dec.ReadToken(); err != nil {
+				return false, err
+			}
+			for dec.PeekKind() != ']' {
+				e, err := dec.ReadValue()
+				if err != nil {
+					return false, err
+				}
+				if err := yield(e); err != nil {
+					return false, err
+				}
+			}
+			return true, nil
+		}
+		if err := dec.SkipValue(); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}
