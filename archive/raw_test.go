@@ -182,12 +182,7 @@ func FuzzReadRaw(f *testing.F) {
 // TestRawSuspendResume writes a file in three sessions (three zstd frames)
 // and reads every item back in order, with the sha256 of the whole file.
 func TestRawSuspendResume(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "day.ndjson.zst")
-	w, err := NewRawWriter(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, dir, path := newDayWriter(t)
 	var want []string
 	for i := 0; i < 9; i++ {
 		item := fmt.Sprintf(`{"submission_id":"s%d"}`, i)
@@ -206,6 +201,18 @@ func TestRawSuspendResume(t *testing.T) {
 	}
 	closeAndReadBack(t, w, path, want)
 	assertOnly(t, dir, "day.ndjson.zst")
+}
+
+// newDayWriter starts a raw file day.ndjson.zst in a new directory.
+func newDayWriter(t *testing.T) (w *RawWriter, dir, path string) {
+	t.Helper()
+	dir = t.TempDir()
+	path = filepath.Join(dir, "day.ndjson.zst")
+	w, err := NewRawWriter(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, dir, path
 }
 
 // closeAndReadBack closes w and checks that the file at path reads back as
@@ -237,12 +244,7 @@ func closeAndReadBack(t *testing.T, w *RawWriter, path string, want []string) {
 func TestRawFrames(t *testing.T) {
 	for _, endWith := range []string{"frame", "item", "suspend"} {
 		t.Run(endWith, func(t *testing.T) {
-			dir := t.TempDir()
-			path := filepath.Join(dir, "day.ndjson.zst")
-			w, err := NewRawWriter(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			w, dir, path := newDayWriter(t)
 			var want []string
 			item := func(i int) []byte {
 				s := fmt.Sprintf(`{"submission_id":"s%d"}`, i)
