@@ -32,9 +32,19 @@ type atomicFile struct {
 	sum  hash.Hash
 	n    int64
 	done bool
+	// group, when set, makes the file durable at its Sync rather than at
+	// commit.
+	group *SyncGroup
 }
 
-func createAtomic(path string) (*atomicFile, error) {
+// WriterOption configures a Parquet or raw archive writer.
+type WriterOption func(*atomicFile)
+
+// WithSyncGroup leaves the file's durability to g: Close renames it into
+// place without an fsync, and g.Sync makes it durable.
+func WithSyncGroup(g *SyncGroup) WriterOption { return func(f *atomicFile) { f.group = g } }
+
+func createAtomic(path string, opts ...WriterOption) (*atomicFile, error) {
 	dir, name := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -49,7 +59,11 @@ func createAtomic(path string) (*atomicFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating temporary file for %s: %w", path, err)
 	}
-	return &atomicFile{path: path, tmp: tmp, sum: sha256.New()}, nil
+	f := &atomicFile{path: path, tmp: tmp, sum: sha256.New()}
+	for _, o := range opts {
+		o(f)
+	}
+	return f, nil
 }
 
 func (f *atomicFile) Write(p []byte) (int, error) {
@@ -81,8 +95,8 @@ func (f *atomicFile) resume() error {
 	return nil
 }
 
-// commit makes the file durable and renames it into place. On error the
-// temporary file is removed.
+// commit makes the file durable (or, in a SyncGroup, starts its writeback)
+// and renames it into place. On error the temporary file is removed.
 func (f *atomicFile) commit(rows int64) (FileInfo, error) {
 	if f.done {
 		return FileInfo{}, fmt.Errorf("committing %s: file already closed", f.path)
@@ -92,7 +106,12 @@ func (f *atomicFile) commit(rows int64) (FileInfo, error) {
 		return FileInfo{}, fmt.Errorf("committing %s: %w", f.path, err)
 	}
 	f.done = true
-	err := f.tmp.Sync()
+	var err error
+	if f.group != nil {
+		startWriteback(f.tmp)
+	} else {
+		err = f.tmp.Sync()
+	}
 	if cerr := f.tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -103,13 +122,18 @@ func (f *atomicFile) commit(rows int64) (FileInfo, error) {
 		_ = os.Remove(f.tmp.Name())
 		return FileInfo{}, fmt.Errorf("committing %s: %w", f.path, err)
 	}
+	info := FileInfo{Path: f.path, Rows: rows, Bytes: f.n, SHA256: hex.EncodeToString(f.sum.Sum(nil))}
+	if f.group != nil {
+		f.group.committed(f.path)
+		return info, nil
+	}
 	// The rename is durable only once the directory is synced; a failure
 	// here does not undo the commit, so it is not reported.
 	if d, err := os.Open(filepath.Dir(f.path)); err == nil {
 		_ = d.Sync()
 		_ = d.Close()
 	}
-	return FileInfo{Path: f.path, Rows: rows, Bytes: f.n, SHA256: hex.EncodeToString(f.sum.Sum(nil))}, nil
+	return info, nil
 }
 
 // abort removes the temporary file; it is safe to call after commit.

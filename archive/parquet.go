@@ -37,8 +37,8 @@ const parquetLevel = 1
 
 // NewParquetWriter starts a Parquet file with the given schema at path;
 // nothing is visible at path until Close.
-func NewParquetWriter(path string, sc *arrow.Schema) (*ParquetWriter, error) {
-	f, err := createAtomic(path)
+func NewParquetWriter(path string, sc *arrow.Schema, opts ...WriterOption) (*ParquetWriter, error) {
+	f, err := createAtomic(path, opts...)
 	if err != nil {
 		return nil, err
 	}

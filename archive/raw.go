@@ -29,8 +29,8 @@ func takeEncoder(w io.Writer) *zstd.Encoder {
 
 // NewRawWriter starts a raw archive file at path; nothing is visible at path
 // until Close.
-func NewRawWriter(path string) (*RawWriter, error) {
-	f, err := createAtomic(path)
+func NewRawWriter(path string, opts ...WriterOption) (*RawWriter, error) {
+	f, err := createAtomic(path, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -22,10 +22,12 @@ func (p *Pipeline) Import(ctx context.Context, project string, files []string) (
 	if err := archive.ValidateProject(project); err != nil {
 		return nil, err
 	}
-	r := p.begin("import", time.Time{}, time.Time{})
+	r, err := p.begin("import", time.Time{}, time.Time{})
+	if err != nil {
+		return nil, err
+	}
 	r.batch.deferred = true
 	sp := &splitter{p: p, r: r, project: project, days: map[time.Time]*dayBucket{}}
-	var err error
 	for _, name := range files {
 		if err = sp.file(ctx, name); err != nil {
 			break
@@ -80,7 +82,10 @@ func (p *Pipeline) Rebuild(ctx context.Context) (*Summary, error) {
 	sort.Slice(keys, func(i, j int) bool {
 		return keys[i].Project < keys[j].Project || keys[i].Project == keys[j].Project && keys[i].Day < keys[j].Day
 	})
-	r := p.begin("rebuild", time.Time{}, time.Time{})
+	r, err := p.begin("rebuild", time.Time{}, time.Time{})
+	if err != nil {
+		return nil, err
+	}
 	r.batch.deferred = true
 	if len(keys) > 0 {
 		r.m.WindowFrom, r.m.WindowTo = keys[0].Day, keys[len(keys)-1].Day

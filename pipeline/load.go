@@ -21,8 +21,11 @@ var _ Window = (*extract.Extractor)(nil)
 // Load extracts the window [from, to] for project and loads every day:
 // raw archive, Parquet, warehouse. command names the run in the ledger.
 func (p *Pipeline) Load(ctx context.Context, src Window, command, project string, from, to time.Time) (*Summary, error) {
-	r := p.begin(command, from, to)
-	err := src.Window(ctx, from, to, func(ctx context.Context, d extract.DayItems) error {
+	r, err := p.begin(command, from, to)
+	if err != nil {
+		return nil, err
+	}
+	err = src.Window(ctx, from, to, func(ctx context.Context, d extract.DayItems) error {
 		rec := r.newDay(project, d.Day)
 		rec.Pages, rec.APICalls, rec.Retries = d.Stats.Pages, d.Stats.Calls, d.Stats.Retries
 		rec.WaitSeconds, rec.ThrottledSeconds = d.Stats.Waited.Seconds(), d.Stats.Throttled.Seconds()
@@ -69,7 +72,7 @@ func (r *run) writeDayRaw(rec *archive.DayRecord, d extract.DayItems) (string, e
 	for _, b := range d.Bad {
 		items = append(items, b.Raw)
 	}
-	fi, err := r.p.writeRaw(r.p.layout.RawPath(rec.Project, d.Day, r.m.RunID), items)
+	fi, err := r.writeRaw(r.p.layout.RawPath(rec.Project, d.Day, r.m.RunID), items)
 	if err != nil {
 		return "", fmt.Errorf("writing raw archive: %w", err)
 	}

@@ -123,9 +123,16 @@ type run struct {
 	sum   Summary
 	start time.Time
 	sizes *transform.Sizes // the days' batch sizes, shared by their flatteners
+	// durable makes the run's files durable together, before a manifest
+	// or the warehouse names them (writeManifest, batch.load).
+	durable *archive.SyncGroup
 }
 
-func (p *Pipeline) begin(command string, from, to time.Time) *run {
+func (p *Pipeline) begin(command string, from, to time.Time) (*run, error) {
+	durable, err := archive.NewSyncGroup(p.layout.Dir)
+	if err != nil {
+		return nil, err
+	}
 	now := p.now().UTC()
 	m := &archive.Manifest{
 		RunID: archive.NewRunID(now), Command: command, SchemaVersion: schema.Version,
@@ -134,13 +141,13 @@ func (p *Pipeline) begin(command string, from, to time.Time) *run {
 	if !from.IsZero() {
 		m.WindowFrom, m.WindowTo = argos.FormatDate(from), argos.FormatDate(to)
 	}
-	r := &run{p: p, m: m, start: now, sum: Summary{RunID: m.RunID, Command: command}, sizes: transform.NewSizes()}
+	r := &run{p: p, m: m, start: now, sum: Summary{RunID: m.RunID, Command: command}, sizes: transform.NewSizes(), durable: durable}
 	r.batch = &batch{r: r, size: 1}
 	if b, ok := p.wh.(load.Batcher); ok && b.BatchDays() > 1 {
 		r.batch.size = b.BatchDays()
 	}
 	p.log.Info().Str("run_id", m.RunID).Str("command", command).Str("from", m.WindowFrom).Str("to", m.WindowTo).Msg("run started")
-	return r
+	return r, nil
 }
 
 // newDay starts the record of one partition.
@@ -165,8 +172,8 @@ func (r *run) commitDays(ctx context.Context, recs []*archive.DayRecord, dayErrs
 		r.record(rec, dayErrs[i])
 		done[i] = *rec
 	}
-	if err := r.p.layout.WriteManifest(r.m); err != nil {
-		return fmt.Errorf("writing manifest of run %s: %w", r.m.RunID, err)
+	if err := r.writeManifest(); err != nil {
+		return err
 	}
 	// The ledger is written even when the run is being stopped, so that a
 	// stopped day is on record.
@@ -175,6 +182,18 @@ func (r *run) commitDays(ctx context.Context, recs []*archive.DayRecord, dayErrs
 	r.p.whMu.Unlock()
 	if err != nil {
 		return fmt.Errorf("recording load_runs of %d days from %s %s: %w", len(done), done[0].Project, done[0].Day, err)
+	}
+	return nil
+}
+
+// writeManifest rewrites the run's manifest atomically, once every file it
+// names is durable; r.mu is held.
+func (r *run) writeManifest() error {
+	if err := r.durable.Sync(); err != nil {
+		return fmt.Errorf("writing manifest of run %s: %w", r.m.RunID, err)
+	}
+	if err := r.p.layout.WriteManifest(r.m); err != nil {
+		return fmt.Errorf("writing manifest of run %s: %w", r.m.RunID, err)
 	}
 	return nil
 }
@@ -232,8 +251,11 @@ func (r *run) finish(err error) (*Summary, error) {
 		a, b := r.m.Days[i], r.m.Days[j]
 		return a.Project < b.Project || a.Project == b.Project && a.Day < b.Day
 	})
-	if werr := r.p.layout.WriteManifest(r.m); werr != nil && err == nil {
-		err = fmt.Errorf("writing manifest of run %s: %w", r.m.RunID, werr)
+	if werr := r.writeManifest(); werr != nil && err == nil {
+		err = werr
+	}
+	if cerr := r.durable.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("closing the archive directory: %w", cerr)
 	}
 	r.sum.Duration = r.m.FinishedAt.Sub(r.start)
 	s := r.sum
@@ -252,8 +274,8 @@ func (r *run) finish(err error) (*Summary, error) {
 // writeRaw writes a day's items to the raw archive. Items are kept byte for
 // byte; only one that spans lines (a pretty-printed export) is compacted, as
 // the archive holds one item per line.
-func (p *Pipeline) writeRaw(path string, items [][]byte) (archive.FileInfo, error) {
-	w, err := archive.NewRawWriter(path)
+func (r *run) writeRaw(path string, items [][]byte) (archive.FileInfo, error) {
+	w, err := archive.NewRawWriter(path, archive.WithSyncGroup(r.durable))
 	if err != nil {
 		return archive.FileInfo{}, err
 	}
@@ -312,7 +334,7 @@ func (r *run) derive(ctx context.Context, rec *archive.DayRecord, rawPath string
 	sink := &parquetSink{writers: map[string]*archive.ParquetWriter{}}
 	defer sink.abort()
 	for _, t := range schema.Partitioned() {
-		w, err := archive.NewParquetWriter(p.layout.ParquetPath(t.Name, rec.Project, day, r.m.RunID), t.ArrowSchema())
+		w, err := archive.NewParquetWriter(p.layout.ParquetPath(t.Name, rec.Project, day, r.m.RunID), t.ArrowSchema(), archive.WithSyncGroup(r.durable))
 		if err != nil {
 			return load.PartitionFiles{}, fmt.Errorf("opening %s file: %w", t.Name, err)
 		}
@@ -498,9 +520,13 @@ func (b *batch) load(ctx context.Context, days []pendingDay) error {
 		parts[i] = d.part
 	}
 	p := b.r.p
-	p.whMu.Lock()
-	err := p.wh.Replace(ctx, parts)
-	p.whMu.Unlock()
+	// The warehouse reads the files from now on: they must outlive a crash.
+	err := b.r.durable.Sync()
+	if err == nil {
+		p.whMu.Lock()
+		err = p.wh.Replace(ctx, parts)
+		p.whMu.Unlock()
+	}
 	rep, _ := p.wh.(load.Reporter)
 	recs := make([]*archive.DayRecord, len(days))
 	errs := make([]error, len(days))
