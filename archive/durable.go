@@ -14,9 +14,9 @@ import (
 // rename, durable at once, with one syncfs(2) of the archive's filesystem
 // where the system has it, else an fsync of each file and directory.
 //
-// An fsync per file and per directory cost an import of 480 files about
-// 6% of its CPU and 8% of its time, mostly in journal commits
-// (docs/benchmarks.md). The order of commits is kept: a caller calls Sync
+// An fsync per file and per directory (1,064 of them, 1.12 s waited, for
+// an import of 480 files) cost that import 5–9% of its time, and a 1M
+// import 19% (docs/benchmarks.md). The order of commits is kept: a caller calls Sync
 // before anything durable names the files (a manifest, a warehouse load),
 // so after a crash a manifest never names a file that is not on disk;
 // files committed since the last Sync may be lost, as a file not yet
