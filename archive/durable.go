@@ -16,11 +16,11 @@ import (
 //
 // An fsync per file and per directory (1,064 of them, 1.12 s waited, for
 // an import of 480 files) cost that import 5–9% of its time, and a 1M
-// import 19% (docs/benchmarks.md). The order of commits is kept: a caller calls Sync
-// before anything durable names the files (a manifest, a warehouse load),
-// so after a crash a manifest never names a file that is not on disk;
-// files committed since the last Sync may be lost, as a file not yet
-// committed is.
+// import 19% (docs/benchmarks.md). The order of commits is kept: a caller
+// calls Sync before anything durable names the files (a manifest, a
+// warehouse load), so after a crash a manifest never names a file that is
+// not on disk; files committed since the last Sync may be lost, as a file
+// not yet committed is.
 type SyncGroup struct {
 	dir *os.File // opened first, so that syncfs reports writeback errors since then
 
