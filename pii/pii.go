@@ -27,6 +27,7 @@ var ErrNoKey = errors.New("PII hashing is on but " + KeyEnv + " is not set: set 
 // schema defaults and has no key, which is only valid when no column hashes.
 type Policy struct {
 	overrides map[string]schema.PII // "table.column" → action
+	keys      map[string]schema.PII // JSON key → action, see KeyAction
 	key       []byte
 }
 
@@ -91,7 +92,39 @@ func New(opts ...Option) (*Policy, error) {
 	if p.key == nil && len(p.Hashed()) > 0 {
 		return nil, ErrNoKey
 	}
+	p.keys = map[string]schema.PII{}
+	for _, t := range schema.Flattened() {
+		for _, c := range t.Columns {
+			if c.Path == "" {
+				continue
+			}
+			name := c.Path[strings.LastIndexByte(c.Path, '.')+1:]
+			if a := p.Action(t, c); a > p.keys[name] {
+				p.keys[name] = a // drop wins over hash, hash over keep
+			}
+		}
+	}
 	return p, nil
+}
+
+// KeyAction is the action for a JSON key wherever it appears outside its
+// column (in extra, inside JSON columns, as an OCR_raw item): the strictest
+// action of the columns whose path ends in that key. A vendor moving a
+// hashed field, or a document spelling it in an unexpected place, cannot
+// leak it.
+func (p *Policy) KeyAction(name string) schema.PII {
+	return p.keys[name]
+}
+
+// KeyActions lists the keys whose action is not keep.
+func (p *Policy) KeyActions() map[string]schema.PII {
+	out := map[string]schema.PII{}
+	for k, a := range p.keys {
+		if a != schema.Keep {
+			out[k] = a
+		}
+	}
+	return out
 }
 
 // Action is the action for a column of a table.

@@ -46,7 +46,13 @@ func WriteDictionary(w io.Writer) error {
 		fmt.Fprintf(&b, "\n## %s\n\n%s\n\n", t.Name, t.Doc)
 		switch t.Shape {
 		case PerElement:
-			fmt.Fprintf(&b, "One row per element of `%s[]`.\n\n", t.FullSource())
+			fmt.Fprintf(&b, "One row per element of `%s[]`", t.FullSource())
+			if t.ObjectOrArray {
+				fmt.Fprintf(&b, " (a lone object at `%s` is one element)", t.FullSource())
+			}
+			b.WriteString(".\n\n")
+		case PerValue:
+			fmt.Fprintf(&b, "One row per element of `%s[]` (the array's key is `%s`).\n\n", strings.Join(t.Sources, "[]` and of `"), t.KeyColumn)
 		case PerEntry:
 			fmt.Fprintf(&b, "One row per entry of `%s.*` (the key is `%s`).\n\n", t.FullSource(), t.KeyColumn)
 		case PerIndex:
@@ -67,6 +73,10 @@ func WriteDictionary(w io.Writer) error {
 				src = "`" + sourcePath(t, c) + "`"
 			case t.Shape == Operational || isLineage(c.Name):
 				src = "kycetl"
+			case t.Shape == PerValue && c.Name == t.ValueColumn:
+				src = "`" + strings.Join(t.Sources, "[]`, `") + "[]`"
+			case t.Shape == PerValue && c.Name == t.KeyColumn:
+				src = "array key"
 			case c.Name == t.KeyColumn:
 				src = "`" + t.FullSource() + "` key"
 			}

@@ -6,13 +6,17 @@ package schema
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
 
 // Version is the schema version recorded in manifests. Bump it on any change
 // to a declaration, so that auditors can tell which files share a layout.
-const Version = 1
+//
+// Version 2: the vendor's field list became the schema (every documented
+// path in a column or child table; invented shapes removed).
+const Version = 2
 
 // The column types in use. Every timestamp is UTC with microsecond precision.
 type arrowType = arrow.DataType
@@ -91,6 +95,9 @@ const (
 	// columns' paths (relative to Source); a lone string counts as a
 	// one-element array, as kyc.comment sometimes arrives.
 	PerIndex
+	// PerValue: one row per scalar element of each array in Sources; the
+	// array's key goes to KeyColumn and the element to ValueColumn.
+	PerValue
 	// Operational tables are written by kycetl itself, not the flattener.
 	Operational
 )
@@ -105,11 +112,22 @@ type Table struct {
 	Shape  Shape
 	Source string
 	Parent *Table
-	// KeyColumn names the column that receives an object's key (PerEntry).
+	// Sources are the arrays a PerValue table reads, relative to the
+	// submission.
+	Sources []string
+	// ObjectOrArray (PerElement) reads a lone object at Source as one
+	// element without counting a coercion: for paths the reference types
+	// as an Object but describes as a list.
+	ObjectOrArray bool
+	// KeyColumn names the column that receives an object's key (PerEntry)
+	// or the source array's key (PerValue).
 	KeyColumn string
-	// SensitiveKeys (PerEntry) are the keys whose rows carry a sensitive
-	// value: their source columns are hashed unless the policy drops them.
-	SensitiveKeys []string
+	// ValueColumn names the column that receives a PerValue element.
+	ValueColumn string
+	// SensitiveKeys (PerEntry): a row whose key is the name of a hashed
+	// field (pii.Policy.KeyAction) carries a sensitive value, so its source
+	// columns are hashed unless the policy drops them.
+	SensitiveKeys bool
 	// Extra adds an extra column holding, as JSON text, every field of the
 	// source element that no column declares.
 	Extra   bool
@@ -138,7 +156,7 @@ func (t *Table) AllColumns() []Column {
 		cols = append(cols, ProjectCol, CreatedDateCol, RunIDCol)
 	}
 	switch t.Shape {
-	case PerElement, PerEntry, PerIndex:
+	case PerElement, PerEntry, PerIndex, PerValue:
 		cols = append(cols, SubmissionCol, OrdinalCol)
 		if t.Parent != nil {
 			cols = append(cols, ParentOrdCol)
@@ -174,6 +192,9 @@ func (t *Table) Column(name string) (Column, bool) {
 // FullSource is the table's source path from the submission root, with []
 // marking each array step, as the data dictionary shows it.
 func (t *Table) FullSource() string {
+	if t.Shape == PerValue {
+		return strings.Join(t.Sources, "[], ")
+	}
 	if t.Parent == nil {
 		return t.Source
 	}

@@ -20,8 +20,8 @@ import (
 func (f *Flattener) appendValue(tb *tableBuilder, i int, b array.Builder, v *fastjson.Value) {
 	c := &tb.cols[i]
 	act := tb.acts[i]
-	if f.sensitive && act == schema.Keep && c.Path != "" {
-		act = schema.Hash
+	if f.sensitive > act && c.Path != "" {
+		act = f.sensitive
 	}
 	if v == nil || v.Type() == fastjson.TypeNull || act == schema.Drop {
 		b.AppendNull()
@@ -33,7 +33,7 @@ func (f *Flattener) appendValue(tb *tableBuilder, i int, b array.Builder, v *fas
 		var text []byte
 		switch {
 		case c.JSON:
-			text = f.marshal(v)
+			text = f.marshalRedacted(v)
 		case v.Type() == fastjson.TypeString:
 			text = v.GetStringBytes() // the parser's own bytes: read only
 		case v.Type() == fastjson.TypeObject || v.Type() == fastjson.TypeArray:
@@ -113,12 +113,84 @@ func (f *Flattener) marshal(v *fastjson.Value) []byte {
 	return f.buf
 }
 
-// addExtra adds "key": value to the row's extra object.
+// marshalRedacted is marshal with the PII policy applied to every key
+// inside v (appendRedacted).
+func (f *Flattener) marshalRedacted(v *fastjson.Value) []byte {
+	f.buf = f.appendRedacted(f.buf[:0], v)
+	return f.buf
+}
+
+// appendRedacted appends v as JSON text, with the value of every key that
+// names a hashed field hashed and of every key that names a dropped field
+// left out, at any depth (pii.Policy.KeyAction).
+func (f *Flattener) appendRedacted(dst []byte, v *fastjson.Value) []byte {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		obj, _ := v.Object()
+		dst = append(dst, '{')
+		first := true
+		obj.Visit(func(k []byte, e *fastjson.Value) {
+			act := f.policy.KeyAction(string(k))
+			if act == schema.Drop {
+				return
+			}
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = appendJSONString(dst, string(k))
+			dst = append(dst, ':')
+			if act == schema.Hash {
+				dst = f.appendHashed(dst, e)
+				return
+			}
+			dst = f.appendRedacted(dst, e)
+		})
+		return append(dst, '}')
+	case fastjson.TypeArray:
+		arr, _ := v.Array()
+		dst = append(dst, '[')
+		for i, e := range arr {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = f.appendRedacted(dst, e)
+		}
+		return append(dst, ']')
+	}
+	return v.MarshalTo(dst)
+}
+
+// appendHashed appends the HMAC of v as a JSON string marked "hmac:". A
+// string's own bytes are hashed, as in a hashed column, so the two join; any
+// other value is hashed as JSON text. null stays null.
+func (f *Flattener) appendHashed(dst []byte, v *fastjson.Value) []byte {
+	var sum []byte
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return append(dst, "null"...)
+	case fastjson.TypeString:
+		sum = f.hasher.HashBytes(v.GetStringBytes())
+	default:
+		f.scratch = v.MarshalTo(f.scratch[:0])
+		sum = f.hasher.HashBytes(f.scratch)
+	}
+	dst = append(dst, `"hmac:`...)
+	dst = append(dst, sum...)
+	return append(dst, '"')
+}
+
+// addExtra adds "key": value to the row's extra object. The policy reaches
+// into extra: a key whose last step names a hashed or dropped field is
+// treated like that field, and so is every such key inside the value.
 func (f *Flattener) addExtra(tb *tableBuilder, key string, v *fastjson.Value, act schema.PII) {
 	if tb.iExtra < 0 {
 		// Tables without extra (the zipped ones) keep their odd values in
 		// the parent's row: the submission's extra is always there.
 		tb = f.subs
+	}
+	if a := f.policy.KeyAction(key[strings.LastIndexByte(key, '.')+1:]); a > act {
+		act = a
 	}
 	if act == schema.Drop {
 		return
@@ -131,10 +203,10 @@ func (f *Flattener) addExtra(tb *tableBuilder, key string, v *fastjson.Value, ac
 	tb.extra = appendJSONString(tb.extra, key)
 	tb.extra = append(tb.extra, ':')
 	if act == schema.Hash {
-		tb.extra = appendJSONString(tb.extra, "hmac:"+f.hasher.Hash(f.marshal(v)))
+		tb.extra = f.appendHashed(tb.extra, v)
 		return
 	}
-	tb.extra = v.MarshalTo(tb.extra)
+	tb.extra = f.appendRedacted(tb.extra, v)
 }
 
 func isEmptyString(v *fastjson.Value) bool {

@@ -78,7 +78,7 @@ type tableBuilder struct {
 	colPath []string        // by column: full source path, for coercion records
 	colRel  []string        // by column: path relative to the row's element, the extra key
 
-	iProject, iDate, iRun, iSub, iOrd, iParent, iExtra, iKey int
+	iProject, iDate, iRun, iSub, iOrd, iParent, iExtra, iKey, iValue int
 	kinds                                                    []colKind // by column
 
 	vals    []*fastjson.Value   // current element's values, by column
@@ -108,7 +108,7 @@ func compile(mem memory.Allocator, policy *pii.Policy, tables []*schema.Table, d
 		tb.derive = make([]deriver, len(tb.cols))
 		tb.colPath = make([]string, len(tb.cols))
 		tb.colRel = make([]string, len(tb.cols))
-		tb.iProject, tb.iDate, tb.iRun, tb.iSub, tb.iOrd, tb.iParent, tb.iExtra, tb.iKey = -1, -1, -1, -1, -1, -1, -1, -1
+		tb.iProject, tb.iDate, tb.iRun, tb.iSub, tb.iOrd, tb.iParent, tb.iExtra, tb.iKey, tb.iValue = -1, -1, -1, -1, -1, -1, -1, -1, -1
 		for i, c := range tb.cols {
 			tb.acts[i] = policy.Action(t, c)
 			switch {
@@ -126,8 +126,10 @@ func compile(mem memory.Allocator, policy *pii.Policy, tables []*schema.Table, d
 				tb.iParent = i
 			case c.Name == schema.ExtraCol.Name:
 				tb.iExtra = i
-			case c.Name == t.KeyColumn && t.Shape == schema.PerEntry:
+			case c.Name == t.KeyColumn && (t.Shape == schema.PerEntry || t.Shape == schema.PerValue):
 				tb.iKey = i
+			case c.Name == t.ValueColumn && t.Shape == schema.PerValue:
+				tb.iValue = i // fromSource: the element itself is the value
 			case c.Path == "":
 				d, ok := derivers[t.Name+"."+c.Name]
 				if !ok {
@@ -188,14 +190,22 @@ func compile(mem memory.Allocator, policy *pii.Policy, tables []*schema.Table, d
 			}
 			tb.colPath[i], tb.colRel[i] = n.path, n.rel
 		}
-		if t.Shape == schema.PerElement || t.Shape == schema.PerEntry {
-			parent := tbs[schema.Submissions.Name]
-			if t.Parent != nil {
-				parent = tbs[t.Parent.Name]
-			}
-			n, err := parent.root.place(t.Source)
+		sources := []string{t.Source}
+		switch t.Shape {
+		case schema.PerValue:
+			sources = t.Sources
+		case schema.PerElement, schema.PerEntry:
+		default:
+			continue
+		}
+		parent := tbs[schema.Submissions.Name]
+		if t.Parent != nil {
+			parent = tbs[t.Parent.Name]
+		}
+		for _, src := range sources {
+			n, err := parent.root.place(src)
 			if err != nil {
-				return nil, fmt.Errorf("compiling %s source %s: %w", t.Name, t.Source, err)
+				return nil, fmt.Errorf("compiling %s source %s: %w", t.Name, src, err)
 			}
 			n.child = tb
 		}
@@ -252,6 +262,8 @@ func rowPath(t *schema.Table) string {
 		return t.FullSource() + "[]"
 	case schema.PerEntry:
 		return t.FullSource() + ".*"
+	case schema.PerValue:
+		return t.FullSource() + "[]"
 	}
 	return t.FullSource()
 }

@@ -27,7 +27,7 @@ var derivers = map[string]deriver{
 		b.(*array.Int64Builder).Append(elements(e.Get("aml", "matches")))
 	},
 	"camera_processes.duration_seconds": func(e *fastjson.Value, b array.Builder) {
-		start, end := e.Get("startTime"), e.Get("endTime")
+		start, end := e.Get("processStartTime"), e.Get("processEndTime")
 		if start == nil || end == nil {
 			b.AppendNull()
 			return

@@ -84,9 +84,10 @@ type Flattener struct {
 	pending    int // submissions since the last flush
 
 	subID     []byte // current submission's ID
-	sensitive bool   // current PerEntry row's key is sensitive
+	sensitive schema.PII // action of the current PerEntry row's key (pii.Policy.KeyAction)
 	coercions map[coercionKey]int64
 	buf       []byte
+	scratch   []byte // appendHashed's, apart from buf which may be in use
 	result    Result
 	closed    bool
 }
@@ -323,7 +324,9 @@ func (f *Flattener) element(tb *tableBuilder, e *fastjson.Value, ord, parentOrd 
 		f.coerced(tb.root.path, "element is not an object")
 		f.addExtra(tb, ".", e, schema.Keep)
 	}
-	f.sensitive = key != nil && tb.t.Shape == schema.PerEntry && isSensitive(tb.t, key)
+	if key != nil && tb.t.SensitiveKeys {
+		f.sensitive = f.policy.KeyAction(string(key))
+	}
 	for i, b := range tb.rb.Fields() {
 		switch tb.kinds[i] {
 		case fromSource:
@@ -340,7 +343,7 @@ func (f *Flattener) element(tb *tableBuilder, e *fastjson.Value, ord, parentOrd 
 		// extraText is appended below, once coercion failures have added
 		// theirs; atFlush columns are built whole by partitionColumn.
 	}
-	f.sensitive = false
+	f.sensitive = schema.Keep
 	if tb.iExtra >= 0 {
 		b := tb.rb.Field(tb.iExtra).(*array.StringBuilder)
 		if len(tb.extra) == 0 {
@@ -400,9 +403,21 @@ func (f *Flattener) children(tb *tableBuilder, c *node, v *fastjson.Value, paren
 			f.element(child, e, int64(i), parentOrd, nil)
 		}
 	case child.t.Shape == schema.PerElement && v.Type() == fastjson.TypeObject:
-		// A lone object where an array is documented: one element.
-		f.coerced(c.path, "object where an array was expected; read as one element")
+		// A lone object where an array is documented: one element. Where
+		// the reference itself types a list as an Object, that is no drift.
+		if !child.t.ObjectOrArray {
+			f.coerced(c.path, "object where an array was expected; read as one element")
+		}
 		f.element(child, v, 0, parentOrd, nil)
+	case child.t.Shape == schema.PerValue && v.Type() == fastjson.TypeArray:
+		arr, _ := v.Array()
+		for i, e := range arr {
+			f.value(child, c, e, int64(i))
+		}
+	case child.t.Shape == schema.PerValue && v.Type() != fastjson.TypeObject:
+		// A lone value where a list is documented, as kyc.comment arrives.
+		f.coerced(c.path, "a lone value where an array was expected; read as one element")
+		f.value(child, c, v, 0)
 	default:
 		f.coerced(c.path, "expected "+shapeWord(child.t.Shape)+", got "+v.Type().String())
 		f.addExtra(tb, c.rel, v, schema.Keep)
@@ -473,13 +488,22 @@ func (f *Flattener) lineage(tb *tableBuilder, i int, b array.Builder, ord, paren
 	}
 }
 
-func isSensitive(t *schema.Table, key []byte) bool {
-	for _, k := range t.SensitiveKeys {
-		if k == string(key) {
-			return true
+// value writes one row of the PerValue table z: element e of the array at
+// node c, whose key names the list.
+func (f *Flattener) value(z *tableBuilder, c *node, e *fastjson.Value, ord int64) {
+	for i, b := range z.rb.Fields() {
+		switch {
+		case i == z.iKey:
+			b.(*array.StringBuilder).Append(c.name)
+		case i == z.iValue:
+			z.colPath[i], z.colRel[i] = c.path+"[]", c.rel+"[]" // where a coercion is recorded
+			f.appendValue(z, i, b, e)
+		case z.kinds[i] == lineage:
+			f.lineage(z, i, b, ord, -1, nil)
 		}
 	}
-	return false
+	z.rows++
+	z.batched++
 }
 
 func (f *Flattener) coerced(path, reason string) {

@@ -205,9 +205,33 @@ func TestGoldenDrift(t *testing.T) {
 	}
 	// The sensitive OCR value is hashed, never stored raw.
 	for _, r := range s.rows["ocr_fields"] {
-		if r["field"] == "identityNumber" && (r["value"] == "900101-1234567" || len(r["value"].(string)) != 64) {
+		if r["item"] == "identityNumber" && (r["value"] == "900101-1234567" || len(r["value"].(string)) != 64) {
 			t.Errorf("identityNumber OCR value not hashed: %v", r["value"])
 		}
+	}
+	// A hashed field's name is hashed wherever it appears, inside JSON
+	// columns too.
+	if ia := s.rows["injection_actions"]; len(ia) != 1 || !strings.Contains(fmt.Sprint(ia[0]["ip_risk"]), `"documentNumber":"hmac:`) || strings.Contains(fmt.Sprint(ia[0]["ip_risk"]), "M1234567") {
+		t.Errorf("injection_actions = %v, want one row with documentNumber hashed", ia)
+	}
+	// Both readings of the lists the reference types as Object.
+	if pv := s.rows["pre_verifications"]; len(pv) != 2 || pv[0]["is_valid"] != true || pv[0]["fraud_score"] != 12.0 {
+		t.Errorf("pre_verifications = %v", pv)
+	}
+	// Duplicate links: each ID with its list; an element that is not an ID
+	// is NULL and counted, and a lone ID is read as one element.
+	var links []string
+	for _, r := range s.rows["duplicate_links"] {
+		links = append(links, fmt.Sprint(r["list"], "=", r["linked_submission_id"]))
+	}
+	if fmt.Sprint(links) != "[duplicated_users=dup-1 duplicated_users=<nil> duplicated_selfie_users=dup-3]" {
+		t.Errorf("duplicate_links = %v", links)
+	}
+	if fd := s.rows["attempt_face_detections"]; len(fd) != 1 || fd[0]["age_range_high"] != 31.0 || fd[0]["gender_value"] != "Female" {
+		t.Errorf("attempt_face_detections = %v", fd)
+	}
+	if fc := s.rows["face_age_conditions"]; len(fc) != 1 || fc[0]["final_result"] != false || fc[0]["id_card_custom_match_processed"] != true || fc[0]["id_card_custom_match_result"] != nil {
+		t.Errorf("face_age_conditions = %v", fc)
 	}
 	if cp := s.rows["camera_processes"]; len(cp) != 1 || cp[0]["duration_seconds"] != 3.5 {
 		t.Errorf("camera_processes = %v", cp)
@@ -286,13 +310,13 @@ func stored(v any) []string {
 	case nil:
 		return nil
 	case string:
-		out := []string{x}
+		out := []string{x, strings.TrimPrefix(x, "hmac:")}
 		if tm, err := time.Parse(time.RFC3339Nano, x); err == nil {
 			out = append(out, tm.UTC().Format(time.RFC3339Nano))
 		}
 		var inner any
 		if (strings.HasPrefix(x, "{") || strings.HasPrefix(x, "[")) && json.Unmarshal([]byte(x), &inner) == nil {
-			leaves(inner, "", func(_ string, l any) { out = append(out, leafText(l)) })
+			leaves(inner, "", func(_ string, l any) { out = append(out, leafText(l), strings.TrimPrefix(leafText(l), "hmac:")) })
 		}
 		return out
 	default:
@@ -366,13 +390,29 @@ func TestChildRowCounts(t *testing.T) {
 		}
 		return walk(doc, strings.Split(path, "."))
 	}
+	// A lone object where the reference types a list as Object is one
+	// element; OCR_raw is the one object whose entries are rows.
+	elems := func(path string) int {
+		if v, ok := doc[path].(map[string]any); ok && v != nil {
+			return 1
+		}
+		return count(path)
+	}
 	want := map[string]int{
-		"kyc_attempts": count("kyc.attempts"), "attempt_retry_messages": count("kyc.attempts.retryCode"),
-		"kyc_retries": count("kyc.retries"), "rejection_reasons": count("kyc.commentCode"),
-		"aml_matches": count("aml.matches"), "camera_processes": count("cameraProcess.steps"),
-		"face_age_signals": count("verification.faceAge"), "face_age_checks": count("verification.faceAge.conditions"),
-		"ocr_fields": count("OCR_raw"), "injection_actions": count("injection"), "additional_fields": count("additional"),
-		"pre_verifications": count("pre_verification"), "duplicate_links": count("duplicated.links"),
+		"kyc_attempts": count("kyc.attempts"), "attempt_face_detections": count("kyc.attempts.detectFace"),
+		"attempt_retry_messages": count("kyc.attempts.retryCode"),
+		"kyc_retries": count("kyc.retry"), "rejection_reasons": count("kyc.commentCode"),
+		"aml_matches": count("aml.matches"), "camera_processes": count("signals.cameraProcessInfo"),
+		"face_age_verifications": count("verification.faceAge"), "face_age_conditions": count("verification.faceAge.conditionResults"),
+		"face_age_signals": count("signals.faceAge"),
+		"ocr_fields": count("OCR_raw"), "additional_fields": count("additional_list"),
+		"duplicate_links":   count("duplicated_users") + count("duplicated_selfie_users"),
+		"injection_actions": elems("Injection_action"), "pre_verifications": elems("pre_verification"),
+	}
+	for table, n := range want {
+		if n == 0 {
+			t.Errorf("the fixture has no element for %s: it must fill every table", table)
+		}
 	}
 	for _, c := range schema.Children() {
 		if _, ok := want[c.Name]; !ok {
