@@ -79,7 +79,7 @@ type tableBuilder struct {
 	colRel  []string        // by column: path relative to the row's element, the extra key
 
 	iProject, iDate, iRun, iSub, iOrd, iParent, iExtra, iKey, iValue int
-	kinds                                                    []colKind // by column
+	kinds                                                            []colKind // by column
 
 	vals    []*fastjson.Value   // current element's values, by column
 	zipVals [][]*fastjson.Value // PerIndex: gathered array elements, by column

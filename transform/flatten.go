@@ -83,7 +83,7 @@ type Flattener struct {
 	qRows      int64
 	pending    int // submissions since the last flush
 
-	subID     []byte // current submission's ID
+	subID     []byte     // current submission's ID
 	sensitive schema.PII // action of the current PerEntry row's key (pii.Policy.KeyAction)
 	coercions map[coercionKey]int64
 	buf       []byte

@@ -401,11 +401,11 @@ func TestChildRowCounts(t *testing.T) {
 	want := map[string]int{
 		"kyc_attempts": count("kyc.attempts"), "attempt_face_detections": count("kyc.attempts.detectFace"),
 		"attempt_retry_messages": count("kyc.attempts.retryCode"),
-		"kyc_retries": count("kyc.retry"), "rejection_reasons": count("kyc.commentCode"),
+		"kyc_retries":            count("kyc.retry"), "rejection_reasons": count("kyc.commentCode"),
 		"aml_matches": count("aml.matches"), "camera_processes": count("signals.cameraProcessInfo"),
 		"face_age_verifications": count("verification.faceAge"), "face_age_conditions": count("verification.faceAge.conditionResults"),
 		"face_age_signals": count("signals.faceAge"),
-		"ocr_fields": count("OCR_raw"), "additional_fields": count("additional_list"),
+		"ocr_fields":       count("OCR_raw"), "additional_fields": count("additional_list"),
 		"duplicate_links":   count("duplicated_users") + count("duplicated_selfie_users"),
 		"injection_actions": elems("Injection_action"), "pre_verifications": elems("pre_verification"),
 	}
