@@ -3,7 +3,10 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"fmt"
+	"sort"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,39 +19,58 @@ import (
 	"github.com/kycetl/kycetl/load/duckdb"
 	"github.com/kycetl/kycetl/pii"
 	"github.com/kycetl/kycetl/pipeline"
+	"github.com/kycetl/kycetl/schema"
 )
 
 // TestHashedPIINeverStored imports the fully populated fixtures with the
-// default policy and searches the bytes of every Parquet file, the DuckDB
-// file and the debug log for the raw values of the hashed columns. The raw
-// archive keeps the exact API items by design (it is what rebuild reads)
-// and is not searched.
+// default policy and searches every Parquet file (decoded, row by row), every
+// warehouse table, the DuckDB file and the debug log for the raw value of
+// every hashed path of both field sets, and for the same values where a
+// vendor might move them: under unknown keys (extra), inside JSON columns and
+// as OCR_raw items. The raw archive keeps the exact API items by design (it
+// is what rebuild reads) and is not searched.
 func TestHashedPIINeverStored(t *testing.T) {
-	raw := map[string]string{ // hashed by default; distinctive enough to search for
-		"identity number": "D123-4567-8910",
-		"SSN":             "000-12-3456",
-		"phone number":    "+15555550142",
-		"serial number":   "07PN10",
-	}
-	dir := t.TempDir()
 	var export bytes.Buffer
+	raw := map[string]string{} // path → raw value, from the fixtures
 	for _, f := range []string{"submission_id_document.json", "submission_knowledge_based.json"} {
 		b, err := os.ReadFile(filepath.Join("..", "testdata", f))
 		if err != nil {
 			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range hashedPaths(t) {
+			if v, ok := lookup(doc, p).(string); ok && v != "" {
+				raw[p] = v
+			}
 		}
 		if err := json.Compact(&export, b); err != nil {
 			t.Fatal(err)
 		}
 		export.WriteByte('\n')
 	}
-	for _, v := range raw {
-		if !bytes.Contains(export.Bytes(), []byte(v)) {
-			t.Fatalf("fixture lacks %q: the test would prove nothing", v)
+	for _, p := range hashedPaths(t) {
+		if raw[p] == "" {
+			t.Errorf("no fixture fills %s: the test would prove nothing for it", p)
 		}
 	}
+	// The same kind of values where no column expects them.
+	moved := map[string]string{"extra.identityNumber": "MOVED-ID-771", "extra.account_number": "MOVED-ACCT-772",
+		"json.documentNumber": "MOVED-DOC-773", "ocr.curpNumber": "MOVED-CURP-774", "extra.deep.ssnNumber": "MOVED-SSN-775"}
+	fmt.Fprintf(&export, `{"submission_id":"moved-pii","created_at":"2025-03-14T10:00:00Z","data":{"identityNumber2":1,"identityNumber":"x"},`+
+		`"legacy":{"identityNumber":%q,"deep":[{"ssnNumber":%q}]},"bank_verification":{"account_number":{"v":%q}},`+
+		`"Injection_action":[{"type":"t","option":{"ipRisk":{"documentNumber":%q}}}],"OCR_raw":{"curpNumber":{"value":%q}}}`+"\n",
+		moved["extra.identityNumber"], moved["extra.deep.ssnNumber"], moved["extra.account_number"], moved["json.documentNumber"], moved["ocr.curpNumber"])
+	for k, v := range moved {
+		raw[k] = v
+	}
+	dir := t.TempDir()
 	in := filepath.Join(dir, "fixtures.ndjson")
-	os.WriteFile(in, export.Bytes(), 0o644)
+	if err := os.WriteFile(in, export.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	ctx := context.Background()
 	l := archive.Layout{Dir: filepath.Join(dir, "wh")}
@@ -79,33 +101,112 @@ func TestHashedPIINeverStored(t *testing.T) {
 	if len(hashed) != 64 {
 		t.Errorf("identity_number = %q, want a 64-hex HMAC", hashed)
 	}
-	if err := wh.Close(); err != nil { // flush the WAL into the file
-		t.Fatal(err)
-	}
-	if logs.Len() == 0 {
-		t.Fatal("no log captured: the log check would prove nothing")
-	}
 	search := map[string][]byte{"log": logs.Bytes()}
+	// Every table as the warehouse shows it, and every Parquet file decoded:
+	// the files are compressed, so their bytes alone would hide a raw value.
+	for _, tb := range schema.Partitioned() {
+		search["table "+tb.Name] = tableText(t, wh.DB(), "SELECT * FROM "+tb.Name)
+	}
+	parquetFiles := 0
 	filepath.WalkDir(l.Dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || strings.Contains(path, string(filepath.Separator)+"raw"+string(filepath.Separator)) {
 			return err
 		}
-		b, _ := os.ReadFile(path)
-		search[path] = b
+		if strings.HasSuffix(path, ".parquet") {
+			parquetFiles++
+			search[path] = tableText(t, wh.DB(), "SELECT * FROM read_parquet('"+path+"')")
+		}
 		return nil
 	})
-	parquetFiles := 0
+	if err := wh.Close(); err != nil { // flush the WAL into the file
+		t.Fatal(err)
+	}
+	duck, err := os.ReadFile(l.DuckDBPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	search[l.DuckDBPath()] = duck
+	if logs.Len() == 0 {
+		t.Fatal("no log captured: the log check would prove nothing")
+	}
 	for where, b := range search {
-		if strings.HasSuffix(where, ".parquet") {
-			parquetFiles++
-		}
 		for what, v := range raw {
 			if bytes.Contains(b, []byte(v)) {
 				t.Errorf("the raw %s %q is in %s", what, v, where)
 			}
 		}
 	}
-	if parquetFiles < 15 {
+	if parquetFiles < len(schema.Partitioned()) {
 		t.Errorf("searched %d Parquet files, want one per table and day", parquetFiles)
 	}
+	// The moved values were hashed, not dropped: each is in extra or a JSON
+	// column as an "hmac:" value.
+	if got := tableText(t, openAgain(t, l), "SELECT extra FROM submissions WHERE submission_id = 'moved-pii'"); bytes.Count(got, []byte(`hmac:`)) < 3 {
+		t.Errorf("moved-pii extra = %s, want the moved values as hmac: hashes", got)
+	}
+}
+
+// hashedPaths lists the source paths of every hashed column of the default
+// policy, and for each hashed ocr.* field the OCR_raw item of the same name
+// (hashed by its name).
+func hashedPaths(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, tb := range schema.Flattened() {
+		for _, c := range tb.Columns {
+			if c.PII == schema.Hash && c.Path != "" {
+				out = append(out, c.Path)
+				if name, ok := strings.CutPrefix(c.Path, "ocr."); ok {
+					out = append(out, "OCR_raw."+name+".value")
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// lookup follows a dotted path through nested objects.
+func lookup(v any, path string) any {
+	for _, k := range strings.Split(path, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+// tableText renders every row of a query as JSON lines.
+func tableText(t *testing.T, db *sql.DB, query string) []byte {
+	t.Helper()
+	rows, err := db.Query("SELECT to_json(q)::VARCHAR FROM (" + query + ") q")
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	var b bytes.Buffer
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(s)
+		b.WriteByte('\n')
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func openAgain(t *testing.T, l archive.Layout) *sql.DB {
+	t.Helper()
+	wh, err := duckdb.Open(context.Background(), l.DuckDBPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { wh.Close() })
+	return wh.DB()
 }
