@@ -2,6 +2,8 @@ package transform
 
 import (
 	"bytes"
+	"errors"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -31,9 +33,11 @@ func (f *Flattener) appendValue(tb *tableBuilder, i int, b array.Builder, v *fas
 	switch c.Type {
 	case schema.String:
 		var text []byte
+		replaced := false
 		switch {
 		case c.JSON:
 			text = f.marshalRedacted(v)
+			replaced, f.replaced = f.replaced, false
 		case v.Type() == fastjson.TypeString:
 			text = v.GetStringBytes() // the parser's own bytes: read only
 		case v.Type() == fastjson.TypeObject || v.Type() == fastjson.TypeArray:
@@ -43,12 +47,15 @@ func (f *Flattener) appendValue(tb *tableBuilder, i int, b array.Builder, v *fas
 		}
 		if reason == "" {
 			sb := b.(*array.StringBuilder)
-			if act == schema.Hash {
-				sb.BinaryBuilder.Append(f.hasher.HashBytes(text))
-			} else if utf8.Valid(text) {
+			switch {
+			case act == schema.Hash:
+				sb.BinaryBuilder.Append(f.hasher.HashBytes(text)) // the exact bytes, as sent
+			case replaced:
+				// JSON text already rendered with U+FFFD for bad bytes.
+				f.coerced(tb.colPath[i], reasonInvalidUTF8)
 				sb.BinaryBuilder.Append(text)
-			} else {
-				reason = "invalid UTF-8"
+			default:
+				sb.BinaryBuilder.Append(f.validText(text, tb.colPath[i]))
 			}
 		}
 	case schema.Int64:
@@ -106,6 +113,37 @@ func (f *Flattener) appendValue(tb *tableBuilder, i int, b array.Builder, v *fas
 	f.addExtra(tb, tb.colRel[i], v, act)
 }
 
+// reasonInvalidUTF8 is the coercion recorded for text that was not UTF-8.
+// Parquet, DuckDB and BigQuery all reject such a string, and one would make
+// the whole file unreadable; the exact bytes stay in the raw archive.
+const reasonInvalidUTF8 = "invalid UTF-8, replaced by U+FFFD"
+
+// validText returns text when it is UTF-8, else a copy with every invalid
+// sequence replaced by U+FFFD, counted as a coercion of path.
+func (f *Flattener) validText(text []byte, path string) []byte {
+	if utf8.Valid(text) {
+		return text
+	}
+	f.coerced(path, reasonInvalidUTF8)
+	f.scratch = appendValidUTF8(f.scratch[:0], text)
+	return f.scratch
+}
+
+// appendValidUTF8 appends s with every invalid UTF-8 sequence replaced by
+// U+FFFD.
+func appendValidUTF8(dst, s []byte) []byte {
+	for len(s) > 0 {
+		r, n := utf8.DecodeRune(s)
+		if r == utf8.RuneError && n == 1 {
+			dst = utf8.AppendRune(dst, utf8.RuneError)
+		} else {
+			dst = append(dst, s[:n]...)
+		}
+		s = s[n:]
+	}
+	return dst
+}
+
 // marshal renders v as JSON text in f's scratch buffer, valid until the
 // next call.
 func (f *Flattener) marshal(v *fastjson.Value) []byte {
@@ -138,7 +176,7 @@ func (f *Flattener) appendRedacted(dst []byte, v *fastjson.Value) []byte {
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = appendJSONString(dst, string(k))
+			dst = f.appendJSONText(dst, k)
 			dst = append(dst, ':')
 			if act == schema.Hash {
 				dst = f.appendHashed(dst, e)
@@ -157,8 +195,10 @@ func (f *Flattener) appendRedacted(dst []byte, v *fastjson.Value) []byte {
 			dst = f.appendRedacted(dst, e)
 		}
 		return append(dst, ']')
+	case fastjson.TypeString:
+		return f.appendJSONText(dst, v.GetStringBytes())
 	}
-	return v.MarshalTo(dst)
+	return v.MarshalTo(dst) // numbers, true, false, null: ASCII as parsed
 }
 
 // appendHashed appends the HMAC of v as a JSON string marked "hmac:". A
@@ -200,13 +240,17 @@ func (f *Flattener) addExtra(tb *tableBuilder, key string, v *fastjson.Value, ac
 	} else {
 		tb.extra = append(tb.extra, ',')
 	}
-	tb.extra = appendJSONString(tb.extra, key)
+	tb.extra = f.appendJSONText(tb.extra, []byte(key))
 	tb.extra = append(tb.extra, ':')
 	if act == schema.Hash {
 		tb.extra = f.appendHashed(tb.extra, v)
-		return
+	} else {
+		tb.extra = f.appendRedacted(tb.extra, v)
 	}
-	tb.extra = f.appendRedacted(tb.extra, v)
+	if f.replaced {
+		f.replaced = false
+		f.coerced(key, reasonInvalidUTF8)
+	}
 }
 
 func isEmptyString(v *fastjson.Value) bool {
@@ -241,14 +285,19 @@ func floatOf(v *fastjson.Value) (float64, string) {
 	switch v.Type() {
 	case fastjson.TypeNumber:
 		x, err := v.Float64()
-		if err != nil {
-			return 0, "not a number"
+		if err != nil || math.IsInf(x, 0) || math.IsNaN(x) {
+			return 0, "not a finite number"
 		}
 		return x, ""
 	case fastjson.TypeString:
 		x, err := strconv.ParseFloat(strings.TrimSpace(string(v.GetStringBytes())), 64)
-		if err != nil {
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
 			return 0, "not a number"
+		}
+		if err != nil || math.IsInf(x, 0) || math.IsNaN(x) {
+			// "NaN", "Infinity" and 1e400 parse, and would turn every
+			// average over the column into NaN or Inf.
+			return 0, "not a finite number"
 		}
 		return x, ""
 	}
@@ -278,20 +327,32 @@ func boolOf(v *fastjson.Value) (bool, string) {
 	return false, "expected a boolean, got " + v.Type().String()
 }
 
-// appendJSONString appends s as a JSON string literal.
-func appendJSONString(dst []byte, s string) []byte {
+// appendJSONText appends s as a JSON string literal. An invalid UTF-8
+// sequence becomes U+FFFD and sets f.replaced, for the caller to count.
+func (f *Flattener) appendJSONText(dst []byte, s []byte) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
-	for i := 0; i < len(s); i++ {
+	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
 		case c == '"' || c == '\\':
 			dst = append(dst, '\\', c)
 		case c < 0x20:
 			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		default:
+		case c < utf8.RuneSelf:
 			dst = append(dst, c)
+		default:
+			r, n := utf8.DecodeRune(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				f.replaced = true
+				dst = utf8.AppendRune(dst, utf8.RuneError)
+			} else {
+				dst = append(dst, s[i:i+n]...)
+			}
+			i += n
+			continue
 		}
+		i++
 	}
 	return append(dst, '"')
 }

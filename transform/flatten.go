@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -87,7 +88,8 @@ type Flattener struct {
 	sensitive schema.PII // action of the current PerEntry row's key (pii.Policy.KeyAction)
 	coercions map[coercionKey]int64
 	buf       []byte
-	scratch   []byte // appendHashed's, apart from buf which may be in use
+	scratch   []byte // appendHashed's and validText's, apart from buf which may be in use
+	replaced  bool   // appendJSONText replaced invalid UTF-8 since the caller last looked
 	result    Result
 	closed    bool
 }
@@ -149,6 +151,9 @@ func (f *Flattener) Add(item []byte, source string, ordinal int64) error {
 		return f.quarantined(item, source, ordinal, fmt.Sprintf("created_at day %s does not belong to partition %s", argos.FormatDate(d), argos.FormatDate(f.day)))
 	}
 	f.subID = append(f.subID[:0], key.SubmissionID...)
+	if !utf8.Valid(f.subID) {
+		f.subID = append(f.subID[:0], f.validText(f.subID, schema.SubmissionCol.Path)...)
+	}
 	f.element(f.subs, v, -1, -1, nil)
 	f.result.Submissions++
 	f.pending++
@@ -299,9 +304,9 @@ func (f *Flattener) quarantined(item []byte, source string, ordinal int64, reaso
 	b.Field(0).(*array.StringBuilder).Append(f.project)
 	b.Field(1).(*array.Date32Builder).Append(f.day32)
 	b.Field(2).(*array.StringBuilder).Append(f.runID)
-	b.Field(3).(*array.StringBuilder).Append(source)
+	b.Field(3).(*array.StringBuilder).Append(strings.ToValidUTF8(source, "\uFFFD"))
 	b.Field(4).(*array.Int64Builder).Append(ordinal)
-	b.Field(5).(*array.StringBuilder).Append(reason)
+	b.Field(5).(*array.StringBuilder).Append(strings.ToValidUTF8(reason, "\uFFFD")) // may quote the item
 	b.Field(6).(*array.BinaryBuilder).Append(item)
 	f.qRows++
 	f.log.Debug().Str("source", source).Int64("ordinal", ordinal).Str("reason", reason).Msg("item quarantined")
@@ -484,7 +489,7 @@ func (f *Flattener) lineage(tb *tableBuilder, i int, b array.Builder, ord, paren
 	case tb.iParent:
 		b.(*array.Int64Builder).Append(parentOrd)
 	case tb.iKey:
-		b.(*array.StringBuilder).BinaryBuilder.Append(key)
+		b.(*array.StringBuilder).BinaryBuilder.Append(f.validText(key, tb.root.path))
 	}
 }
 

@@ -82,7 +82,7 @@ func flatten(t *testing.T, day string, items [][]byte, opts ...Option) (*tableSi
 	return sink, res
 }
 
-func readLines(t *testing.T, path string) [][]byte {
+func readLines(t testing.TB, path string) [][]byte {
 	t.Helper()
 	fh, err := os.Open(path)
 	if err != nil {
@@ -98,7 +98,7 @@ func readLines(t *testing.T, path string) [][]byte {
 	return out
 }
 
-func compact(t *testing.T, path string) []byte {
+func compact(t testing.TB, path string) []byte {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -501,8 +501,8 @@ func (failingSink) Write(*schema.Table, arrow.RecordBatch) error { return fmt.Er
 // FuzzFlatten: any bytes give one submission or one quarantine row, never a
 // panic, and the records stay well formed.
 func FuzzFlatten(f *testing.F) {
-	f.Add(compact(&testing.T{}, filepath.Join("..", "testdata", "submission_id_document.json")))
-	for _, l := range readLines(&testing.T{}, filepath.Join("..", "testdata", "pages", "drift.ndjson")) {
+	f.Add(compact(f, filepath.Join("..", "testdata", "submission_id_document.json")))
+	for _, l := range readLines(f, filepath.Join("..", "testdata", "pages", "drift.ndjson")) {
 		f.Add(l)
 	}
 	f.Fuzz(func(t *testing.T, item []byte) {
