@@ -48,7 +48,7 @@ func WithAsOf(t time.Time) Option {
 // drift each, and every kind is present every day: kyc.comment and
 // kyc.commentCode as plain strings, scores as numeric strings, ISO 8601
 // instead of YYYY-MM-DD-HH-MM-SS-ZZZ timestamps, nulls for optional fields,
-// unknown fields (risk_signals, data.cf9) and capitalised statuses.
+// unknown fields (named with UnknownFieldPrefix) and capitalised statuses.
 func WithDrift(on bool) Option {
 	return func(g *Generator) { g.drift = on }
 }
