@@ -49,7 +49,7 @@ type session struct {
 // methods are how the applicant captures the ID and the face.
 type methods struct {
 	front, back, face string // camera process types of 5-2-c
-	hasBack               bool
+	hasBack           bool
 }
 
 func newSession(r *rand.Rand, s *sub, p *person, rej rejection, id, ip string) *session {

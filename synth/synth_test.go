@@ -305,7 +305,6 @@ func TestWriteNDJSON(t *testing.T) {
 	}
 }
 
-
 // BenchmarkDay generates one day of 2000 submissions.
 func BenchmarkDay(b *testing.B) {
 	g := synth.New(1, synth.WithVolume(2000, 2000), synth.WithAsOf(late))
