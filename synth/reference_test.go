@@ -10,6 +10,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
+	"github.com/kycetl/kycetl/argos"
 	"github.com/kycetl/kycetl/synth"
 )
 
@@ -268,5 +269,126 @@ func TestReferenceReading(t *testing.T) {
 	}
 	if !driftField(synth.UnknownFieldPrefix+"x") || !driftField("data."+synth.UnknownFieldPrefix+"cf9") || driftField("data.cf9") {
 		t.Error("driftField does not tell the drift's unknown fields")
+	}
+}
+
+// timeKeys are the keys whose values are timestamps, in either format.
+var timeKeys = map[string]bool{
+	"created_at": true, "updated_at": true, "kyc_result_at": true, "pending_at": true,
+	"startButtonClickTime": true, "processStartTime": true, "processEndTime": true,
+	"step1Time1st": true, "step1Time2nd": true, "step1Time3rd": true,
+	"step2Time1st": true, "step2Time2nd": true, "step2Time3rd": true,
+	"createTime": true, "time": true, "updateTime": true, "checkedAt": true,
+}
+
+// stamps calls fn with the key and time of every timestamp below v.
+func stamps(t *testing.T, v *fastjson.Value, fn func(key string, at time.Time)) {
+	o, err := v.Object()
+	if err == nil {
+		o.Visit(func(k []byte, c *fastjson.Value) {
+			if timeKeys[string(k)] && c.Type() == fastjson.TypeString {
+				at, err := argos.ParseTime(string(c.GetStringBytes()))
+				if err != nil {
+					t.Fatalf("%s: %v", k, err)
+				}
+				fn(string(k), at)
+				return
+			}
+			stamps(t, c, fn)
+		})
+		return
+	}
+	for _, e := range v.GetArray() {
+		stamps(t, e, fn)
+	}
+}
+
+func timeOf(t *testing.T, v *fastjson.Value, keys ...string) time.Time {
+	t.Helper()
+	if v = v.Get(keys...); v == nil || v.Type() != fastjson.TypeString {
+		return time.Time{}
+	}
+	at, err := argos.ParseTime(string(v.GetStringBytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return at
+}
+
+// TestItemsAreConsistent checks what a reader of one item would cross-check:
+// no timestamp before created_at, the session in time order, the result with
+// its dates and reasons, retries counted in both places, AML matches only on
+// a red flag.
+func TestItemsAreConsistent(t *testing.T) {
+	g := synth.New(23, synth.WithAsOf(late))
+	var p fastjson.Parser
+	for i := range 10 {
+		for _, it := range g.Day(day0.AddDate(0, 0, i)) {
+			v, err := p.ParseBytes(it)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := string(v.GetStringBytes("submission_id"))
+			created := timeOf(t, v, "created_at")
+			stamps(t, v, func(key string, at time.Time) {
+				if at.Before(created) {
+					t.Fatalf("%s: %s %s before created_at %s", id, key, at, created)
+				}
+			})
+			click := timeOf(t, v, "signals", "startButtonClickTime")
+			var prev time.Time
+			for _, c := range v.GetArray("signals", "cameraProcessInfo") {
+				start, end := timeOf(t, c, "processStartTime"), timeOf(t, c, "processEndTime")
+				if start.Before(click) || end.Before(start) || start.Before(prev) {
+					t.Fatalf("%s: camera process %s out of order", id, c)
+				}
+				prev = end
+			}
+			pvs := v.GetArray("pre_verification")
+			if pv := v.Get("pre_verification"); pv != nil && pv.Type() == fastjson.TypeObject {
+				pvs = []*fastjson.Value{pv}
+			}
+			for _, pv := range pvs {
+				if !timeOf(t, pv, "created_at").Before(click) {
+					t.Fatalf("%s: pre-verification after the start click", id)
+				}
+			}
+			if acts := v.GetArray("Injection_action"); len(acts) > 0 {
+				newest := timeOf(t, acts[0], "createTime")
+				for k, a := range acts {
+					if k > 0 && !timeOf(t, a, "createTime").Before(timeOf(t, acts[k-1], "createTime")) {
+						t.Fatalf("%s: Injection_action not newest first", id)
+					}
+					if !timeOf(t, a, "time").Equal(newest) {
+						t.Fatalf("%s: Injection_action.time is not the newest createTime", id)
+					}
+				}
+			}
+			retries := 0
+			for _, a := range v.GetArray("kyc", "attempts") {
+				retries += len(a.GetArray("retryCode"))
+			}
+			if n := len(v.GetArray("kyc", "retry")); v.Exists("OCR_raw") && n != retries {
+				t.Fatalf("%s: %d kyc.retry entries, %d retry codes in the attempts", id, n, retries)
+			}
+			switch status(v) {
+			case argos.StatusApproved, argos.StatusRejected:
+				if !v.Exists("kyc_result_at") || !v.Exists("reviewer") {
+					t.Fatalf("%s: decided without kyc_result_at or reviewer", id)
+				}
+			default:
+				if v.Exists("kyc_result_at") {
+					t.Fatalf("%s: kyc_result_at on an undecided item", id)
+				}
+			}
+			code := v.Get("kyc", "commentCode")
+			reasons := code != nil && (len(code.GetArray()) > 0 || len(code.GetStringBytes()) > 0)
+			if rejected := status(v) == argos.StatusRejected; rejected != reasons {
+				t.Fatalf("%s: rejected %v, reasons %q", id, rejected, v.Get("kyc", "commentCode"))
+			}
+			if v.Exists("aml", "matches") != (string(v.GetStringBytes("aml", "currentstatus")) == "Red Flag") {
+				t.Fatalf("%s: aml.matches and currentstatus disagree", id)
+			}
+		}
 	}
 }
