@@ -229,7 +229,7 @@ func calls(r *rand.Rand, failing bool) int {
 		return 3
 	case x < 1:
 		return 3
-	case x < 4:
+	case x < 2:
 		return 2
 	}
 	return 1
