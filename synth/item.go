@@ -111,8 +111,8 @@ func (g *Generator) person(user int, kb bool) *person {
 		p.serial = serial
 	case p.idType == "drivers_license":
 		p.licenseNumber = p.identityNumber
-		if p.issuing == "JPN" {
-			p.serial = serial
+		if p.issuing == "JPN" || p.issuing == "USA" {
+			p.serial = serial // the audit number (USA: document discriminator)
 		}
 	case p.idType == "government_id" && p.issuing == "MEX":
 		p.curp = p.identityNumber
@@ -205,6 +205,14 @@ func (g *Generator) build(r *rand.Rand, d time.Time) *sub {
 		updated = pendingAt
 	}
 	done := s.final != "incomplete"
+	// An admin's edit of the submission's information (updateHistory), once
+	// it has happened, is its last update unless the decision came later.
+	editAt := submit.Add(time.Duration(3600+r.IntN(7*24*3600)) * time.Second)
+	editor := pick(r, admins)
+	edited := !s.kb && done && r.Float64() < 0.06 && !g.asOf.Before(editAt)
+	if edited && editAt.After(updated) {
+		updated = editAt
+	}
 
 	o := &s.o
 	*o = make(obj, 0, 40)
@@ -282,12 +290,8 @@ func (g *Generator) build(r *rand.Rand, d time.Time) *sub {
 		o.set("verification", obj{{"faceAge", ss.verifAges}})
 	}
 	o.set("signals", ss.signals())
-	if !s.kb {
-		editAt := submit.Add(time.Duration(3600+r.IntN(7*24*3600)) * time.Second)
-		edit := obj{{"updateAdmin", pick(r, admins)}, {"updateTime", stamp(editAt)}}
-		if done && r.Float64() < 0.06 && !g.asOf.Before(editAt) {
-			o.set("updateHistory", edit)
-		}
+	if edited {
+		o.set("updateHistory", obj{{"updateAdmin", editor}, {"updateTime", stamp(editAt)}})
 	}
 	// AML screening runs after the KYC check passed (or while it waits for
 	// a reviewer), never for rejected or abandoned checks.

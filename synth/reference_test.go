@@ -371,6 +371,12 @@ func TestItemsAreConsistent(t *testing.T) {
 			if n := len(v.GetArray("kyc", "retry")); v.Exists("OCR_raw") && n != retries {
 				t.Fatalf("%s: %d kyc.retry entries, %d retry codes in the attempts", id, n, retries)
 			}
+			updated := timeOf(t, v, "updated_at")
+			for _, k := range [][]string{{"kyc_result_at"}, {"pending_at"}, {"updateHistory", "updateTime"}} {
+				if updated.Before(timeOf(t, v, k...)) {
+					t.Fatalf("%s: updated_at %s before %s", id, updated, strings.Join(k, "."))
+				}
+			}
 			switch status(v) {
 			case argos.StatusApproved, argos.StatusRejected:
 				if !v.Exists("kyc_result_at") || !v.Exists("reviewer") {

@@ -259,14 +259,15 @@ func cameraProcess(typ string, start, end time.Time, err any) obj {
 }
 
 // idResults adds the ID checks of an attempt's step1: the barcode of US and
-// Mexican IDs, and the issuing authority's check of Korean IDs.
+// Mexican IDs, and the issuing authority's check of Korean IDs and US
+// driver's licences.
 func (ss *session) idResults(r *rand.Rand, a *obj, t time.Time, failed bool) {
 	p := ss.p
 	barcodeOK := r.IntN(12) != 0
 	if (p.issuing == "USA" || p.issuing == "MEX") && p.idType != "passport" {
 		a.set("idBarcodeResult", passFail(barcodeOK && !failed, "success", "fail"))
 	}
-	if p.issuing != "KOR" {
+	if p.issuing != "KOR" && (p.issuing != "USA" || p.idType != "drivers_license") {
 		return
 	}
 	a.set("verificationResult", passFail(!failed, "success", "fail"))
