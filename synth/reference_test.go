@@ -163,6 +163,50 @@ func (ref reference) documented(set, path string) bool {
 	return false
 }
 
+// compare reports the documented paths of set that the emitted paths (with
+// how many items emitted each) never cover, or cover in fewer than min items,
+// and the emitted paths the set does not document, and returns how many
+// emitted paths are drift's unknown fields.
+func (ref reference) compare(t *testing.T, what, set string, counts map[string]int, min int) (drifted int) {
+	t.Helper()
+	var missing, rare, extra []string
+	for _, doc := range ref.paths[set] {
+		n := 0
+		for path, c := range counts {
+			if exact, below := match(doc, path); exact || below {
+				n = max(n, c)
+			}
+		}
+		switch {
+		case n == 0:
+			missing = append(missing, doc)
+		case n < min:
+			rare = append(rare, doc)
+		}
+	}
+	for path := range counts {
+		switch {
+		case driftField(path):
+			drifted++
+		case !ref.documented(set, path):
+			extra = append(extra, path)
+		}
+	}
+	slices.Sort(missing)
+	slices.Sort(rare)
+	slices.Sort(extra)
+	if len(missing) > 0 {
+		t.Errorf("%s: documented paths of %s never emitted: %v", what, set, missing)
+	}
+	if len(rare) > 0 {
+		t.Errorf("%s: documented paths of %s emitted by fewer than %d items: %v", what, set, min, rare)
+	}
+	if len(extra) > 0 {
+		t.Errorf("%s: emitted paths the reference does not document for %s: %v", what, set, extra)
+	}
+	return drifted
+}
+
 // TestSpeaksTheReference checks that the generator speaks the vendor's GET
 // /submission reference (testdata/argos-fields.tsv) over a 60-day demo
 // window at the default volume: every documented path of each field set is
@@ -197,45 +241,7 @@ func TestSpeaksTheReference(t *testing.T) {
 	}
 	drifted := 0
 	for _, set := range []string{idDocument, knowledgeBased} {
-		// (a) Every documented path is emitted, on its own or by a child.
-		min := items[set] / 200
-		var missing, rare []string
-		for _, doc := range ref.paths[set] {
-			n := 0
-			for path, c := range counts[set] {
-				if exact, below := match(doc, path); exact || below {
-					n = max(n, c)
-				}
-			}
-			switch {
-			case n == 0:
-				missing = append(missing, doc)
-			case n < min:
-				rare = append(rare, doc)
-			}
-		}
-		// (b) Every emitted path is documented, but drift's unknown fields.
-		var extra []string
-		for path := range counts[set] {
-			switch {
-			case driftField(path):
-				drifted++
-			case !ref.documented(set, path):
-				extra = append(extra, path)
-			}
-		}
-		slices.Sort(missing)
-		slices.Sort(rare)
-		slices.Sort(extra)
-		if len(missing) > 0 {
-			t.Errorf("%s (%d items): documented paths never emitted: %v", set, items[set], missing)
-		}
-		if len(rare) > 0 {
-			t.Errorf("%s (%d items): documented paths emitted by fewer than %d items: %v", set, items[set], min, rare)
-		}
-		if len(extra) > 0 {
-			t.Errorf("%s: emitted paths the reference does not document for the set: %v", set, extra)
-		}
+		drifted += ref.compare(t, set+" items", set, counts[set], max(items[set]/200, 1))
 	}
 	if drifted == 0 {
 		t.Error("no unknown field of drift seen: the exemption is untested")
@@ -328,73 +334,109 @@ func TestItemsAreConsistent(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			id := string(v.GetStringBytes("submission_id"))
-			created := timeOf(t, v, "created_at")
-			stamps(t, v, func(key string, at time.Time) {
-				if at.Before(created) {
-					t.Fatalf("%s: %s %s before created_at %s", id, key, at, created)
-				}
-			})
-			click := timeOf(t, v, "signals", "startButtonClickTime")
-			var prev time.Time
-			for _, c := range v.GetArray("signals", "cameraProcessInfo") {
-				start, end := timeOf(t, c, "processStartTime"), timeOf(t, c, "processEndTime")
-				if start.Before(click) || end.Before(start) || start.Before(prev) {
-					t.Fatalf("%s: camera process %s out of order", id, c)
-				}
-				prev = end
+			checkItem(t, v)
+		}
+	}
+}
+
+// checkItem checks one item as TestItemsAreConsistent says.
+func checkItem(t *testing.T, v *fastjson.Value) {
+	t.Helper()
+	id := string(v.GetStringBytes("submission_id"))
+	created := timeOf(t, v, "created_at")
+	stamps(t, v, func(key string, at time.Time) {
+		if at.Before(created) {
+			t.Fatalf("%s: %s %s before created_at %s", id, key, at, created)
+		}
+	})
+	click := timeOf(t, v, "signals", "startButtonClickTime")
+	var prev time.Time
+	for _, c := range v.GetArray("signals", "cameraProcessInfo") {
+		start, end := timeOf(t, c, "processStartTime"), timeOf(t, c, "processEndTime")
+		if start.Before(click) || end.Before(start) || start.Before(prev) {
+			t.Fatalf("%s: camera process %s out of order", id, c)
+		}
+		prev = end
+	}
+	pvs := v.GetArray("pre_verification")
+	if pv := v.Get("pre_verification"); pv != nil && pv.Type() == fastjson.TypeObject {
+		pvs = []*fastjson.Value{pv}
+	}
+	for _, pv := range pvs {
+		if !timeOf(t, pv, "created_at").Before(click) {
+			t.Fatalf("%s: pre-verification after the start click", id)
+		}
+	}
+	if acts := v.GetArray("Injection_action"); len(acts) > 0 {
+		newest := timeOf(t, acts[0], "createTime")
+		for k, a := range acts {
+			if k > 0 && !timeOf(t, a, "createTime").Before(timeOf(t, acts[k-1], "createTime")) {
+				t.Fatalf("%s: Injection_action not newest first", id)
 			}
-			pvs := v.GetArray("pre_verification")
-			if pv := v.Get("pre_verification"); pv != nil && pv.Type() == fastjson.TypeObject {
-				pvs = []*fastjson.Value{pv}
-			}
-			for _, pv := range pvs {
-				if !timeOf(t, pv, "created_at").Before(click) {
-					t.Fatalf("%s: pre-verification after the start click", id)
-				}
-			}
-			if acts := v.GetArray("Injection_action"); len(acts) > 0 {
-				newest := timeOf(t, acts[0], "createTime")
-				for k, a := range acts {
-					if k > 0 && !timeOf(t, a, "createTime").Before(timeOf(t, acts[k-1], "createTime")) {
-						t.Fatalf("%s: Injection_action not newest first", id)
-					}
-					if !timeOf(t, a, "time").Equal(newest) {
-						t.Fatalf("%s: Injection_action.time is not the newest createTime", id)
-					}
-				}
-			}
-			retries := 0
-			for _, a := range v.GetArray("kyc", "attempts") {
-				retries += len(a.GetArray("retryCode"))
-			}
-			if n := len(v.GetArray("kyc", "retry")); v.Exists("OCR_raw") && n != retries {
-				t.Fatalf("%s: %d kyc.retry entries, %d retry codes in the attempts", id, n, retries)
-			}
-			updated := timeOf(t, v, "updated_at")
-			for _, k := range [][]string{{"kyc_result_at"}, {"pending_at"}, {"updateHistory", "updateTime"}} {
-				if updated.Before(timeOf(t, v, k...)) {
-					t.Fatalf("%s: updated_at %s before %s", id, updated, strings.Join(k, "."))
-				}
-			}
-			switch status(v) {
-			case argos.StatusApproved, argos.StatusRejected:
-				if !v.Exists("kyc_result_at") || !v.Exists("reviewer") {
-					t.Fatalf("%s: decided without kyc_result_at or reviewer", id)
-				}
-			default:
-				if v.Exists("kyc_result_at") {
-					t.Fatalf("%s: kyc_result_at on an undecided item", id)
-				}
-			}
-			code := v.Get("kyc", "commentCode")
-			reasons := code != nil && (len(code.GetArray()) > 0 || len(code.GetStringBytes()) > 0)
-			if rejected := status(v) == argos.StatusRejected; rejected != reasons {
-				t.Fatalf("%s: rejected %v, reasons %q", id, rejected, v.Get("kyc", "commentCode"))
-			}
-			if v.Exists("aml", "matches") != (string(v.GetStringBytes("aml", "currentstatus")) == "Red Flag") {
-				t.Fatalf("%s: aml.matches and currentstatus disagree", id)
+			if !timeOf(t, a, "time").Equal(newest) {
+				t.Fatalf("%s: Injection_action.time is not the newest createTime", id)
 			}
 		}
+	}
+	retries := 0
+	for _, a := range v.GetArray("kyc", "attempts") {
+		retries += len(a.GetArray("retryCode"))
+	}
+	if n := len(v.GetArray("kyc", "retry")); v.Exists("OCR_raw") && n != retries {
+		t.Fatalf("%s: %d kyc.retry entries, %d retry codes in the attempts", id, n, retries)
+	}
+	updated := timeOf(t, v, "updated_at")
+	for _, k := range [][]string{{"kyc_result_at"}, {"pending_at"}, {"updateHistory", "updateTime"}} {
+		if updated.Before(timeOf(t, v, k...)) {
+			t.Fatalf("%s: updated_at %s before %s", id, updated, strings.Join(k, "."))
+		}
+	}
+	switch status(v) {
+	case argos.StatusApproved, argos.StatusRejected:
+		if !v.Exists("kyc_result_at") || !v.Exists("reviewer") {
+			t.Fatalf("%s: decided without kyc_result_at or reviewer", id)
+		}
+	default:
+		if v.Exists("kyc_result_at") {
+			t.Fatalf("%s: kyc_result_at on an undecided item", id)
+		}
+	}
+	code := v.Get("kyc", "commentCode")
+	reasons := code != nil && (len(code.GetArray()) > 0 || len(code.GetStringBytes()) > 0)
+	if rejected := status(v) == argos.StatusRejected; rejected != reasons {
+		t.Fatalf("%s: rejected %v, reasons %q", id, rejected, v.Get("kyc", "commentCode"))
+	}
+	if v.Exists("aml", "matches") != (string(v.GetStringBytes("aml", "currentstatus")) == "Red Flag") {
+		t.Fatalf("%s: aml.matches and currentstatus disagree", id)
+	}
+}
+
+// TestFixturesSpeakTheReference checks the two hand-written fixtures: each
+// carries every documented path of its field set, nothing else, and is
+// consistent.
+func TestFixturesSpeakTheReference(t *testing.T) {
+	ref := readReference(t)
+	for file, set := range map[string]string{
+		"submission_id_document.json":     idDocument,
+		"submission_knowledge_based.json": knowledgeBased,
+	} {
+		raw, err := os.ReadFile("../testdata/" + file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := fastjson.ParseBytes(raw)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		paths := map[string]bool{}
+		emitted(v, "", paths)
+		counts := map[string]int{}
+		for p := range paths {
+			counts[p] = 1
+		}
+		if ref.compare(t, file, set, counts, 1) > 0 {
+			t.Errorf("%s carries drift's unknown fields", file)
+		}
+		checkItem(t, v)
 	}
 }
