@@ -56,6 +56,15 @@ func (p *person) gender() string {
 	return "male"
 }
 
+// residenceISO2 is the alpha-2 code of the country the person lives in,
+// where their IP is.
+func (p *person) residenceISO2() string {
+	if p.residence == "KOR" {
+		return "KR"
+	}
+	return p.c.iso2
+}
+
 // issued and expires are the dates of the person's ID document.
 func (p *person) issued(created time.Time) time.Time {
 	return time.Date(created.Year()-p.issueYearsBefore, p.dob.Month(), p.dob.Day(), 0, 0, 0, 0, time.UTC)
@@ -495,6 +504,17 @@ func hashHex(parts ...string) string {
 		h.Write([]byte{0})
 	}
 	return fmt.Sprintf("%016x", h.Sum64())
+}
+
+// oneToThree draws 3 with probability three, 2 with probability two, else 1.
+func oneToThree(r *rand.Rand, three, two float64) int {
+	switch x := r.Float64(); {
+	case x < three:
+		return 3
+	case x < three+two:
+		return 2
+	}
+	return 1
 }
 
 func ms(r *rand.Rand, lo, hi int) time.Duration {

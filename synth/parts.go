@@ -207,10 +207,6 @@ func preVerification(r *rand.Rand, t time.Time, p *person, ip string, blocked bo
 	if asList {
 		n = 1 + r.IntN(3)
 	}
-	country := p.c.iso2
-	if p.residence == "KOR" {
-		country = "KR"
-	}
 	list := make([]obj, n)
 	for i := range list {
 		t = t.Add(ms(r, 40, 250))
@@ -223,7 +219,7 @@ func preVerification(r *rand.Rand, t time.Time, p *person, ip string, blocked bo
 		}
 		list[i] = obj{
 			{"request_id", "pv_" + randomHex(r, 16)}, {"created_at", stamp(t)}, {"ip_address", ip},
-			{"fraud_score", score}, {"attempts_frequency", freq}, {"country_code", country},
+			{"fraud_score", score}, {"attempts_frequency", freq}, {"country_code", p.residenceISO2()},
 			{"connection_type", conn}, {"is_valid", valid},
 		}
 	}
@@ -250,12 +246,7 @@ func preVerification(r *rand.Rand, t time.Time, p *person, ip string, blocked bo
 // try is one object (3 in 4) or an array of one, two or three tries are an
 // array, newest first. About 60% of them are objects, 40% arrays.
 func injectionAction(r *rand.Rand, t time.Time, p *person, ip string) (any, time.Time) {
-	n := 1
-	if x := r.Float64(); x < 0.05 {
-		n = 3
-	} else if x < 0.2 {
-		n = 2
-	}
+	n := oneToThree(r, 0.05, 0.15)
 	asList := n > 1 || r.IntN(4) == 0
 	at := make([]time.Time, n)
 	for i := range at {
@@ -263,10 +254,6 @@ func injectionAction(r *rand.Rand, t time.Time, p *person, ip string) (any, time
 		at[i] = t
 	}
 	pl := p.place
-	country := p.c.iso2
-	if p.residence == "KOR" {
-		country = "KR"
-	}
 	list := make([]obj, n)
 	for i := range list {
 		ok := i == n-1
@@ -285,7 +272,7 @@ func injectionAction(r *rand.Rand, t time.Time, p *person, ip string) (any, time
 			{"option", obj{
 				{"distanceChecks", obj{{"service", "ipGeolocation"}, {"distanceKm", dist}, {"maxDistanceKm", 100}, {"result", passFail(dist <= 100, "pass", "fail")}}},
 				{"ipRisk", obj{{"category", risk}, {"prohibitionMinutes", 0}}},
-				{"ipVerification", obj{{"ip", ip}, {"countryCode", country}, {"city", pl.city}}},
+				{"ipVerification", obj{{"ip", ip}, {"countryCode", p.residenceISO2()}, {"city", pl.city}}},
 			}},
 		}
 	}

@@ -72,12 +72,7 @@ func newSession(r *rand.Rand, s *sub, p *person, rej rejection, id, ip string) *
 		ss.injection, t = injection, afterInjection
 	}
 
-	nAttempts := 1
-	if x := r.Float64(); x < 0.12 {
-		nAttempts = 3
-	} else if x < 0.35 {
-		nAttempts = 2
-	}
+	nAttempts := oneToThree(r, 0.12, 0.23)
 	if rej.code == "too_many_retry" {
 		nAttempts = 3
 	}
