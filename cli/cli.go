@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/extract"
 )
 
 // Exit codes.
@@ -161,6 +162,22 @@ func (d *dateFlags) parse(required bool) (from, to time.Time, err error) {
 		return from, to, usagef("--to %s is before --from %s", d.to, d.from)
 	}
 	return from, to, nil
+}
+
+// pageSizeFlag is --page-size, for the commands that page through the API.
+type pageSizeFlag int
+
+func (p *pageSizeFlag) add(cmd *cobra.Command) {
+	cmd.Flags().IntVar((*int)(p), "page-size", extract.DefaultPageSize,
+		"items asked for per API page, any positive number (the API documents no maximum; a size it refuses is halved for the rest of the run)")
+}
+
+// check refuses a page size below 1.
+func (p pageSizeFlag) check() error {
+	if p < 1 {
+		return usagef("--page-size must be a positive number of items per API page, got %d", int(p))
+	}
+	return nil
 }
 
 func noArgs(cmd *cobra.Command, args []string) error {

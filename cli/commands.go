@@ -135,6 +135,7 @@ func (e *env) demoCmd() *cobra.Command {
 	var dir string
 	var days int
 	var seed int64
+	var pageSize pageSizeFlag
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Load the last 60 days from a built-in ARGOS-compatible API into DuckDB and show the statistics",
@@ -147,6 +148,9 @@ the archive and the DuckDB warehouse in --dir for BI tools.`,
 			if days < 1 || days > 3660 {
 				return usagef("--days must be between 1 and 3660, got %d", days)
 			}
+			if err := pageSize.check(); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			key := randomHex(16)
 			srv := fakeargos.New(synth.New(seed, synth.WithAsOf(e.now())), fakeargos.WithAPIKey(key), fakeargos.WithLogger(e.log))
@@ -156,7 +160,7 @@ the archive and the DuckDB warehouse in --dir for BI tools.`,
 			}
 			defer srv.Close()
 			e.log.Info().Str("url", url).Msg("built-in ARGOS-compatible API listening")
-			client, err := extract.NewClient(url, key, extract.WithLogger(e.log))
+			client, err := extract.NewClient(url, key, extract.WithLogger(e.log), extract.WithPageSize(int(pageSize)))
 			if err != nil {
 				return err
 			}
@@ -172,6 +176,7 @@ the archive and the DuckDB warehouse in --dir for BI tools.`,
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
 	cmd.Flags().IntVar(&days, "days", 60, "days to load, ending today (UTC)")
 	cmd.Flags().Int64Var(&seed, "seed", 1, "seed of the synthetic data")
+	pageSize.add(cmd)
 	return cmd
 }
 
@@ -179,6 +184,7 @@ func (e *env) runCmd() *cobra.Command {
 	var dir, project, warehouse, cfgPath string
 	var concurrency int
 	var dailyCalls int64
+	var pageSize pageSizeFlag
 	var window dateFlags
 	cmd := &cobra.Command{
 		Use:   "run --from YYYY-MM-DD --to YYYY-MM-DD",
@@ -186,8 +192,10 @@ func (e *env) runCmd() *cobra.Command {
 		Long: `run loads every UTC day of [--from, --to] from the API at $ARGOS_API_URL
 (default ` + defaultAPIURL + `) with the key in $ARGOS_API_KEY, and with
 secure data transfer when $ARGOS_SECRET_KEY is set. With --config, the project,
-its API URL and key variables, the directory, the warehouse, the PII policy and
-the credit rate card come from the configuration file. Each day's partition is
+its API URL, key variables and page size, the directory, the warehouse, the PII
+policy and the credit rate card come from the configuration file (flags given
+override it). When the API refuses the page size, the run goes on with half of
+it (down to 1) and logs the size that worked. Each day's partition is
 replaced whole, so re-running a window is safe. Exit code 1 when any day failed
 (the others are loaded).`,
 		Args: noArgs,
@@ -198,6 +206,9 @@ replaced whole, so re-running a window is safe. Exit code 1 when any day failed
 			}
 			if concurrency < 1 || concurrency > 64 {
 				return usagef("--concurrency must be between 1 and 64, got %d", concurrency)
+			}
+			if err := pageSize.check(); err != nil {
+				return err
 			}
 			budget, err := extract.NewBudget(dailyCalls)
 			if err != nil {
@@ -223,6 +234,9 @@ replaced whole, so re-running a window is safe. Exit code 1 when any day failed
 				if !ok {
 					return usagef("--project %q is not in %s", project, cfgPath)
 				}
+				if cmd.Flags().Changed("page-size") {
+					p.PageSize = int(pageSize)
+				}
 				job.project, job.rates = p.Name, cfg.CreditRates
 				if job.policy, err = e.configPolicy(cfg); err != nil {
 					return err
@@ -243,7 +257,7 @@ replaced whole, so re-running a window is safe. Exit code 1 when any day failed
 			if url == "" {
 				url = defaultAPIURL
 			}
-			opts := []extract.ClientOption{extract.WithLogger(e.log)}
+			opts := []extract.ClientOption{extract.WithLogger(e.log), extract.WithPageSize(int(pageSize))}
 			if secret := e.getenv(envSecretKey); secret != "" {
 				opts = append(opts, extract.WithSecureTransfer(secret))
 			}
@@ -264,6 +278,7 @@ replaced whole, so re-running a window is safe. Exit code 1 when any day failed
 	cmd.Flags().StringVar(&cfgPath, "config", "", "configuration file (see kycetl.example.yaml)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", extract.DefaultConcurrency, "API days fetched at once")
 	cmd.Flags().Int64Var(&dailyCalls, "daily-calls", extract.DefaultDailyCalls, "API calls allowed per project and UTC day (the vendor's limit); a run stops at a day boundary before exceeding it")
+	pageSize.add(cmd)
 	window.add(cmd, "to load")
 	return cmd
 }

@@ -90,14 +90,14 @@ func (e *env) configPolicy(cfg *config.Config) (*pii.Policy, error) {
 }
 
 // configExtractor is the extractor of a configured project, its keys read
-// from the variables the configuration names; with secret_key_env it
-// speaks the secure data transfer.
+// from the variables the configuration names, asking for its page_size;
+// with secret_key_env it speaks the secure data transfer.
 func (e *env) configExtractor(p config.Project, extOpts ...extract.ExtractorOption) (*extract.Extractor, error) {
 	key, err := p.APIKey(e.getenv)
 	if err != nil {
 		return nil, usageError{err}
 	}
-	opts := []extract.ClientOption{extract.WithLogger(e.log)}
+	opts := []extract.ClientOption{extract.WithLogger(e.log), extract.WithPageSize(p.PageSize)}
 	if p.SecretKeyEnv != "" {
 		secret := e.getenv(p.SecretKeyEnv)
 		if secret == "" {

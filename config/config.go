@@ -1,6 +1,6 @@
 // Package config reads kycetl's configuration file (kycetl.yaml): the
 // projects to load (name, API URL, the names of the environment variables
-// that hold their keys), the warehouse, the archive directory, the PII
+// that hold their keys, the API page size), the warehouse, the archive directory, the PII
 // policy, the credit rate card and the scheduled jobs.
 //
 // Decoding is strict: an unknown key is an error naming its line. ${VAR}
@@ -29,6 +29,7 @@ import (
 
 	"github.com/kycetl/kycetl/archive"
 	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/extract"
 	"github.com/kycetl/kycetl/pii"
 	"github.com/kycetl/kycetl/schema"
 )
@@ -112,7 +113,10 @@ type Project struct {
 	APIURL       string // base URL of the API
 	APIKeyEnv    string // variable holding the API key
 	SecretKeyEnv string // variable holding the secure-transfer secret key, if the project uses one
-	Jobs         []Job
+	// PageSize is the count asked for per API page (default
+	// extract.DefaultPageSize); a run halves it while the API refuses it.
+	PageSize int
+	Jobs     []Job
 }
 
 // Job is one scheduled load of a project.
@@ -292,6 +296,7 @@ type fileProject struct {
 	APIURL       string     `yaml:"api_url"`
 	APIKeyEnv    string     `yaml:"api_key_env"`
 	SecretKeyEnv string     `yaml:"secret_key_env"`
+	PageSize     *int       `yaml:"page_size"`
 	Jobs         *[]fileJob `yaml:"jobs"`
 }
 
@@ -443,6 +448,13 @@ func (v *validator) project(path string, f fileProject) Project {
 	v.envName(path+".api_key_env", p.APIKeyEnv)
 	if p.SecretKeyEnv != "" {
 		v.envName(path+".secret_key_env", p.SecretKeyEnv)
+	}
+	p.PageSize = extract.DefaultPageSize
+	if f.PageSize != nil {
+		p.PageSize = *f.PageSize
+		if p.PageSize < 1 {
+			v.errorf(path+".page_size", "%d: want a positive number of items per API page (default %d; the API documents no maximum)", p.PageSize, extract.DefaultPageSize)
+		}
 	}
 	if f.Jobs == nil {
 		p.Jobs = DefaultJobs()

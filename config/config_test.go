@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kycetl/kycetl/extract"
 	"github.com/kycetl/kycetl/load/bigquery"
 
 	"github.com/kycetl/kycetl/schema"
@@ -43,10 +44,11 @@ func TestExampleLoads(t *testing.T) {
 		t.Fatalf("projects %+v", c.Projects)
 	}
 	acme, eu := c.Projects[0], c.Projects[1]
-	if acme.Name != "acme" || acme.APIKeyEnv != "ARGOS_API_KEY" || !reflect.DeepEqual(acme.Jobs, DefaultJobs()) {
+	if acme.Name != "acme" || acme.APIKeyEnv != "ARGOS_API_KEY" || acme.PageSize != extract.DefaultPageSize || !reflect.DeepEqual(acme.Jobs, DefaultJobs()) {
 		t.Errorf("acme %+v", acme)
 	}
 	wantEU := Project{Name: "acme-eu", APIURL: "https://eu.example.com", APIKeyEnv: "ARGOS_EU_API_KEY", SecretKeyEnv: "ARGOS_EU_SECRET_KEY",
+		PageSize: extract.DefaultPageSize,
 		Jobs: []Job{
 			{Name: "nightly", Kind: Nightly, Schedule: "30 1 * * *", LookbackDays: 7, MaxCatchUpDays: 90},
 			{Name: "reconcile", Kind: Reconcile, Schedule: "0 4 * * 6", LookbackDays: 90, MaxCatchUpDays: 120},
@@ -73,7 +75,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want := &Config{File: "k.yaml", Dir: DefaultDir, Warehouse: Warehouse{Engine: EngineDuckDB}, Timezone: "UTC", Location: time.UTC,
 		PII:      PII{KeyEnv: "KYCETL_PII_KEY"},
-		Projects: []Project{{Name: "p", APIURL: DefaultAPIURL, APIKeyEnv: DefaultAPIKeyEnv, Jobs: DefaultJobs()}}}
+		Projects: []Project{{Name: "p", APIURL: DefaultAPIURL, APIKeyEnv: DefaultAPIKeyEnv, PageSize: extract.DefaultPageSize, Jobs: DefaultJobs()}}}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("\n got %+v\nwant %+v", c, want)
 	}
@@ -170,6 +172,32 @@ func TestErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("%s: error %q lacks %q", tc.name, err, w)
 			}
+		}
+	}
+}
+
+// TestPageSize: page_size takes any positive count (the API documents no
+// maximum); 0 or less is an error naming the field and its line.
+func TestPageSize(t *testing.T) {
+	for src, want := range map[string]int{
+		"projects:\n  - name: p\n":                       extract.DefaultPageSize,
+		"projects:\n  - name: p\n    page_size: 1\n":     1,
+		"projects:\n  - name: p\n    page_size: 250\n":   250,
+		"projects:\n  - name: p\n    page_size: 50000\n": 50000,
+	} {
+		c, err := Parse("k.yaml", []byte(src), env(nil))
+		if err != nil || c.Projects[0].PageSize != want {
+			t.Errorf("%q: page size %+v, %v; want %d", src, c, err, want)
+		}
+	}
+	for src, want := range map[string]string{
+		"projects:\n  - name: p\n    page_size: 0\n":               "k.yaml:3: projects[0].page_size: 0: want a positive number",
+		"projects:\n  - name: p\n  - name: q\n    page_size: -5\n": "k.yaml:4: projects[1].page_size: -5: want a positive number",
+		"projects:\n  - name: p\n    page_size: lots\n":            `k.yaml:3:16: projects[0].page_size: "lots" is not a whole number`,
+	} {
+		_, err := Parse("k.yaml", []byte(src), env(nil))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", src, err, want)
 		}
 	}
 }

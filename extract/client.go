@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -23,11 +24,15 @@ import (
 // SubmissionPath is the API's submission endpoint under the base URL.
 const SubmissionPath = "/v3/submission"
 
-// MaxPageSize is the largest count the API accepts.
-const MaxPageSize = 2000
+// DefaultPageSize is the count a client asks for per page unless
+// WithPageSize says otherwise. The reference documents no maximum (only a
+// default of 50); an API that refuses a count gets half of it (see
+// ErrCountRefused).
+const DefaultPageSize = 2000
 
-// maxBody bounds a response body; a full page of 2,000 large items is far
-// smaller.
+// maxBody bounds a response body; a page of 2,000 large items is far
+// smaller, and a larger page size that exceeds it fails with a hint to
+// lower it.
 const maxBody = 512 << 20
 
 // The vendor's per-project request rate (5,000 calls/s), the client's
@@ -66,11 +71,13 @@ func WithHTTPClient(h *http.Client) ClientOption {
 	}
 }
 
-// WithPageSize sets the count asked for per page, 1..2000 (default 2000).
+// WithPageSize sets the count asked for per page: any positive number
+// (default DefaultPageSize). The reference documents no maximum; when the
+// API refuses the count (ErrCountRefused), a run goes on with half of it.
 func WithPageSize(n int) ClientOption {
 	return func(c *Client) {
-		if n < 1 || n > MaxPageSize {
-			c.optErrors = append(c.optErrors, fmt.Errorf("page size %d is not within 1..%d", n, MaxPageSize))
+		if n < 1 {
+			c.optErrors = append(c.optErrors, fmt.Errorf("page size %d is not a positive number of items", n))
 			return
 		}
 		c.pageSize = n
@@ -148,7 +155,7 @@ func NewClient(baseURL, apiKey string, opts ...ClientOption) (*Client, error) {
 		apiKey:   apiKey,
 		http:     &http.Client{Transport: transport},
 		limiter:  rate.NewLimiter(DefaultRateLimit, DefaultBurst),
-		pageSize: MaxPageSize,
+		pageSize: DefaultPageSize,
 		log:      zerolog.Nop(),
 		maxTries: 6,
 		initial:  500 * time.Millisecond,
@@ -179,7 +186,8 @@ func NewClient(baseURL, apiKey string, opts ...ClientOption) (*Client, error) {
 	return c, nil
 }
 
-// PageSize returns the count the client asks for per page.
+// PageSize returns the count the client asks for per page when a run
+// starts (a run may lower it, see ErrCountRefused).
 func (c *Client) PageSize() int { return c.pageSize }
 
 // Query is one GET /v3/submission request. Zero fields are left out.
@@ -250,13 +258,39 @@ func (s *Stats) Add(o Stats) {
 	s.Throttled += o.Throttled
 }
 
+// Kinds of API errors a run adapts to rather than fails on. An *APIError
+// matches them (errors.Is), classified once where the answer is read.
+var (
+	// ErrCountRefused: the API refused the request's count (the page
+	// size), 400 invalid_parameter about count. A run goes on with half
+	// the page size, down to 1.
+	ErrCountRefused = errors.New("the API refused the page size (count)")
+	// ErrPageTooLarge: the API could not send a page that large (413). The
+	// day goes on with half the count.
+	ErrPageTooLarge = errors.New("the page is too large for the API")
+)
+
 // APIError is an answer of the API other than 200, with the API's own code
-// and message. Check for it with errors.As.
+// and message. Check for it with errors.As, and for its kind with
+// errors.Is (ErrCountRefused, ErrPageTooLarge).
 type APIError struct {
-	Status  int
-	Code    string // e.g. invalid_parameter; empty when the API sent none
-	Message string
-	secure  bool // the request was encrypted: a 400 may mean a wrong secret
+	Status       int
+	Code         string // e.g. invalid_parameter; empty when the API sent none
+	Message      string
+	secure       bool // the request was encrypted: a 400 may mean a wrong secret
+	countRefused bool // see refusesCount
+}
+
+// Is reports whether the error is of kind target: ErrCountRefused or
+// ErrPageTooLarge.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrCountRefused:
+		return e.countRefused
+	case ErrPageTooLarge:
+		return e.Status == http.StatusRequestEntityTooLarge
+	}
+	return false
 }
 
 func (e *APIError) Error() string {
@@ -453,7 +487,23 @@ func (c *Client) apiError(status int, body []byte) *APIError {
 	// A proxy could echo request headers; the key must not reach an error.
 	e.Message = strings.ReplaceAll(e.Message, c.apiKey, "[redacted]")
 	e.Code = strings.ReplaceAll(e.Code, c.apiKey, "[redacted]")
+	e.countRefused = refusesCount(e.Status, e.Code, e.Message)
 	return e
+}
+
+// countWord is the parameter name count as a word of a message, in any
+// case ("count", "Count", "'count'"; not "account" or "counts").
+var countWord = regexp.MustCompile(`(?i)\bcount\b`)
+
+// refusesCount reports whether an API error refuses the count parameter:
+// status 400, code invalid_parameter, and a message that names count, such
+// as the built-in server's "count must be an integer from 1 to 300". The
+// vendor documents neither a maximum count nor a code of its own for this
+// refusal, so the message is read, here and nowhere else; callers test
+// errors.Is(err, ErrCountRefused). A 400 invalid_parameter about any other
+// parameter stays a plain error.
+func refusesCount(status int, code, message string) bool {
+	return status == http.StatusBadRequest && code == "invalid_parameter" && countWord.MatchString(message)
 }
 
 // retryAfter reads a Retry-After header: delay seconds or an HTTP date.

@@ -91,7 +91,7 @@ func TestNewClientValidates(t *testing.T) {
 		{"https://user:pw@", key, "ARGOS_API_URL", nil},
 		{"::not a url", key, "ARGOS_API_URL", nil},
 		{"https://rest-api.argosidentity.com", "", "ARGOS_API_KEY", nil},
-		{"https://rest-api.argosidentity.com", key, "page size", []extract.ClientOption{extract.WithPageSize(2001)}},
+		{"https://rest-api.argosidentity.com", key, "page size", []extract.ClientOption{extract.WithPageSize(0)}},
 		{"https://rest-api.argosidentity.com", key, "retry", []extract.ClientOption{extract.WithRetry(0, time.Second, time.Second)}},
 		{"https://rest-api.argosidentity.com", key, "timeout", []extract.ClientOption{extract.WithRequestTimeout(0)}},
 	} {
@@ -135,8 +135,9 @@ func TestBadRequestFailsFastWithTheAPIsMessage(t *testing.T) {
 	c := client(t, serve(t, s), nil)
 	_, err := c.Page(context.Background(), extract.Query{StartDate: day0, EndDate: day0, Count: 5000})
 	var apiErr *extract.APIError
-	if !errors.As(err, &apiErr) || apiErr.Status != 400 || apiErr.Code != "invalid_parameter" || !strings.Contains(apiErr.Message, "count") {
-		t.Fatalf("error %v, want 400 invalid_parameter about count", err)
+	if !errors.As(err, &apiErr) || apiErr.Status != 400 || apiErr.Code != "invalid_parameter" || !strings.Contains(apiErr.Message, "count") ||
+		!errors.Is(err, extract.ErrCountRefused) {
+		t.Fatalf("error %v, want 400 invalid_parameter about count (ErrCountRefused)", err)
 	}
 	if !strings.HasPrefix(err.Error(), "ARGOS API 400: ") {
 		t.Errorf("error %q", err)

@@ -27,6 +27,12 @@
 // stops a window cleanly at a day boundary and says from which day to
 // continue (*BudgetError, ErrBudgetExhausted).
 //
+// Pages ask for DefaultPageSize items (WithPageSize: any positive count;
+// the vendor documents no maximum). When the API refuses the count (a 400
+// invalid_parameter about count, ErrCountRefused), the window goes on
+// with half the page size, shared by its day slices, instead of failing
+// every day.
+//
 // The API key travels only in the x-api-key header, and the secure data
 // transfer secret only as a cipher key: neither is logged, put in an error
 // or in a URL.

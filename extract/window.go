@@ -238,6 +238,13 @@ const firstDayEstimate = 10
 // the margin) goes to Bad of the current day with a reason saying so, never
 // silently away.
 //
+// Page size: the window asks for the client's page size. When the API
+// refuses that count (ErrCountRefused), the window goes on with half of
+// it, down to 1, for the rest of the window and in every day slice: the
+// refused call is counted (Stats.Calls, and so the call budget) and the
+// same page is asked for again. The lowered size is logged once at warn
+// level. A refusal of a count of 1 fails the day like any other error.
+//
 // Errors: an error from fn, or the end of ctx, stops the window (no fn call
 // starts after it) and is returned. An API day that still fails after the
 // client's retries (and, for a stalled chain, the extractor's restarts)
@@ -271,6 +278,7 @@ func (e *Extractor) Window(ctx context.Context, from, to time.Time, fn func(ctx 
 		nextStart: from.AddDate(0, 0, -e.margin),
 	}
 	s.nextMerge = s.nextStart
+	s.size = newPageSize(e.c.pageSize)
 	s.run()
 	switch {
 	case s.fnErr != nil:
@@ -290,6 +298,7 @@ type slices struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	w      *window
+	size   *pageSize // shared by the window's day slices
 
 	last      time.Time // the last API day
 	nextStart time.Time // the next API day to fetch
@@ -386,7 +395,7 @@ func (s *slices) dispatch() {
 		s.fetching++
 		s.held++
 		go func() {
-			f, err := s.e.fetch(s.ctx, a)
+			f, err := s.e.fetch(s.ctx, s.size, a)
 			s.results <- fetchResult{f, err}
 		}()
 	}
@@ -453,15 +462,15 @@ type fetched struct {
 	stats Stats
 }
 
-// fetch reads one API day, fetching it again from its first page when its
-// chain stalls, at most e.restarts times.
-func (e *Extractor) fetch(ctx context.Context, apiDay time.Time) (fetched, error) {
+// fetch reads one API day with the window's page size, fetching it again
+// from its first page when its chain stalls, at most e.restarts times.
+func (e *Extractor) fetch(ctx context.Context, size *pageSize, apiDay time.Time) (fetched, error) {
 	f := fetched{day: apiDay}
 	var p fastjson.Parser
 	for restart := 0; ; restart++ {
 		f.items, f.bad = f.items[:0], f.bad[:0]
 		page := 0
-		st, err := e.c.Day(ctx, apiDay, func(items []json.RawMessage) error {
+		st, err := e.c.day(ctx, apiDay, size, func(items []json.RawMessage) error {
 			page++
 			for i, raw := range items {
 				k, err := argos.ReadKey(&p, raw)

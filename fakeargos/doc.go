@@ -10,9 +10,13 @@
 //     (+09:00) by default, as a Korean vendor's would be: a client that
 //     trusts the filter to mean UTC days loses items near midnight. Without
 //     dates the last 7 days up to today are searched; with one date, that day.
-//   - count (default 50, 1..2000), nextpage_id and nextpage_date page through
-//     the result, which is ordered by created_at then submission_id. A page
+//   - count (default 50), nextpage_id and nextpage_date page through the
+//     result, which is ordered by created_at then submission_id. A page
 //     carries nextpageKey {id, created_at} only when another page exists.
+//     The vendor documents no maximum count; the fake refuses a count above
+//     its own (DefaultMaxCount, or WithMaxCount; none with WithMaxCount(0))
+//     with 400 invalid_parameter and a message naming count, as a limit
+//     the vendor does not document would show itself.
 //   - submission_id, userid and email filter by exact match; request_type
 //     (kyc, aml, data, others) projects each item to that part plus
 //     submission_id ("others" is everything but kyc, aml and data).

@@ -43,7 +43,7 @@ type Server struct {
 	apiKey   string
 	log      zerolog.Logger
 	zone     *time.Location
-	maxCount int
+	maxCount int // 0: no maximum
 	now      func() time.Time
 	cipher   *argoscrypt.Cipher // secure data transfer, when on
 	optErr   error
@@ -82,13 +82,17 @@ func WithZone(z *time.Location) Option {
 	}
 }
 
-// WithMaxCount sets the largest count a request may ask for (default 2000).
+// DefaultMaxCount is the largest count the server accepts unless
+// WithMaxCount says otherwise. It is the fake's own limit: the vendor
+// documents none.
+const DefaultMaxCount = 2000
+
+// WithMaxCount sets the largest count a request may ask for (default
+// DefaultMaxCount); n < 1 sets no maximum. A larger count gets 400
+// {"errorCode":"invalid_parameter","message":"count must be an integer
+// from 1 to n"}, as an API with a limit of its own would answer.
 func WithMaxCount(n int) Option {
-	return func(s *Server) {
-		if n > 0 {
-			s.maxCount = n
-		}
-	}
+	return func(s *Server) { s.maxCount = max(n, 0) }
 }
 
 // WithClock sets the clock that decides "today" for requests without dates
@@ -130,7 +134,7 @@ func New(src Source, opts ...Option) *Server {
 		apiKey:   DefaultAPIKey,
 		log:      zerolog.Nop(),
 		zone:     Seoul,
-		maxCount: 2000,
+		maxCount: DefaultMaxCount,
 		now:      time.Now,
 		days:     map[time.Time]*dayIndex{},
 	}
@@ -356,7 +360,10 @@ func (s *Server) parseQuery(v url.Values) (query, error) {
 	}
 	if c := v.Get("count"); c != "" {
 		n, err := strconv.Atoi(c)
-		if err != nil || n < 1 || n > s.maxCount {
+		switch {
+		case s.maxCount == 0 && (err != nil || n < 1):
+			return q, bad("invalid_parameter", "count must be a positive integer")
+		case s.maxCount > 0 && (err != nil || n < 1 || n > s.maxCount):
 			return q, bad("invalid_parameter", "count must be an integer from 1 to %d", s.maxCount)
 		}
 		q.count = n

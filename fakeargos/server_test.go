@@ -154,6 +154,44 @@ func TestBadRequests(t *testing.T) {
 	}
 }
 
+// TestMaxCount: a count above the server's maximum gets 400
+// invalid_parameter with a message naming count; WithMaxCount(0) sets no
+// maximum, as the vendor documents none.
+func TestMaxCount(t *testing.T) {
+	day := url.Values{"start_date": {"2025-02-01"}, "end_date": {"2025-02-01"}}
+	ask := func(base, count string) (int, string, string, int) {
+		q := url.Values{"count": {count}}
+		for k, v := range day {
+			q[k] = v
+		}
+		status, body := get(t, base, fakeargos.DefaultAPIKey, q)
+		var r struct {
+			ErrorCode, Message string
+			Items              []json.RawMessage
+		}
+		if err := json.Unmarshal(body, &r); err != nil {
+			t.Fatalf("count=%s: %s", count, body)
+		}
+		return status, r.ErrorCode, r.Message, len(r.Items)
+	}
+	limited := start(t, fakeargos.New(gen(), fakeargos.WithMaxCount(30)))
+	if status, code, msg, _ := ask(limited, "31"); status != http.StatusBadRequest || code != "invalid_parameter" || msg != "count must be an integer from 1 to 30" {
+		t.Errorf("count 31 over a maximum of 30: %d %s %q", status, code, msg)
+	}
+	if status, _, _, n := ask(limited, "30"); status != http.StatusOK || n != 30 {
+		t.Errorf("count 30 at a maximum of 30: %d with %d items", status, n)
+	}
+	unlimited := start(t, fakeargos.New(gen(), fakeargos.WithMaxCount(0)))
+	if status, _, _, n := ask(unlimited, "1000000"); status != http.StatusOK || n != len(seoulDay(gen(), day0)) {
+		t.Errorf("count 1000000 without a maximum: %d with %d items", status, n)
+	}
+	for _, bad := range []string{"0", "-3", "ten"} {
+		if status, code, msg, _ := ask(unlimited, bad); status != http.StatusBadRequest || code != "invalid_parameter" || !strings.Contains(msg, "count") {
+			t.Errorf("count %s without a maximum: %d %s %q", bad, status, code, msg)
+		}
+	}
+}
+
 // seoulDay lists the items of a Seoul calendar day straight from the source.
 func seoulDay(g *synth.Generator, d time.Time) map[string][]byte {
 	from := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, fakeargos.Seoul)

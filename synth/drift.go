@@ -5,6 +5,12 @@ import (
 	"strings"
 )
 
+// UnknownFieldPrefix starts the name of every field the unknown-field drift
+// adds, so that no reader can take one for a field of the vendor's
+// reference. The fields stand for what real exports carry before the
+// reference lists it.
+const UnknownFieldPrefix = "x_synth_"
+
 // driftKind is one way real payloads depart from the vendor's reference.
 type driftKind struct {
 	name     string
@@ -42,7 +48,8 @@ func (d *drifter) apply(s *sub) {
 	}
 }
 
-// commentAsString turns kyc.comment and kyc.commentCode into plain strings.
+// commentAsString turns kyc.comment and kyc.commentCode into plain strings,
+// as the reference types them.
 func commentAsString(s *sub) {
 	k, ok := s.o.get("kyc").(obj)
 	if !ok {
@@ -55,11 +62,22 @@ func commentAsString(s *sub) {
 	}
 }
 
-// scoresAsStrings sends the scores as numeric strings ("87.5").
+// scoresAsStrings sends the scores as numeric strings ("87.5"):
+// recognition_score, argos_score and each attempt's faceSimilarityScore.
 func scoresAsStrings(s *sub) {
-	for _, key := range []string{"recognition_score", "argos_score"} {
-		if v, ok := s.o.get(key).(float64); ok {
-			s.o.replace(key, strconv.FormatFloat(v, 'f', -1, 64))
+	numericString(s.o, "recognition_score", "argos_score")
+	if k, ok := s.o.get("kyc").(obj); ok {
+		attempts, _ := k.get("attempts").([]obj)
+		for _, a := range attempts {
+			numericString(a, "faceSimilarityScore")
+		}
+	}
+}
+
+func numericString(o obj, keys ...string) {
+	for _, key := range keys {
+		if v, ok := o.get(key).(float64); ok {
+			o.replace(key, strconv.FormatFloat(v, 'f', -1, 64))
 		}
 	}
 }
@@ -89,24 +107,25 @@ func optionalNulls(s *sub) {
 		s.o.replace(key, nil)
 	}
 	if d, ok := s.o.get("data").(obj); ok {
-		d.replace("address_street2", nil)
+		d.replace("address_detail", nil)
 		d.replace("cf1", nil)
 	}
-	if !s.o.replace("applicant_id", nil) {
+	if !s.kb && !s.o.replace("applicant_id", nil) {
 		s.o.set("applicant_id", nil)
 	}
 }
 
-// unknownFields adds fields the reference does not list yet.
+// unknownFields adds fields the reference does not list (yet), named with
+// UnknownFieldPrefix: an object at the top and a custom field in data.
 func unknownFields(s *sub) {
-	s.o.set("risk_signals", obj{
+	s.o.set(UnknownFieldPrefix+"riskSignals", obj{
 		{"model", "rs-2025-07"},
 		{"riskScore", 0.12},
 		{"velocity", obj{{"sameDevice24h", 1}, {"sameIp24h", 2}}},
 	})
 	if i := s.o.index("data"); i >= 0 {
 		if d, ok := s.o[i].val.(obj); ok {
-			d.set("cf9", "beta-flow")
+			d.set(UnknownFieldPrefix+"cf9", "beta-flow")
 			s.o[i].val = d
 		}
 	}

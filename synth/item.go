@@ -27,13 +27,18 @@ type person struct {
 	dob              time.Time
 	email, phone     string
 	ssn              string
-	identityNumber   string
-	documentNumber   string
+	identityNumber   string // data.identityNumber
+	documentNumber   string // the number printed on the document (ocr.number)
+	licenseNumber    string // driver's licences only
+	curp             string // Mexican government IDs only
+	serial           string // documents that carry a serial number
 	place            place
-	street2          string
-	permitKOR        bool // a foreigner verifying with a Korean residence card
+	detail           string // apartment or floor: data.address_detail
+	permitKOR        bool   // a foreigner verifying with a Korean residence card
 	permit           string
 	idType           string
+	issuing          string // idcard_issuingCountry
+	residence        string // address_country
 	issueYearsBefore int
 }
 
@@ -50,6 +55,22 @@ func (p *person) gender() string {
 	}
 	return "male"
 }
+
+// residenceISO2 is the alpha-2 code of the country the person lives in,
+// where their IP is.
+func (p *person) residenceISO2() string {
+	if p.residence == "KOR" {
+		return "KR"
+	}
+	return p.c.iso2
+}
+
+// issued and expires are the dates of the person's ID document.
+func (p *person) issued(created time.Time) time.Time {
+	return time.Date(created.Year()-p.issueYearsBefore, p.dob.Month(), p.dob.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+func (p *person) expires(created time.Time) time.Time { return p.issued(created).AddDate(10, 0, 0) }
 
 // person draws applicant user's stable attributes from the user's own stream.
 func (g *Generator) person(user int, kb bool) *person {
@@ -79,16 +100,34 @@ func (g *Generator) person(user int, kb bool) *person {
 	p.documentNumber = fmt.Sprintf("%c%08d", 'A'+rune(r.IntN(26)), r.IntN(1e8))
 	p.place = pick(r, p.c.places)
 	if r.IntN(3) == 0 {
-		p.street2 = fmt.Sprintf("Apt %d%c", 1+r.IntN(20), 'A'+rune(r.IntN(6)))
+		p.detail = fmt.Sprintf("Apt %d%c", 1+r.IntN(20), 'A'+rune(r.IntN(6)))
 	}
 	p.idType = pick(r, p.c.idTypes)
+	p.issuing, p.residence = p.c.code, p.c.code
 	if p.c.code != "KOR" && !kb && r.IntN(8) == 0 {
 		p.permitKOR = true
 		p.idType = "foreign_registrator"
 		p.permit = pick(r, permits)
 		p.place = countries[1].places[r.IntN(len(countries[1].places))]
+		p.issuing, p.residence = "KOR", "KOR"
+		p.identityNumber = idNumber(r, "KOR") // the residence card's registration number
 	}
 	p.issueYearsBefore = 1 + r.IntN(8)
+	serial := fmt.Sprintf("%02d%c%c%02d", r.IntN(100), 'A'+rune(r.IntN(26)), 'A'+rune(r.IntN(26)), r.IntN(100))
+	switch {
+	case p.idType == "drivers_license" && p.issuing == "KOR":
+		p.licenseNumber = fmt.Sprintf("%02d-%02d-%06d-%02d", 11+r.IntN(18), r.IntN(100), r.IntN(1e6), r.IntN(100))
+		p.serial = serial
+	case p.idType == "drivers_license":
+		p.licenseNumber = p.identityNumber
+		if p.issuing == "JPN" || p.issuing == "USA" {
+			p.serial = serial // the audit number (USA: document discriminator)
+		}
+	case p.idType == "government_id" && p.issuing == "MEX":
+		p.curp = p.identityNumber
+	case p.idType == "government_id" && p.issuing == "DEU":
+		p.serial = serial
+	}
 	return p
 }
 
@@ -108,7 +147,9 @@ func idNumber(r *rand.Rand, code string) string {
 
 // build draws one submission created on day d. Every random draw happens
 // whatever asOf is (asOf only decides what is shown), so the same item has
-// the same content at any asOf.
+// the same content at any asOf. Knowledge-based items carry only the fields
+// of the reference's knowledge-based field set (5-2-b), ID-document items
+// those of the ID-document set (5-2-a).
 func (g *Generator) build(r *rand.Rand, d time.Time) *sub {
 	s := &sub{}
 	s.created = d.Add(createdOffset(r))
@@ -143,34 +184,14 @@ func (g *Generator) build(r *rand.Rand, d time.Time) *sub {
 		(s.final == "approved" && r.Float64() < 0.2) ||
 		(s.final == "rejected" && r.Float64() < 0.3)
 
-	// The session's timeline.
-	click := s.created.Add(ms(r, 300, 900))
-	var steps []obj
-	at := click.Add(ms(r, 2000, 6000))
-	stepNames := []string{"id_front", "id_back", "selfie", "address"}
-	if s.kb {
-		stepNames = []string{"selfie"}
-	}
-	stepsDone := len(stepNames)
-	if s.final == "incomplete" {
-		stepsDone = r.IntN(len(stepNames))
-	}
-	for _, name := range stepNames[:stepsDone] {
-		dur := ms(r, 4000, 25000)
-		steps = append(steps, obj{
-			{"step", name}, {"startTime", isoStamp(at)}, {"endTime", isoStamp(at.Add(dur))},
-			{"captureCount", 1 + r.IntN(3)},
-		})
-		at = at.Add(dur + ms(r, 1000, 15000))
-	}
-	submit := at.Add(ms(r, 1000, 20000))
+	// The session: pre-verification, start click, injection, captures,
+	// attempts and retries.
+	ip := ipAddress(r)
+	ss := newSession(r, s, p, rej, id, ip)
+	submit := ss.end.Add(ms(r, 1000, 20000))
 	decided := submit.Add(ms(r, 1000, 6000))
 	pendingAt := submit.Add(ms(r, 400, 2000))
 	resolveAt := pendingAt.Add(time.Duration(6*3600+r.IntN(90*3600)) * time.Second)
-	lastActivity := at
-	if s.final == "incomplete" && stepsDone == 0 {
-		lastActivity = click.Add(ms(r, 1000, 60000))
-	}
 
 	// What asOf shows; no draw below may depend on these.
 	status := s.final
@@ -188,42 +209,24 @@ func (g *Generator) build(r *rand.Rand, d time.Time) *sub {
 	updated := decidedAt
 	switch {
 	case s.final == "incomplete":
-		updated = lastActivity
+		updated = ss.end
 	case status == "pending":
 		updated = pendingAt
 	}
+	done := s.final != "incomplete"
+	// An admin's edit of the submission's information (updateHistory), once
+	// it has happened, is its last update unless the decision came later.
+	editAt := submit.Add(time.Duration(3600+r.IntN(7*24*3600)) * time.Second)
+	editor := pick(r, admins)
+	edited := !s.kb && done && r.Float64() < 0.06 && !g.asOf.Before(editAt)
+	if edited && editAt.After(updated) {
+		updated = editAt
+	}
 
 	o := &s.o
-	o.set("data", g.data(r, p, s))
-	if !s.kb && stepsDone > 0 {
-		ocrRaw, ocr := ocrFields(r, p, s.created)
-		o.set("OCR_raw", ocrRaw)
-		o.set("ocr", ocr)
-	}
-	faceAge := faceAgeCheck(r, p, s.created, minor)
-	if !s.kb && s.final != "incomplete" {
-		o.set("verification", obj{{"faceAge", []obj{faceAge}}})
-	}
+	*o = make(obj, 0, 40)
+	o.set("data", g.data(r, p, s, ss, ip))
 	o.set("email", p.email)
-	o.set("submission_id", id)
-	o.set("userid", p.userid)
-	tokenID := "tok-" + randomHex(r, 8)
-	if r.Float64() < 0.4 {
-		o.set("tokenId", tokenID)
-	}
-	name := p.fullName()
-	o.set("duplicated_information", hashHex(name, p.dob.Format("2006-01-02"), p.gender(), p.c.code)[:16])
-	if status == "approved" {
-		o.set("applicant_id", "ap-"+hashHex(p.userid, "applicant")[:10])
-	}
-	o.set("created_at", stamp(s.created))
-	o.set("updated_at", stamp(updated))
-	if status == "approved" || status == "rejected" {
-		o.set("kyc_result_at", stamp(decidedAt))
-	}
-	if viaPending {
-		o.set("pending_at", stamp(pendingAt))
-	}
 	agent := viaPending && resolved
 	switch {
 	case agent:
@@ -231,98 +234,118 @@ func (g *Generator) build(r *rand.Rand, d time.Time) *sub {
 	case status == "approved" || status == "rejected":
 		o.set("reviewer", "system")
 	}
+	o.set("submission_id", id)
 	recognition := math.Round((70+r.Float64()*29.5)*2) / 2
 	argosScore := math.Round(55 + r.Float64()*44)
 	if s.final == "rejected" {
 		argosScore = math.Round(20 + r.Float64()*50)
 	}
-	if !s.kb && s.final != "incomplete" {
+	if !s.kb && done {
 		o.set("recognition_score", recognition)
 		o.set("argos_score", argosScore)
 	}
-	if stepsDone > 0 {
-		o.set("image", images(id, stepNames[:stepsDone]))
+	name := p.fullName()
+	o.set("duplicated_information", hashHex(name, p.dob.Format("2006-01-02"), p.gender(), p.c.code)[:16])
+	if !s.kb && status == "approved" {
+		o.set("applicant_id", "ap-"+hashHex(p.userid, "applicant")[:10])
 	}
-	memo := obj{{"text", pick(r, memoTexts)}, {"updated_at", stamp(decidedAt.Add(ms(r, 60000, 3600000)))}}
-	if s.final != "incomplete" && r.Float64() < 0.2 && status != "pending" {
-		o.set("memo", memo)
+	o.set("created_at", stamp(s.created))
+	if status == "approved" || status == "rejected" {
+		o.set("kyc_result_at", stamp(decidedAt))
 	}
-	o.set("project_options", projectOptions(s.kb))
-	if k := g.kyc(r, s, status, rej, stepsDone, steps); k != nil {
+	o.set("updated_at", stamp(updated))
+	if viaPending {
+		o.set("pending_at", stamp(pendingAt))
+	}
+	o.set("userid", p.userid)
+	tokenID := "tok-" + randomHex(r, 8)
+	if r.Float64() < 0.4 {
+		o.set("tokenId", tokenID)
+	}
+
+	if !s.kb {
+		addressDoc := r.Float64() < 0.35
+		if ss.step1 {
+			o.set("image", ss.images(addressDoc && done))
+		}
+		memo := obj{{"text", pick(r, memoTexts)}, {"updated_at", stamp(decidedAt.Add(ms(r, 60000, 3600000)))}}
+		if done && r.Float64() < 0.2 && status != "pending" {
+			o.set("memo", memo)
+		}
+		pii, selfie := duplicates(r, rej)
+		if done {
+			o.set("duplicated_users", pii)
+			o.set("duplicated_selfie_users", selfie)
+		}
+		ocrRaw, ocr, review := ocrFields(r, p, s.created)
+		if ss.step1 {
+			o.set("OCR_raw", ocrRaw)
+			o.set("ocr", ocr)
+			if review != nil {
+				o.set("review", review)
+			}
+		}
+		if ss.injection != nil {
+			o.set("Injection_action", ss.injection)
+		}
+	}
+	if add := additionalList(r); add != nil && done {
+		o.set("additional_list", add)
+	}
+	if k := ss.kyc(r, s, status, rej); k != nil {
 		o.set("kyc", k)
+	}
+	if len(ss.verifAges) > 0 {
+		o.set("verification", obj{{"faceAge", ss.verifAges}})
+	}
+	o.set("signals", ss.signals())
+	if edited {
+		o.set("updateHistory", obj{{"updateAdmin", editor}, {"updateTime", stamp(editAt)}})
 	}
 	// AML screening runs after the KYC check passed (or while it waits for
 	// a reviewer), never for rejected or abandoned checks.
-	aml := amlResult(r, p)
+	aml := amlResult(r)
 	if x := r.Float64(); (s.final == "approved" && x < 0.6) || (s.final == "pending" && x < 0.3) {
 		o.set("aml", aml)
 	}
-	projection := obj{{"projectionId", randomID(r, 15)}, {"projectionName", pick(r, []string{"name_projection", "kb_minimal_v1", "eu_minimal", "address_only"})}}
+	if !s.kb {
+		if ss.bank != nil {
+			o.set("bank_verification", ss.bank)
+		}
+		if ss.step1 {
+			o.set("id_LivenessScore", ss.idLiveness)
+		}
+	}
+	projection := obj{{"projectionId", randomID(r, 15)}, {"projectionName", pick(r, projectionName)}}
 	if r.Float64() < 0.3 {
 		o.set("projection", projection)
 	}
-	if !s.kb && len(steps) > 0 {
-		o.set("cameraProcess", obj{{"steps", steps}})
-	}
-	ua := pick(r, userAgents)
-	signals := obj{{"startButtonClickTime", isoStamp(click)}}
-	if s.final != "incomplete" {
-		signals.set("submitTime", isoStamp(submit))
-	}
-	signals.set("deviceType", ua.device)
-	signals.set("userAgent", ua.ua)
-	o.set("signals", signals)
-	o.set("pre_verification", preVerification(r, s.final == "incomplete" && stepsDone == 0))
-
-	injectAt := decided.Add(time.Duration(3600+r.IntN(48*3600)) * time.Second)
-	injectFail := any(nil)
-	if r.IntN(4) == 0 {
-		injectFail = pick(r, injectionFails)
-	}
-	if !s.kb && s.final == "approved" && r.Float64() < 0.06 && !g.asOf.Before(injectAt) {
-		o.set("injection", []obj{{{"type", "address"}, {"created_at", stamp(injectAt)}, {"failCode", injectFail}}})
-	}
-	var additional []obj
-	for range r.IntN(3) {
-		q := pick(r, additionalQs)
-		additional = append(additional, obj{{"blockType", q.blockType}, {"answer", q.answer}, {"inputValue", q.input}})
-	}
-	if len(additional) > 0 && s.final != "incomplete" {
-		o.set("additional", additional)
-	}
-	// Duplicate links: the same PII under another submission, or the same
-	// face (a selfie match with its similarity).
-	links := []obj{{
-		{"submission_id", randomID(r, 15)},
-		{"email", fmt.Sprintf("%s.%s@%s", ascii(p.first)[:1], ascii(p.last), pick(r, mailDomains))},
-		{"duplicated_information", hashHex(name, p.dob.Format("2006-01-02"), p.gender(), p.c.code)[:16]},
-		{"type", "pii"},
-	}}
-	selfieLink := obj{{"type", "selfie"}, {"submission_id", randomID(r, 15)}, {"similarity", math.Round((85+r.Float64()*14.9)*10) / 10}}
-	if !s.kb && (r.IntN(3) == 0 || rej.code == "duplicated_face") {
-		links = append(links, selfieLink)
-	}
-	if r.Float64() < 0.08 || rej.code == "duplicate_user" || rej.code == "duplicated_face" || rej.code == "duplicated_user_PII_exact" {
-		o.set("duplicated", obj{{"links", links}})
-	}
-	reviewComment := pick(r, reviewComments)
-	if agent {
-		o.set("review", obj{{"admin", pick(r, admins)}, {"result", status}, {"comment", reviewComment}, {"reviewed_at", stamp(decidedAt)}})
-	}
-	editAt := submit.Add(time.Duration(3600+r.IntN(7*24*3600)) * time.Second)
-	edit := obj{{"admin", pick(r, admins)}, {"update_time", isoStamp(editAt)}, {"update", []string{pick(r, updatableFields)}}}
-	if s.final != "incomplete" && r.Float64() < 0.06 && !g.asOf.Before(editAt) {
-		o.set("updateHistory", []obj{edit})
+	if ss.preVerification != nil {
+		o.set("pre_verification", ss.preVerification)
 	}
 	return s
 }
 
-// data builds the applicant data object of either field set.
-func (g *Generator) data(r *rand.Rand, p *person, s *sub) obj {
-	var o obj
-	if s.final == "incomplete" && r.IntN(3) == 0 {
+// data builds the applicant data object of the item's field set.
+func (g *Generator) data(r *rand.Rand, p *person, s *sub, ss *session, ip string) obj {
+	o := make(obj, 0, 30)
+	cfs := customFields(r)
+	if s.kb {
+		o.set("name", p.fullName())
+		o.set("gender", p.gender())
+		o.set("nationality", p.c.code)
+		o.set("date_of_birth", p.dob.Format("2006-01-02"))
+		o.set("address_formatted", formattedAddress(p))
+		if p.detail != "" {
+			o.set("address_detail", p.detail)
+		}
+		o.set("ssnNumber", p.ssn)
+		o.set("phoneNumber", p.phone)
+		return append(o, cfs...)
+	}
+	if ss.stop == stopBeforeStep1 && r.IntN(2) == 0 {
 		// Left before entering anything but the form's hidden fields.
-		o.set("ip_address", ipAddress(r))
+		o.set("ip_address", ip)
 		o.set("cf1", "campaign-"+pick(r, []string{"spring", "summer", "partner"}))
 		return o
 	}
@@ -330,76 +353,39 @@ func (g *Generator) data(r *rand.Rand, p *person, s *sub) obj {
 	o.set("first_name", p.first)
 	o.set("last_name", p.last)
 	o.set("full_name", p.fullName())
-	if p.c.langFirst && r.IntN(2) == 0 {
-		o.set("full_name_en", strings.ToUpper(p.first+" "+p.last))
-	}
-	if s.kb || r.IntN(4) == 0 {
-		o.set("name", p.fullName()) // legacy single name field
-	}
 	o.set("gender", p.gender())
 	o.set("nationality", p.c.code)
 	o.set("date_of_birth", p.dob.Format("2006-01-02"))
-	o.set("ip_address", ipAddress(r))
-	if s.kb {
-		o.set("ssnNumber", p.ssn)
-		o.set("phoneNumber", p.phone)
-	} else {
-		issuing := p.c.code
-		if p.permitKOR {
-			issuing = "KOR"
-		}
-		issued := time.Date(s.created.Year()-p.issueYearsBefore, p.dob.Month(), p.dob.Day(), 0, 0, 0, 0, time.UTC)
-		expires := issued.AddDate(10, 0, 0)
-		o.set("idType", p.idType)
-		o.set("idcard_issuingCountry", issuing)
-		o.set("idcard_issueDate", issued.Format("2006-01-02"))
-		o.set("idcard_expireDate", expires.Format("2006-01-02"))
-		o.set("identityNumber", p.identityNumber)
-		o.set("documentNumber", "********")
-		if r.IntN(3) == 0 {
-			o.set("serialNumber", fmt.Sprintf("%02d%c%c%02d", r.IntN(100), 'A'+rune(r.IntN(26)), 'A'+rune(r.IntN(26)), r.IntN(100)))
-			o.set("version", fmt.Sprint(issued.Year()))
-		}
-		if p.c.code == "MEX" {
-			o.set("curpNumber", p.identityNumber)
-		}
-		if r.IntN(10) == 0 {
-			o.set("privacyShield", "N/A")
-		}
-		if p.permitKOR {
-			o.set("typeOfPermit", p.permit)
-			o.set("typeOfPermitGovKor", p.permit)
-			o.set("expiryDateOfStayKor", s.created.AddDate(1+r.IntN(3), 0, 0).Format("2006-01-02"))
-			o.set("nationalityGovKor", p.c.demonym)
-		}
-		if r.IntN(6) == 0 {
-			o.set("phoneNumber", p.phone) // the liveform's auxidField
-		}
-		pl := p.place
-		country := p.c.code
-		if p.permitKOR {
-			country = "KOR"
-		}
-		o.set("address_city", pl.city)
-		o.set("address_country", country)
-		o.set("address_state", pl.state)
-		o.set("address_street", pl.street)
-		if p.street2 != "" {
-			o.set("address_street2", p.street2)
-		}
-		o.set("address_zipcode", pl.zip)
-		o.set("address_globalCode", pl.plus)
-		o.set("address_compoundCode", pl.plus[4:]+" "+pl.city+", "+country)
-		formatted := pl.street
-		if p.street2 != "" {
-			formatted += ", " + p.street2
-		}
-		o.set("address_formatted", formatted+", "+pl.city+", "+pl.state+" "+pl.zip+", "+country)
-		o.set("address_input", pl.street+", "+pl.city)
-		if p.street2 != "" {
-			o.set("address_detail", p.street2)
-		}
+	o.set("ip_address", ip)
+	o.set("idType", p.idType)
+	o.set("idcard_issuingCountry", p.issuing)
+	o.set("idcard_issueDate", p.issued(s.created).Format("2006-01-02"))
+	o.set("idcard_expireDate", p.expires(s.created).Format("2006-01-02"))
+	o.set("identityNumber", p.identityNumber)
+	o.set("documentNumber", "********")
+	pl := p.place
+	o.set("address_city", pl.city)
+	o.set("address_country", p.residence)
+	o.set("address_state", pl.state)
+	o.set("address_street", pl.street)
+	o.set("address_zipcode", pl.zip)
+	o.set("address_globalCode", pl.plus)
+	o.set("address_compoundCode", pl.plus[4:]+" "+pl.city+", "+p.residence)
+	o.set("address_formatted", formattedAddress(p))
+	o.set("address_input", pl.street+", "+pl.city)
+	if p.detail != "" {
+		o.set("address_detail", p.detail)
 	}
+	o = append(o, cfs...)
+	if p.permitKOR {
+		o.set("typeOfPermit", p.permit)
+	}
+	return o
+}
+
+// customFields draws data.cf1..cf3, each optional.
+func customFields(r *rand.Rand) obj {
+	var o obj
 	for k, v := range []string{"cf1", "cf2", "cf3"} {
 		if r.IntN(3+k) == 0 {
 			o.set(v, fmt.Sprintf("%s-%03d", pick(r, []string{"campaign", "tier", "ref", "partner"}), r.IntN(1000)))
@@ -408,224 +394,13 @@ func (g *Generator) data(r *rand.Rand, p *person, s *sub) obj {
 	return o
 }
 
-// kyc builds the kyc object, or nil when the submission has none (users who
-// left before the first capture).
-func (g *Generator) kyc(r *rand.Rand, s *sub, status string, rej rejection, stepsDone int, steps []obj) obj {
-	// Attempts: retries happen before the last attempt; too_many_retry means
-	// every attempt failed.
-	nAttempts := 1
-	if x := r.Float64(); x < 0.12 {
-		nAttempts = 3
-	} else if x < 0.35 {
-		nAttempts = 2
+func formattedAddress(p *person) string {
+	pl := p.place
+	f := pl.street
+	if p.detail != "" {
+		f += ", " + p.detail
 	}
-	if rej.code == "too_many_retry" {
-		nAttempts = 3
-	}
-	var attempts, retries []obj
-	t := s.created.Add(20 * time.Second)
-	for k := 1; k <= nAttempts; k++ {
-		a := obj{{"attemptCnt", k}}
-		liveness := float64(60 + r.IntN(40))
-		if r.Float64() < 0.8 {
-			a.set("livenessScore", liveness)
-		}
-		failed := k < nAttempts || rej.code == "too_many_retry"
-		var msgs, codes []string
-		if failed {
-			reason := pick(r, retryReasons)
-			if s.kb {
-				reason = kbRetry
-			}
-			msgs, codes = append(msgs, reason.msg), append(codes, reason.code)
-			t = t.Add(ms(r, 5000, 40000))
-			retries = append(retries, obj{{"retryCode", reason.code}, {"retryMsg", reason.msg}, {"created_at", stamp(t)}})
-		}
-		if msgs == nil {
-			msgs, codes = []string{}, []string{}
-		}
-		a.set("retryMsg", msgs)
-		a.set("retryCode", codes)
-		attempts = append(attempts, a)
-	}
-	shape := r.Float64()
-	k := obj{}
-	switch s.final {
-	case "incomplete":
-		switch {
-		case stepsDone == 0 || shape < 0.45:
-			return nil
-		case shape < 0.75:
-			// Captures began but no result was ever set.
-		case shape < 0.95:
-			k.set("result", "incomplete")
-		default:
-			k.set("result", "")
-		}
-	default:
-		k.set("result", status)
-		comment, code := []string{}, []string{}
-		if status == "rejected" {
-			comment, code = []string{rej.msg}, []string{rej.code}
-		}
-		k.set("comment", comment)
-		k.set("commentCode", code)
-	}
-	if !s.kb && stepsDone > 0 {
-		k.set("attempts", attempts)
-	}
-	if len(retries) > 0 && stepsDone > 0 {
-		k.set("retries", retries)
-	}
-	return k
-}
-
-func ocrFields(r *rand.Rand, p *person, created time.Time) (raw, ocr obj) {
-	box := func(y int) obj {
-		return obj{{"x", 100 + r.IntN(30)}, {"y", y}, {"width", 150 + r.IntN(300)}, {"height", 24 + r.IntN(40)}}
-	}
-	item := func(value string, y int) obj {
-		score := 55 + r.IntN(45)
-		return obj{{"value", value}, {"score", score}, {"accepted", score >= 70}, {"coordinates", box(y)}}
-	}
-	expire := time.Date(created.Year()-p.issueYearsBefore+10, p.dob.Month(), p.dob.Day(), 0, 0, 0, 0, time.UTC)
-	raw = obj{{"rotate", obj{{"value", pick(r, []string{"0", "0", "0", "90", "180"})}}}}
-	raw.set("fullName", item(strings.ToUpper(p.fullName()), 120))
-	raw.set("birthDate", item(p.dob.Format("01/02/2006"), 190))
-	raw.set("identityNumber", item(p.identityNumber, 240))
-	raw.set("expireDate", item(expire.Format("01/02/2006"), 290))
-	raw.set("address", item(p.fullName()+", "+p.place.street+", "+p.place.city+" "+p.place.zip, 344))
-	ocr = obj{
-		{"birthDate", p.dob.Format("2006-01-02")}, {"expireDate", expire.Format("2006-01-02")},
-		{"firstName", p.first}, {"fullName", p.fullName()}, {"identityNumber", p.identityNumber},
-		{"lastName", p.last}, {"nationality", p.c.code},
-	}
-	return raw, ocr
-}
-
-func faceAgeCheck(r *rand.Rand, p *person, created time.Time, minor bool) obj {
-	age := int(created.Sub(p.dob).Hours() / 24 / 365.25)
-	est := func(spread int) (lo, med, hi int) {
-		med = age + r.IntN(7) - 3
-		return med - 2 - r.IntN(spread), med, med + 2 + r.IntN(spread)
-	}
-	osl, osm, osh := est(4)
-	il, im, ih := est(5)
-	sl, sm, sh := est(4)
-	selfieOK := absInt(sm-age) <= 5
-	idOK := absInt(im-sm) <= 8
-	minAgeOK := !minor
-	result := "pass"
-	if !selfieOK || !idOK || !minAgeOK {
-		result = "fail"
-	}
-	return obj{
-		{"usedValues", obj{
-			{"originalSelfieLow", osl}, {"originalSelfieHigh", osh}, {"originalSelfieMedian", osm},
-			{"idLow", il}, {"idMedian", im}, {"idHigh", ih},
-			{"selfieLow", sl}, {"selfieHigh", sh}, {"selfieMedian", sm},
-			{"birthDateAge", age},
-		}},
-		{"conditions", []obj{
-			{{"name", "selfieVsBirthDate"}, {"usedValue", sm}, {"threshold", 5}, {"matched", selfieOK}},
-			{{"name", "idVsSelfie"}, {"usedValue", absInt(im - sm)}, {"threshold", 8}, {"matched", idOK}},
-			{{"name", "minimumAge"}, {"usedValue", age}, {"threshold", 18}, {"matched", minAgeOK}},
-		}},
-		{"result", result},
-	}
-}
-
-func images(id string, steps []string) obj {
-	base := "https://files.example.invalid/" + id + "/"
-	o := obj{}
-	for _, s := range steps {
-		switch s {
-		case "id_front":
-			o.set("idImage", base+"id_front.jpg")
-		case "id_back":
-			o.set("idBackImage", base+"id_back.jpg")
-		case "selfie":
-			o.set("selfieImage", base+"selfie.jpg")
-		case "address":
-			o.set("addressImage", base+"address.jpg")
-		}
-	}
-	return o
-}
-
-func projectOptions(kb bool) obj {
-	o := obj{
-		{"option_aml", true}, {"option_addressData", !kb}, {"policy_approvePeriod", 0},
-		{"option_idNumber", !kb}, {"policy_blacklistCountries", []string{"PRK", "IRN"}},
-	}
-	if !kb {
-		o.set("policy_acceptedID", []string{"government_id", "passport", "drivers_license", "residence_permit", "foreign_registrator", "aadhaar", "pancard"})
-	}
-	return o
-}
-
-func amlResult(r *rand.Rand, p *person) obj {
-	if r.Float64() < 0.7 {
-		return obj{{"currentstatus", "Not Screened"}, {"risk_level_summary", "Not Screened"}}
-	}
-	levels := []string{"LOW", "MEDIUM", "HIGH"}
-	n := 1 + r.IntN(3)
-	var matches []obj
-	top := 0
-	score := 95 - r.IntN(15)
-	for k := 0; k < n; k++ {
-		lvl := r.IntN(3)
-		top = max(top, lvl)
-		name := p.first + " " + p.last
-		if k > 0 || r.IntN(2) == 0 {
-			name = p.first + " " + p.last[:len(p.last)-1] + pick(r, []string{"e", "a", "er", "s"})
-		}
-		matches = append(matches, obj{
-			{"name", name}, {"score", score}, {"risk_level", levels[lvl]},
-			{"categories", []string{pick(r, amlCategories)}}, {"countries", []string{p.c.code}},
-			{"date_of_birth", fmt.Sprint(p.dob.Year() + r.IntN(3) - 1)},
-			{"argos_number", fmt.Sprintf("ARG-%06d", r.IntN(1e6))},
-		})
-		score -= 3 + r.IntN(12)
-	}
-	summary := levels[top]
-	if r.IntN(3) == 0 {
-		// Both spellings occur in real payloads.
-		summary = summary[:1] + strings.ToLower(summary[1:])
-	}
-	return obj{{"currentstatus", "Red Flag"}, {"risk_level_summary", summary}, {"matches", matches}}
-}
-
-func preVerification(r *rand.Rand, blocked bool) obj {
-	pass := func(ok bool) string {
-		if ok {
-			return "pass"
-		}
-		return "fail"
-	}
-	vm, emu, bot := false, false, false
-	proxy := []string{}
-	dupCount := 1 + r.IntN(2)
-	if blocked {
-		switch r.IntN(3) {
-		case 0:
-			emu = true
-		case 1:
-			bot = true
-		default:
-			proxy = []string{pick(r, []string{"vpn", "proxy", "tor"})}
-		}
-	}
-	deviceOK := !vm && !emu && !bot
-	return obj{
-		{"deviceInfo", obj{
-			{"result", pass(deviceOK)},
-			{"fingerprint", obj{{"virtualMachine", vm}, {"emulator", emu}, {"maliciousBot", bot}, {"browserTampering", false}}},
-			{"deviceDuplicate", obj{{"count", dupCount}, {"result", "pass"}}},
-		}},
-		{"turnstile", obj{{"result", pass(!bot)}}},
-		{"proxyVpn", obj{{"result", pass(len(proxy) == 0)}, {"categories", proxy}}},
-	}
+	return f + ", " + pl.city + ", " + pl.state + " " + pl.zip + ", " + p.residence
 }
 
 func pickRejection(r *rand.Rand, minor, kb bool) rejection {
@@ -687,8 +462,7 @@ func createdOffset(r *rand.Rand) time.Duration {
 }
 
 func ageGroup(at, dob time.Time) string {
-	age := int(at.Sub(dob).Hours() / 24 / 365.25)
-	switch {
+	switch age := ageAt(at, dob); {
 	case age <= 13:
 		return "minor"
 	case age <= 15:
@@ -698,6 +472,8 @@ func ageGroup(at, dob time.Time) string {
 	}
 	return "adult"
 }
+
+func ageAt(at, dob time.Time) int { return int(at.Sub(dob).Hours() / 24 / 365.25) }
 
 func ipAddress(r *rand.Rand) string {
 	return fmt.Sprintf("%s%d", pick(r, ipPrefixes), 1+r.IntN(254))
@@ -730,18 +506,28 @@ func hashHex(parts ...string) string {
 	return fmt.Sprintf("%016x", h.Sum64())
 }
 
+// oneToThree draws 3 with probability three, 2 with probability two, else 1.
+func oneToThree(r *rand.Rand, three, two float64) int {
+	switch x := r.Float64(); {
+	case x < three:
+		return 3
+	case x < three+two:
+		return 2
+	}
+	return 1
+}
+
 func ms(r *rand.Rand, lo, hi int) time.Duration {
 	return time.Duration(lo+r.IntN(hi-lo+1)) * time.Millisecond
 }
 
-func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
-
-func absInt(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
+// round rounds x to the given number of decimals.
+func round(x float64, decimals int) float64 {
+	p := math.Pow10(decimals)
+	return math.Round(x*p) / p
 }
+
+func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
 
 var asciiFold = strings.NewReplacer("ü", "u", "ß", "ss", "í", "i", "á", "a", "é", "e", "ó", "o", "ã", "a", "ç", "c", "ñ", "n", "ê", "e", "'", "", " ", "")
 

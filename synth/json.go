@@ -114,34 +114,41 @@ const hexDigits = "0123456789abcdef"
 // keeping other UTF-8 as it is (as the vendor does: "Müller", not "M\u00fcller").
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	// run is the start of the bytes that go out as they are, appended at once.
+	run := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[run:i]...)
+			switch c {
+			case '"', '\\':
 				b = append(b, '\\', c)
-			case c == '\n':
+			case '\n':
 				b = append(b, '\\', 'n')
-			case c == '\t':
+			case '\t':
 				b = append(b, '\\', 't')
-			case c == '\r':
+			case '\r':
 				b = append(b, '\\', 'r')
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			default:
-				b = append(b, c)
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			}
 			i++
+			run = i
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[run:i]...)
 			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
+			run = i + size
 		}
 		i += size
 	}
+	b = append(b, s[run:]...)
 	return append(b, '"')
 }
 

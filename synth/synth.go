@@ -48,7 +48,7 @@ func WithAsOf(t time.Time) Option {
 // drift each, and every kind is present every day: kyc.comment and
 // kyc.commentCode as plain strings, scores as numeric strings, ISO 8601
 // instead of YYYY-MM-DD-HH-MM-SS-ZZZ timestamps, nulls for optional fields,
-// unknown fields (risk_signals, data.cf9) and capitalised statuses.
+// unknown fields (named with UnknownFieldPrefix) and capitalised statuses.
 func WithDrift(on bool) Option {
 	return func(g *Generator) { g.drift = on }
 }
@@ -97,6 +97,9 @@ func (g *Generator) Day(day time.Time) [][]byte {
 		raw []byte
 	}
 	out := make([]made, 0, n)
+	// All items of the day are encoded into one buffer, each handed out as
+	// its own capacity-limited slice of it.
+	buf := make([]byte, 0, n*itemSizeHint)
 	var dr drifter
 	for i := range n {
 		// Each item has its own stream, so that changing one item's shape
@@ -109,7 +112,9 @@ func (g *Generator) Day(day time.Time) [][]byte {
 		if s.created.After(g.asOf) {
 			continue
 		}
-		out = append(out, made{s.created, appendJSON(nil, s.o)})
+		start := len(buf)
+		buf = appendJSON(buf, s.o)
+		out = append(out, made{s.created, buf[start:len(buf):len(buf)]})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].at.Before(out[j].at) })
 	items := make([][]byte, len(out))
@@ -140,6 +145,10 @@ func (g *Generator) WriteNDJSON(w io.Writer, from, to time.Time) (n int, err err
 	}
 	return n, nil
 }
+
+// itemSizeHint is about the encoded size of an average item, to size a
+// day's buffer at once.
+const itemSizeHint = 7 << 10
 
 // dayKey mixes the seed and the day number into one stream key, so that days
 // are independent of each other and of the order they are generated in.

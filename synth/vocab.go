@@ -4,7 +4,7 @@ package synth
 // nationality: names, places and the ID types its authorities issue.
 type country struct {
 	code      string // ISO 3166-1 alpha-3
-	demonym   string // as data.nationalityGovKor spells it
+	iso2      string // ISO 3166-1 alpha-2, as IP intelligence services give it
 	weight    int
 	first     [2][]string // by gender: female, male
 	last      []string
@@ -18,52 +18,52 @@ type place struct {
 }
 
 var countries = []country{
-	{code: "USA", demonym: "American", weight: 24,
+	{code: "USA", iso2: "US", weight: 24,
 		first:   [2][]string{{"Dana", "Emily", "Ashley", "Morgan", "Olivia", "Grace"}, {"Jordan", "Michael", "Chris", "Taylor", "Ethan", "Noah"}},
 		last:    []string{"Whitfield", "Ellery", "Carter", "Brooks", "Hayes", "Reed", "Parker", "O'Neil"},
 		places:  []place{{"Springfield", "IL", "62704", "742 Evergreen Terrace", "86GGXXXX+XX"}, {"Austin", "TX", "78701", "500 Congress Ave", "862487XX+XX"}, {"Portland", "OR", "97201", "1120 SW 5th Ave", "84QVFXXX+XX"}, {"Columbus", "OH", "43215", "90 W Broad St", "86FVXXXX+XX"}},
 		idTypes: []string{"drivers_license", "drivers_license", "passport", "government_id"}},
-	{code: "KOR", demonym: "Korean", weight: 20, langFirst: true,
+	{code: "KOR", iso2: "KR", weight: 20, langFirst: true,
 		first:   [2][]string{{"Seoyeon", "Hayoon", "Jiwoo", "Minseo"}, {"Minjun", "Jiho", "Dohyun", "Seojun"}},
 		last:    []string{"Kim", "Lee", "Park", "Choi", "Jung", "Kang"},
 		places:  []place{{"Seoul", "Seoul", "04524", "110 Sejong-daero, Jung-gu", "8Q98HXPG+MP"}, {"Busan", "Busan", "48058", "30 Haeundaehaebyeon-ro", "8Q7FXXXX+XX"}, {"Incheon", "Incheon", "21999", "165 Convensia-daero", "8Q98XXXX+XX"}},
 		idTypes: []string{"government_id", "government_id", "drivers_license", "passport"}},
-	{code: "JPN", demonym: "Japanese", weight: 7, langFirst: true,
+	{code: "JPN", iso2: "JP", weight: 7, langFirst: true,
 		first:   [2][]string{{"Yui", "Hina", "Aoi", "Sakura"}, {"Haruto", "Sota", "Ren", "Yuto"}},
 		last:    []string{"Sato", "Suzuki", "Takahashi", "Tanaka", "Ito"},
 		places:  []place{{"Tokyo", "Tokyo", "100-0001", "1-1 Chiyoda", "8Q7XXXXX+XX"}, {"Osaka", "Osaka", "530-0001", "3-1 Umeda, Kita-ku", "8Q6QXXXX+XX"}},
 		idTypes: []string{"drivers_license", "passport", "government_id"}},
-	{code: "GBR", demonym: "British", weight: 6,
+	{code: "GBR", iso2: "GB", weight: 6,
 		first:   [2][]string{{"Amelia", "Isla", "Ava", "Freya"}, {"Oliver", "Harry", "George", "Arthur"}},
 		last:    []string{"Smith", "Jones", "Taylor", "Brown", "Evans"},
 		places:  []place{{"London", "England", "SW1A 1AA", "10 Downing St", "9C3XGV00+XX"}, {"Manchester", "England", "M1 1AE", "1 Piccadilly Gardens", "9C5VXXXX+XX"}},
 		idTypes: []string{"passport", "drivers_license"}},
-	{code: "DEU", demonym: "German", weight: 6,
+	{code: "DEU", iso2: "DE", weight: 6,
 		first:   [2][]string{{"Mia", "Emma", "Lina", "Jülide"}, {"Lukas", "Leon", "Jonas", "Felix"}},
 		last:    []string{"Müller", "Schmidt", "Schneider", "Fischer", "Weiß"},
 		places:  []place{{"Berlin", "Berlin", "10115", "Invalidenstraße 1", "9F4MGCXX+XX"}, {"München", "Bayern", "80331", "Marienplatz 8", "8FWHXXXX+XX"}},
 		idTypes: []string{"government_id", "passport", "drivers_license"}},
-	{code: "MEX", demonym: "Mexican", weight: 8,
+	{code: "MEX", iso2: "MX", weight: 8,
 		first:   [2][]string{{"Sofía", "Valentina", "Regina", "Camila"}, {"Santiago", "Mateo", "Sebastián", "Diego"}},
 		last:    []string{"García", "Hernández", "López", "Martínez", "González"},
 		places:  []place{{"Ciudad de México", "CDMX", "06000", "Av. Juárez 10", "76F2CXXX+XX"}, {"Guadalajara", "JAL", "44100", "Av. Hidalgo 400", "75FXXXXX+XX"}},
 		idTypes: []string{"government_id", "government_id", "passport"}},
-	{code: "VNM", demonym: "Vietnamese", weight: 8, langFirst: true,
+	{code: "VNM", iso2: "VN", weight: 8, langFirst: true,
 		first:   [2][]string{{"Linh", "Huong", "Mai", "Thao"}, {"Minh", "Anh", "Duc", "Quang"}},
 		last:    []string{"Nguyen", "Tran", "Le", "Pham", "Hoang"},
 		places:  []place{{"Hanoi", "Hanoi", "100000", "1 Trang Tien", "7PH7XXXX+XX"}, {"Ho Chi Minh City", "Ho Chi Minh", "700000", "86 Le Thanh Ton", "7P28XXXX+XX"}},
 		idTypes: []string{"government_id", "passport"}},
-	{code: "IND", demonym: "Indian", weight: 8,
+	{code: "IND", iso2: "IN", weight: 8,
 		first:   [2][]string{{"Diya", "Ananya", "Isha", "Saanvi"}, {"Aarav", "Vivaan", "Arjun", "Rohan"}},
 		last:    []string{"Sharma", "Patel", "Singh", "Kumar", "Iyer"},
 		places:  []place{{"Mumbai", "MH", "400001", "12 Marine Drive", "7JFJXXXX+XX"}, {"Bengaluru", "KA", "560001", "80 MG Road", "7J4VXXXX+XX"}},
 		idTypes: []string{"aadhaar", "pancard", "passport"}},
-	{code: "PHL", demonym: "Filipino", weight: 7,
+	{code: "PHL", iso2: "PH", weight: 7,
 		first:   [2][]string{{"Maria", "Angel", "Andrea", "Nicole"}, {"Jose", "Juan", "Mark", "Paolo"}},
 		last:    []string{"Santos", "Reyes", "Cruz", "Bautista", "Dela Cruz"},
 		places:  []place{{"Manila", "Metro Manila", "1000", "Roxas Blvd 1500", "7Q63XXXX+XX"}, {"Cebu City", "Cebu", "6000", "Osmeña Blvd 20", "7Q5CXXXX+XX"}},
 		idTypes: []string{"government_id", "drivers_license", "passport"}},
-	{code: "BRA", demonym: "Brazilian", weight: 6,
+	{code: "BRA", iso2: "BR", weight: 6,
 		first:   [2][]string{{"Ana", "Julia", "Beatriz", "Larissa"}, {"Lucas", "Gabriel", "Rafael", "João"}},
 		last:    []string{"Silva", "Santos", "Oliveira", "Souza", "Conceição"},
 		places:  []place{{"São Paulo", "SP", "01000-000", "Av. Paulista 1000", "588MCXXX+XX"}, {"Rio de Janeiro", "RJ", "20000-000", "Av. Atlântica 1702", "589RXXXX+XX"}},
@@ -102,46 +102,67 @@ var rejections = []rejection{
 	{"other", "Rejected by the reviewer.", 3},
 }
 
-// retryReason is one retry code of kyc.attempts[].retryCode with its message.
-type retryReason struct{ code, msg string }
+// reason is a code with the message the vendor sends with it: a retry
+// condition of kyc.retry[] and kyc.attempts[].retryCode/retryMsg, or the
+// error of a failed attempt (kyc.attempts[].errorCode/errorMsg).
+type reason struct{ code, msg string }
 
-var retryReasons = []retryReason{
-	{"liveness_error", "Liveness fail: Face is too close to one or more borders. Please retry."},
-	{"face_compare_underscore", "The face doesn't match. Please retry with another face image."},
-	{"recognition_fail", "We could not read the ID. Please retry."},
-	{"glare_detected", "Glare detected on the ID. Please retry in a different light."},
-	{"image_too_blurry", "The image is too blurry. Please retry."},
-	{"screen_detected", "The ID seems to be shown on a screen. Please use the physical ID."},
-	{"document_expired", "The ID is expired. Please use a valid ID."},
-	{"invalid_back_document", "The back of the ID is not valid. Please retry."},
+// Retry conditions by the step that raised them: step1 reads the ID (or, in a
+// knowledge-based check, verifies the entered data), step2 checks the face.
+var (
+	idStep1Retries = []reason{
+		{"recognition_fail", "We could not read the ID. Please retry."},
+		{"glare_detected", "Glare detected on the ID. Please retry in a different light."},
+		{"image_too_blurry", "The image is too blurry. Please retry."},
+		{"screen_detected", "The ID seems to be shown on a screen. Please use the physical ID."},
+		{"document_expired", "The ID is expired. Please use a valid ID."},
+		{"invalid_back_document", "The back of the ID is not valid. Please retry."},
+	}
+	kbStep1Retries = []reason{
+		{"data_mismatch", "Entered information could not be verified. Please retry."},
+	}
+	step2Retries = []reason{
+		{"liveness_error", "Liveness fail: Face is too close to one or more borders. Please retry."},
+		{"face_compare_underscore", "The face doesn't match. Please retry with another face image."},
+		{"face_not_detected", "No face was detected. Please retry facing the camera."},
+	}
+	// attemptErrors end a failed attempt, by the step that failed it.
+	attemptErrors = [2][]reason{
+		{{"id_verification_fail", "ID verification failed after repeated retries."}, {"ocr_fail", "The ID could not be recognised."}},
+		{{"liveness_fail", "Liveness check failed."}, {"face_compare_fail", "Face comparison failed."}, {"face_detection_fail", "Face detection failed."}},
+	}
+	kbAttemptError = reason{"knowledge_check_fail", "Entered information could not be verified."}
+)
+
+// cameraErrors are the errors of signals.cameraProcessInfo[].error.
+var cameraErrors = []string{"camera_permission_denied", "camera_not_readable", "capture_timeout", "user_cancelled"}
+
+// additionalField is one field of the dashboard's additional form:
+// additional_list[].answer names it, inputValue is what the applicant entered.
+type additionalField struct {
+	blockType, answer string
+	values            []string
 }
 
-var kbRetry = retryReason{"data_mismatch", "Entered information could not be verified. Please retry."}
+var additionalFields = []additionalField{
+	{"text", "Occupation", []string{"Software engineer", "Nurse", "Teacher", "Student", "Accountant"}},
+	{"select", "Employment status", []string{"Salaried employee", "Self-employed", "Student", "Retired"}},
+	{"select", "Annual income", []string{"Under 10,000 USD", "10,000-50,000 USD", "Over 50,000 USD"}},
+	{"select", "Source of funds", []string{"Salary", "Savings", "Business income", "Inheritance"}},
+	{"checkbox", "I am not a politically exposed person", []string{"true"}},
+	{"date", "Employment start date", []string{"2019-03-01", "2021-09-15", "2023-01-09"}},
+}
 
 var (
-	userAgents = []struct{ device, ua string }{
-		{"mobile", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_3 like Mac OS X)"},
-		{"mobile", "Mozilla/5.0 (Linux; Android 14; SM-S918N)"},
-		{"mobile", "Mozilla/5.0 (Linux; Android 13; Pixel 7)"},
-		{"desktop", "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"},
-		{"desktop", "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_2)"},
-	}
-	mailDomains    = []string{"example.com", "example.org", "example.net"}
-	ipPrefixes     = []string{"203.0.113.", "198.51.100.", "192.0.2."}
-	admins         = []string{"reviewer@example.com", "ops@example.com", "compliance@example.com"}
-	memoTexts      = []string{"Verified address against utility bill", "Called applicant, confirmed identity", "Escalated to compliance", "Second ID requested", "Checked against internal list"}
-	reviewComments = []string{"Manual check OK", "Document verified manually", "Face match confirmed", "Mismatch confirmed", "Spot-checked"}
-	amlCategories  = []string{"PEP", "SAN", "AM", "RCA", "SIE"}
-	additionalQs   = []struct{ blockType, answer, input string }{
-		{"select", "Salaried employee", ""},
-		{"select", "Self-employed", ""},
-		{"select", "Student", ""},
-		{"text", "", "Software engineer"},
-		{"text", "", "Nurse"},
-		{"select", "Under 10,000 USD", ""},
-		{"checkbox", "I am not a politically exposed person", ""},
-	}
-	updatableFields = []string{"documentNumber", "address_street2", "fullName", "birthDate", "phoneNumber", "kycStatus"}
-	permits         = []string{"F-1", "E-9", "D-2", "F-4", "H-2"}
-	injectionFails  = []string{"ipRisk_failCategory", "distanceChecks_ipGeo", "blackliskCountries"}
+	mailDomains = []string{"example.com", "example.org", "example.net"}
+	ipPrefixes  = []string{"203.0.113.", "198.51.100.", "192.0.2."}
+	admins      = []string{"reviewer@example.com", "ops@example.com", "compliance@example.com"}
+	memoTexts   = []string{"Verified address against utility bill", "Called applicant, confirmed identity", "Escalated to compliance", "Second ID requested", "Checked against internal list"}
+	permits     = []string{"F-1", "E-9", "D-2", "F-4", "H-2"}
+	// Korean bank codes (KB, Shinhan, Woori, Hana, NH, Kakao Bank).
+	bankCodes      = []string{"004", "088", "020", "081", "011", "090"}
+	riskIcons      = []string{"sanction", "pep", "adverse-media", "warning", "fitness-probity"}
+	projectionName = []string{"name_projection", "kb_minimal_v1", "eu_minimal", "address_only"}
+	attemptsFreq   = []string{"FirstSeen", "Rare", "Frequent", "VeryFrequent"}
+	connections    = []string{"Residential", "Residential", "Residential", "Mobile", "Mobile", "Corporate", "Education"}
 )
