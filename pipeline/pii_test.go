@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -51,18 +50,30 @@ func TestHashedPIINeverStored(t *testing.T) {
 		}
 		export.WriteByte('\n')
 	}
-	for _, p := range hashedPaths(t) {
+	// Every hashed path the fixtures leave empty (a US licence has no CURP)
+	// is filled in one more item, so that each is searched for.
+	filled := map[string]any{"submission_id": "filled-pii", "created_at": "2025-03-14T09:00:00Z"}
+	for i, p := range hashedPaths(t) {
 		if raw[p] == "" {
-			t.Errorf("no fixture fills %s: the test would prove nothing for it", p)
+			raw[p] = fmt.Sprintf("FILLED-PII-%03d", i)
+			set(filled, p, raw[p])
 		}
 	}
-	// The same kind of values where no column expects them.
-	moved := map[string]string{"extra.identityNumber": "MOVED-ID-771", "extra.account_number": "MOVED-ACCT-772",
-		"json.documentNumber": "MOVED-DOC-773", "ocr.curpNumber": "MOVED-CURP-774", "extra.deep.ssnNumber": "MOVED-SSN-775"}
-	fmt.Fprintf(&export, `{"submission_id":"moved-pii","created_at":"2025-03-14T10:00:00Z","data":{"identityNumber2":1,"identityNumber":"x"},`+
+	b, err := json.Marshal(filled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	export.Write(append(b, '\n'))
+	// The same kind of values where no column expects them; their keys are
+	// apart from the paths above.
+	moved := map[string]string{"moved to extra: identityNumber": "MOVED-ID-771", "moved into an object: account_number": "MOVED-ACCT-772",
+		"moved into a JSON column: documentNumber": "MOVED-DOC-773", "moved to an OCR item: curpNumber": "MOVED-CURP-774",
+		"moved deep into extra: ssnNumber": "MOVED-SSN-775", "moved to extra: serialNumber": "MOVED-SER-776"}
+	fmt.Fprintf(&export, `{"submission_id":"moved-pii","created_at":"2025-03-14T10:00:00Z","data":{"identityNumber2":1},"serialNumber":%q,`+
 		`"legacy":{"identityNumber":%q,"deep":[{"ssnNumber":%q}]},"bank_verification":{"account_number":{"v":%q}},`+
 		`"Injection_action":[{"type":"t","option":{"ipRisk":{"documentNumber":%q}}}],"OCR_raw":{"curpNumber":{"value":%q}}}`+"\n",
-		moved["extra.identityNumber"], moved["extra.deep.ssnNumber"], moved["extra.account_number"], moved["json.documentNumber"], moved["ocr.curpNumber"])
+		moved["moved to extra: serialNumber"], moved["moved to extra: identityNumber"], moved["moved deep into extra: ssnNumber"],
+		moved["moved into an object: account_number"], moved["moved into a JSON column: documentNumber"], moved["moved to an OCR item: curpNumber"])
 	for k, v := range moved {
 		raw[k] = v
 	}
@@ -141,29 +152,40 @@ func TestHashedPIINeverStored(t *testing.T) {
 	}
 	// The moved values were hashed, not dropped: each is in extra or a JSON
 	// column as an "hmac:" value.
-	if got := tableText(t, openAgain(t, l), "SELECT extra FROM submissions WHERE submission_id = 'moved-pii'"); bytes.Count(got, []byte(`hmac:`)) < 3 {
+	if got := tableText(t, openAgain(t, l), "SELECT extra FROM submissions WHERE submission_id = 'moved-pii'"); bytes.Count(got, []byte(`hmac:`)) < 4 {
 		t.Errorf("moved-pii extra = %s, want the moved values as hmac: hashes", got)
 	}
 }
 
-// hashedPaths lists the source paths of every hashed column of the default
-// policy, and for each hashed ocr.* field the OCR_raw item of the same name
-// (hashed by its name).
+// hashedPaths lists every path the default policy must hash (design §3 and
+// issue 12): government ID, document, licence, CURP, serial, SSN and
+// bank-account numbers and phone numbers, wherever the reference puts them.
+// Written out, not read from the schema, so that a column losing its hash
+// fails the test.
 func hashedPaths(t *testing.T) []string {
 	t.Helper()
-	var out []string
-	for _, tb := range schema.Flattened() {
-		for _, c := range tb.Columns {
-			if c.PII == schema.Hash && c.Path != "" {
-				out = append(out, c.Path)
-				if name, ok := strings.CutPrefix(c.Path, "ocr."); ok {
-					out = append(out, "OCR_raw."+name+".value")
-				}
-			}
-		}
+	out := []string{"data.identityNumber", "data.documentNumber", "data.ssnNumber", "data.phoneNumber",
+		"ocr.number", "ocr.identityNumber", "ocr.licenseNumber", "ocr.curpNumber", "ocr.serialNumber",
+		"review.documentNumber", "review.licenseNumber", "review.identityNumber", "review.curpNumber",
+		"bank_verification.account_number"}
+	for _, item := range []string{"number", "identityNumber", "licenseNumber", "curpNumber", "serialNumber", "documentNumber"} {
+		out = append(out, "OCR_raw."+item+".value")
 	}
-	sort.Strings(out)
 	return out
+}
+
+// set puts v at a dotted path, making the objects on the way.
+func set(m map[string]any, path string, v any) {
+	keys := strings.Split(path, ".")
+	for _, k := range keys[:len(keys)-1] {
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[k] = next
+		}
+		m = next
+	}
+	m[keys[len(keys)-1]] = v
 }
 
 // lookup follows a dotted path through nested objects.

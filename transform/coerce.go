@@ -22,7 +22,7 @@ import (
 func (f *Flattener) appendValue(tb *tableBuilder, i int, b array.Builder, v *fastjson.Value) {
 	c := &tb.cols[i]
 	act := tb.acts[i]
-	if f.sensitive > act && c.Path != "" {
+	if f.sensitive > act && c.Path != "" && !c.JSON { // the value, not its coordinates
 		act = f.sensitive
 	}
 	if v == nil || v.Type() == fastjson.TypeNull || act == schema.Drop {
