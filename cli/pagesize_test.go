@@ -89,13 +89,13 @@ func TestRunPageSize(t *testing.T) {
 	vars := map[string]string{"ARGOS_API_URL": srv.URL, "ARGOS_API_KEY": "k", "KYCETL_PII_KEY": "a-pii-key-for-tests"}
 	window := []string{"--from", "2025-03-01", "--to", "2025-03-02"}
 
-	// --page-size 2000 against a maximum of 300: 2000 → 1000 → 500 → 250.
-	code, _, stderr := kycetl(t, vars, append([]string{"run", "--dir", t.TempDir(), "--page-size", "2000"}, window...)...)
+	// --page-size 1200 against a maximum of 300: 1200 → 600 → 300.
+	code, _, stderr := kycetl(t, vars, append([]string{"run", "--dir", t.TempDir(), "--page-size", "1200"}, window...)...)
 	if code != ExitOK {
 		t.Fatalf("run: exit %d\n%s", code, stderr)
 	}
-	if got := api.counts(); len(got) != 1 || got[250] == 0 {
-		t.Errorf("pages served at counts %v, want all at 250", got)
+	if got := api.counts(); len(got) != 1 || got[300] == 0 {
+		t.Errorf("pages served at counts %v, want all at 300", got)
 	}
 	var warned []map[string]any
 	for _, line := range strings.Split(stderr, "\n") {
@@ -104,8 +104,8 @@ func TestRunPageSize(t *testing.T) {
 			warned = append(warned, m)
 		}
 	}
-	if len(warned) != 1 || warned[0]["page_size_before"] != 2000.0 || warned[0]["page_size"] != 250.0 {
-		t.Errorf("page size warnings %v, want one from 2000 to 250:\n%s", warned, stderr)
+	if len(warned) != 1 || warned[0]["page_size_before"] != 1200.0 || warned[0]["page_size"] != 300.0 {
+		t.Errorf("page size warnings %v, want one from 1200 to 300:\n%s", warned, stderr)
 	}
 
 	cfg := filepath.Join(t.TempDir(), "kycetl.yaml")
@@ -126,5 +126,17 @@ func TestRunPageSize(t *testing.T) {
 		if got := api.counts(); len(got) != 1 || got[tc.want] == 0 {
 			t.Errorf("run --config %v: pages served at counts %v, want all at %d", tc.flags, got, tc.want)
 		}
+	}
+}
+
+// TestDemoPageSize: demo asks for --page-size items per page; its built-in
+// API refuses more than fakeargos.DefaultMaxCount, so 5000 settles on 1250.
+func TestDemoPageSize(t *testing.T) {
+	code, _, stderr := kycetl(t, nil, "demo", "--days", "1", "--dir", t.TempDir(), "--page-size", "5000")
+	if code != ExitOK {
+		t.Fatalf("demo: exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, `"page_size_before":5000,"page_size":1250,`) {
+		t.Errorf("no warning that the page size went from 5000 to 1250:\n%s", stderr)
 	}
 }

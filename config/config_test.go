@@ -295,6 +295,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("projects: [{name: p, jobs: [{kind: hourly, schedule: '@every 1s'}]}]"))
 	f.Add([]byte("a: &x [*x]\n"))
 	f.Add([]byte("dir: ${X}${\n"))
+	f.Add([]byte("projects: [{name: p, page_size: 0}, {name: q, page_size: 300}]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse("f.yaml", data, env(map[string]string{"X": "v", "KYCETL_DIR": "d", "ARGOS_EU_API_URL": "https://x.example.com"}))
 		if err != nil {
@@ -304,6 +305,9 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("valid config without projects or location: %+v", c)
 		}
 		for _, p := range c.Projects {
+			if p.PageSize < 1 {
+				t.Fatalf("valid config with page size %d", p.PageSize)
+			}
 			for _, j := range p.Jobs {
 				if _, err := ParseSchedule(j.Schedule); err != nil {
 					t.Fatalf("valid config with a bad schedule %q", j.Schedule)

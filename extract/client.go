@@ -241,7 +241,7 @@ type PageKey struct {
 // Stats counts the work of a call chain.
 type Stats struct {
 	Pages   int64         // pages received
-	Calls   int64         // HTTP requests made, retries included
+	Calls   int64         // HTTP requests made, retries and page sizes the API refused included
 	Retries int64         // requests repeated after a failure, and restarts of a stalled chain
 	Waited  time.Duration // time slept before retries, Throttled included
 	// Throttled is the part of Waited that followed a 429 Too Many

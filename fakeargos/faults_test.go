@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -242,16 +241,7 @@ func FuzzSecureQuery(f *testing.F) {
 	f.Add("not base64 at all")
 	s := fakeargos.New(gen(), fakeargos.WithSecureTransfer("fuzz-secret"), fakeargos.WithClock(func() time.Time { return day0 }))
 	f.Fuzz(func(t *testing.T, data string) {
-		r, _ := http.NewRequest(http.MethodGet, fakeargos.Path+"?"+url.Values{"data": {data}}.Encode(), nil)
-		r.Header.Set("x-api-key", fakeargos.DefaultAPIKey)
-		w := httptest.NewRecorder()
-		s.ServeHTTP(w, r)
-		if w.Code != http.StatusOK && w.Code != http.StatusBadRequest {
-			t.Fatalf("status %d for %q", w.Code, data)
-		}
-		if !json.Valid(w.Body.Bytes()) {
-			t.Fatalf("invalid JSON for %q: %s", data, w.Body.String())
-		}
+		answersJSON(t, s, url.Values{"data": {data}}.Encode())
 	})
 }
 

@@ -362,9 +362,11 @@ func TestStartClose(t *testing.T) {
 	}
 }
 
-// FuzzQuery: any query string gets a JSON answer of 200 or 400, never a panic.
+// FuzzQuery: any query string gets a JSON answer of 200 or 400, never a
+// panic, with the default maximum count and with none.
 func FuzzQuery(f *testing.F) {
 	for _, s := range []string{
+		"start_date=2025-02-01&end_date=2025-02-01&count=999999999",
 		"start_date=2025-02-01&end_date=2025-02-01",
 		"start_date=2025-02-01&end_date=2025-02-01&count=3&nextpage_id=x&nextpage_date=2025-02-01-01-00-00-000",
 		"start_date=20250201&request_type=kyc&count=2000",
@@ -373,21 +375,31 @@ func FuzzQuery(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	s := fakeargos.New(synth.New(1, synth.WithAsOf(day0.AddDate(0, 3, 0)), synth.WithVolume(5, 10)),
-		fakeargos.WithClock(func() time.Time { return day0 }))
+	src := synth.New(1, synth.WithAsOf(day0.AddDate(0, 3, 0)), synth.WithVolume(5, 10))
+	clock := fakeargos.WithClock(func() time.Time { return day0 })
+	servers := []*fakeargos.Server{fakeargos.New(src, clock), fakeargos.New(src, clock, fakeargos.WithMaxCount(0))}
 	f.Fuzz(func(t *testing.T, rawQuery string) {
-		r := httptest.NewRequest(http.MethodGet, fakeargos.Path, nil)
-		r.URL.RawQuery = rawQuery
-		r.Header.Set("x-api-key", fakeargos.DefaultAPIKey)
-		w := httptest.NewRecorder()
-		s.ServeHTTP(w, r)
-		if w.Code != http.StatusOK && w.Code != http.StatusBadRequest {
-			t.Fatalf("status %d for %q", w.Code, rawQuery)
-		}
-		if !json.Valid(w.Body.Bytes()) {
-			t.Fatalf("invalid JSON for %q: %s", rawQuery, w.Body.String())
+		for _, s := range servers {
+			answersJSON(t, s, rawQuery)
 		}
 	})
+}
+
+// answersJSON asks s with the default key and the given raw query, and
+// fails unless the answer is 200 or 400 with a JSON body.
+func answersJSON(t *testing.T, s *fakeargos.Server, rawQuery string) {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodGet, fakeargos.Path, nil)
+	r.URL.RawQuery = rawQuery
+	r.Header.Set("x-api-key", fakeargos.DefaultAPIKey)
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	if w.Code != http.StatusOK && w.Code != http.StatusBadRequest {
+		t.Fatalf("status %d for %q", w.Code, rawQuery)
+	}
+	if !json.Valid(w.Body.Bytes()) {
+		t.Fatalf("invalid JSON for %q: %s", rawQuery, w.Body.String())
+	}
 }
 
 func ExampleServer() {
