@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/kycetl/kycetl/argoscrypt"
+	"github.com/kycetl/kycetl/internal/jsonskim"
 )
 
 // Errors of page decoding.
@@ -34,7 +35,10 @@ func decodePage(body []byte) (Page, error) {
 		Data        json.RawMessage `json:"data"`
 	}
 	if err := json.Unmarshal(body, &env); err != nil {
-		return Page{}, fmt.Errorf("%w: %v", ErrMalformedPage, err)
+		if jsonskim.Depth(body, jsonskim.Space(body, 0)) <= jsonskim.DecoderMaxDepth {
+			return Page{}, fmt.Errorf("%w: %v", ErrMalformedPage, err)
+		}
+		return decodeDeepPage(body)
 	}
 	if env.Items == nil {
 		if string(env.IsEncrypted) == "true" || (len(env.Data) > 0 && env.Data[0] == '"') {
@@ -48,20 +52,64 @@ func decodePage(body []byte) (Page, error) {
 			return Page{}, fmt.Errorf("%w: Items is not an array", ErrMalformedPage)
 		}
 	}
-	if env.NextpageKey != nil && !isNull(env.NextpageKey) {
+	return p, p.readNext(env.NextpageKey)
+}
+
+// decodeDeepPage reads a page holding an item nested deeper than Go's JSON
+// decoders go (jsonskim.DecoderMaxDepth): the page is cut by skimming, every
+// other item must be JSON, and the deep item is kept whole, for the
+// flattener to quarantine, instead of failing the day.
+func decodeDeepPage(body []byte) (Page, error) {
+	i := jsonskim.Space(body, 0)
+	if i >= len(body) || body[i] != '{' {
+		return Page{}, fmt.Errorf("%w: not an object", ErrMalformedPage)
+	}
+	var items, next json.RawMessage
+	err := jsonskim.Members(body, i, func(name, value []byte) bool {
+		switch string(name) {
+		case "Items":
+			items = value
+		case "nextpageKey":
+			next = value
+		}
+		return true
+	})
+	if err != nil || items == nil || items[0] != '[' {
+		return Page{}, fmt.Errorf("%w: no Items array", ErrMalformedPage)
+	}
+	var p Page
+	err = jsonskim.Elements(items, 0, func(item []byte) error {
+		if jsonskim.Depth(item, 0) <= jsonskim.DecoderMaxDepth && !json.Valid(item) {
+			return fmt.Errorf("%w: item %d is not JSON", ErrMalformedPage, len(p.Items))
+		}
+		p.Items = append(p.Items, json.RawMessage(item))
+		return nil
+	})
+	if errors.Is(err, jsonskim.ErrNotJSON) {
+		err = fmt.Errorf("%w: %w", ErrMalformedPage, err)
+	}
+	if err != nil {
+		return Page{}, err
+	}
+	return p, p.readNext(next)
+}
+
+// readNext reads the page's nextpageKey, when it has one.
+func (p *Page) readNext(raw json.RawMessage) error {
+	if raw != nil && !isNull(raw) {
 		var k struct {
 			ID        json.RawMessage `json:"id"`
 			CreatedAt json.RawMessage `json:"created_at"`
 		}
-		if err := json.Unmarshal(env.NextpageKey, &k); err != nil {
-			return Page{}, fmt.Errorf("%w: nextpageKey is not an object", ErrMalformedPage)
+		if err := json.Unmarshal(raw, &k); err != nil {
+			return fmt.Errorf("%w: nextpageKey is not an object", ErrMalformedPage)
 		}
 		key := PageKey{ID: scalar(k.ID), CreatedAt: scalar(k.CreatedAt)}
 		if key != (PageKey{}) {
 			p.Next = &key
 		}
 	}
-	return p, nil
+	return nil
 }
 
 func isNull(raw json.RawMessage) bool { return bytes.Equal(raw, []byte("null")) }
@@ -95,7 +143,7 @@ func decodeSecurePage(body []byte, c *argoscrypt.Cipher) (Page, error) {
 		Items       json.RawMessage `json:"Items"`
 	}
 	if err := json.Unmarshal(body, &env); err != nil {
-		return Page{}, fmt.Errorf("%w: %v", ErrMalformedPage, err)
+		return decodePage(body) // malformed, or a plain page too deep for the decoder
 	}
 	if env.Items != nil || env.Data == nil {
 		p, err := decodePage(body)
@@ -113,7 +161,7 @@ func decodeSecurePage(body []byte, c *argoscrypt.Cipher) (Page, error) {
 		return Page{}, fmt.Errorf("%w: %w", ErrDecrypt, err)
 	}
 	// A wrong key that happens to leave valid padding yields noise, never JSON.
-	if !json.Valid(plain) {
+	if !json.Valid(plain) && jsonskim.Depth(plain, jsonskim.Space(plain, 0)) <= jsonskim.DecoderMaxDepth {
 		return Page{}, fmt.Errorf("%w: the decrypted answer is not JSON", ErrDecrypt)
 	}
 	p, err := decodePage(plain)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,6 +123,32 @@ func TestDecodeSecurePage(t *testing.T) {
 		if !errors.Is(err, tc.err) || len(p.Items) != tc.items {
 			t.Errorf("%s: %d items, %v; want %d, %v", tc.name, len(p.Items), err, tc.items, tc.err)
 		}
+	}
+}
+
+// TestDeepItemDoesNotFailThePage: an item nested deeper than Go's JSON
+// decoders go is kept whole (the flattener quarantines it) and the page's
+// other items and key are read, plain or encrypted; a page with such an
+// item and a broken one is still malformed.
+func TestDeepItemDoesNotFailThePage(t *testing.T) {
+	c, err := argoscrypt.New("k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deep := `{"submission_id":"deep","x":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}`
+	page := `{"Items":[{"submission_id":"a"},` + deep + `,{"submission_id":"b"}],"nextpageKey":{"id":"b","created_at":"2025-02-01-00-00-00-000"}}`
+	for name, body := range map[string]string{
+		"plain":     page,
+		"encrypted": `{"isEncrypted":true,"data":"` + c.Encrypt([]byte(page)) + `"}`,
+	} {
+		p, err := decodeSecurePage([]byte(body), c)
+		if err != nil || len(p.Items) != 3 || string(p.Items[1]) != deep || p.Next == nil || p.Next.ID != "b" {
+			t.Errorf("%s: %d items, next %v, %v; want 3 with the deep one whole and the key", name, len(p.Items), p.Next, err)
+		}
+	}
+	broken := strings.Replace(page, `{"submission_id":"b"}`, `{"submission_id":}`, 1)
+	if _, err := decodePage([]byte(broken)); !errors.Is(err, ErrMalformedPage) {
+		t.Errorf("a broken item beside a deep one: %v, want ErrMalformedPage", err)
 	}
 }
 

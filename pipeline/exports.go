@@ -162,34 +162,108 @@ func readLines(ctx context.Context, br *bufio.Reader, c *cutter) error {
 // matches quotes and brackets (a second decoder pass made the split of
 // page files half as fast again as NDJSON's).
 func readValues(ctx context.Context, br *bufio.Reader, c *cutter) error {
-	dec := jsontext.NewDecoder(br, lenient...)
+	var buf []byte
+	at := int64(0) // where the previous value ended, as the decoder counted
 	for n := 1; ; n++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		at := dec.InputOffset()
-		v, err := dec.ReadValue()
-		if errors.Is(err, io.EOF) {
+		v, skipped, err := jsonskim.ReadValue(br, buf[:0])
+		buf = v
+		if errors.Is(err, io.EOF) && len(v) == 0 {
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("reading JSON value %d at byte %d: %w", n, at, err)
 		}
-		switch v.Kind() {
-		case '[':
-			err = elements(v, 0, c.add)
-		case '{':
-			var page bool
-			if page, err = pageItems(v, c.add); err == nil && !page {
-				err = c.add(v) // a submission
-			}
-		default:
-			err = c.add(v)
-		}
-		if err != nil {
+		if err := cutValue(v, c.add); err != nil {
 			return fmt.Errorf("reading JSON value %d at byte %d: %w", n, at, err)
 		}
+		at += int64(skipped + len(v))
 	}
+}
+
+// cutValue checks one top-level value and yields its items: the elements
+// of an array, the Items of a page, or the value itself. A value nested
+// deeper than Go's JSON decoders go (jsonskim.DecoderMaxDepth) is cut by
+// skimming alone, each of its items checked on its own, so that one item too
+// deep to parse goes to quarantine (the flattener cannot parse it either)
+// instead of failing its whole page or file.
+func cutValue(v []byte, yield func([]byte) error) error {
+	if v[0] != '{' && v[0] != '[' {
+		return scalars(v, yield)
+	}
+	if err := checkValue(v); err != nil {
+		if jsonskim.Depth(v, 0) <= jsonskim.DecoderMaxDepth {
+			return err
+		}
+		yield = checkedItems(yield)
+	}
+	switch v[0] {
+	case '[':
+		return skimmed(jsonskim.Elements(v, 0, yield))
+	case '{':
+		page, err := pageItems(v, yield)
+		if err == nil && !page {
+			err = yield(v) // a submission
+		}
+		return skimmed(err)
+	}
+	return nil
+}
+
+// scalars yields the top-level values the decoder reads in v, a string or
+// a run of other scalars: "000" is three numbers to it. None is a
+// submission; each goes to quarantine as the flattener says why.
+func scalars(v []byte, yield func([]byte) error) error {
+	dec := jsontext.NewDecoder(bytes.NewReader(v), lenient...)
+	for {
+		s, err := dec.ReadValue()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := yield(s); err != nil {
+			return err
+		}
+	}
+}
+
+// checkValue checks one value with the token decoder, as leniently as
+// encoding/json (invalid UTF-8 and repeated keys pass).
+func checkValue(v []byte) error {
+	dec := jsontext.NewDecoder(bytes.NewReader(v), lenient...)
+	if _, err := dec.ReadValue(); err != nil {
+		return err
+	}
+	if _, err := dec.ReadValue(); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w after the value", jsonskim.ErrNotJSON)
+	}
+	return nil
+}
+
+// checkedItems checks each item of a value too deep for the decoder as a
+// whole: the items the decoder can read must be JSON; an item too deep for
+// it passes, to be quarantined by the flattener with its reason.
+func checkedItems(yield func([]byte) error) func([]byte) error {
+	return func(item []byte) error {
+		if err := checkValue(item); err != nil && jsonskim.Depth(item, 0) <= jsonskim.DecoderMaxDepth {
+			return err
+		}
+		return yield(item)
+	}
+}
+
+// skimmed turns jsonskim's refusal of a value the decoder accepted (which
+// would be a bug in jsonskim) into errSkim: the import stops rather than
+// cut items wrongly.
+func skimmed(err error) error {
+	if errors.Is(err, jsonskim.ErrNotJSON) {
+		return errSkim
+	}
+	return err
 }
 
 // lenient accepts what encoding/json did.
@@ -199,64 +273,24 @@ var lenient = []jsontext.Options{jsontext.AllowInvalidUTF8(true), jsontext.Allow
 // be a bug in jsonskim; the import stops rather than cut items wrongly.
 var errSkim = errors.New("value does not skim as the decoder read it")
 
-// elements yields the elements of the checked JSON array whose '[' is
-// v[i].
-func elements(v []byte, i int, yield func([]byte) error) error {
-	i = jsonskim.Space(v, i+1)
-	if i < len(v) && v[i] == ']' {
-		return nil
-	}
-	for i < len(v) {
-		end, ok := jsonskim.Value(v, i)
-		if !ok {
-			return errSkim
-		}
-		if err := yield(v[i:end]); err != nil {
-			return err
-		}
-		i = jsonskim.Space(v, end)
-		if i < len(v) && v[i] == ']' {
-			return nil
-		}
-		if i >= len(v) || v[i] != ',' {
-			return errSkim
-		}
-		i = jsonskim.Space(v, i+1)
-	}
-	return errSkim
-}
-
-// pageItems yields the elements of the "Items" array of the checked JSON
-// object v, and reports whether it has one.
+// pageItems yields the elements of the "Items" array of the JSON object v,
+// and reports whether it has one.
 func pageItems(v []byte, yield func([]byte) error) (bool, error) {
-	i := jsonskim.Space(v, 1)
-	for i < len(v) && v[i] != '}' {
-		end, ok := jsonskim.String(v, i)
-		if !ok {
-			return false, errSkim
-		}
-		name := v[i+1 : end-1]
+	var items []byte
+	err := jsonskim.Members(v, 0, func(name, value []byte) bool {
 		if bytes.IndexByte(name, '\\') >= 0 {
-			// An escaped name ("\u0049tems" is "Items"). The decoder has
-			// checked it; what can still be reported is invalid UTF-8,
-			// which comes out as U+FFFD, so not as "Items".
-			name, _ = jsontext.AppendUnquote(nil, v[i:end])
+			// An escaped name ("\u0049tems" is "Items"). Invalid UTF-8
+			// comes out as U+FFFD, so not as "Items".
+			name, _ = jsontext.AppendUnquote(nil, append(append([]byte{'"'}, name...), '"'))
 		}
-		i = jsonskim.Space(v, end)
-		if i >= len(v) || v[i] != ':' {
-			return false, errSkim
+		if string(name) == "Items" && value[0] == '[' {
+			items = value
+			return false
 		}
-		i = jsonskim.Space(v, i+1)
-		if string(name) == "Items" && i < len(v) && v[i] == '[' {
-			return true, elements(v, i, yield)
-		}
-		if end, ok = jsonskim.Value(v, i); !ok {
-			return false, errSkim
-		}
-		i = jsonskim.Space(v, end)
-		if i < len(v) && v[i] == ',' {
-			i = jsonskim.Space(v, i+1)
-		}
+		return true
+	})
+	if err != nil || items == nil {
+		return false, err
 	}
-	return false, nil
+	return true, jsonskim.Elements(items, 0, yield)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
+	"github.com/kycetl/kycetl/internal/jsonskim"
 	"github.com/kycetl/kycetl/synth"
 )
 
@@ -66,6 +67,28 @@ func TestReadValues(t *testing.T) {
 	}
 }
 
+// TestTooDeepItemIsCutAlone: an item nested deeper than Go's decoders go
+// is cut out of its page, array or stream on its own (for the flattener to
+// quarantine), and the items around it are read; one that is also broken
+// fails as any broken value.
+func TestTooDeepItemIsCutAlone(t *testing.T) {
+	deep := `{"submission_id":"deep","x":` + strings.Repeat("[", 200000) + strings.Repeat("]", 200000) + `}`
+	for _, in := range []string{
+		`{"Items":[{"submission_id":"a"},` + deep + `,{"submission_id":"b"}],"nextpageKey":null}`,
+		`[{"submission_id":"a"},` + deep + `,{"submission_id":"b"}]`,
+		`{"submission_id":"a"} ` + deep + ` {"submission_id":"b"}`,
+	} {
+		items, err := values(t, in)
+		if err != nil || len(items) != 3 || items[1] != deep || items[0] != `{"submission_id":"a"}` || items[2] != `{"submission_id":"b"}` {
+			t.Errorf("%.40q...: %d items, %v; want a, the deep item whole, b", in, len(items), err)
+		}
+	}
+	broken := `[{"submission_id":"a"},` + deep + `,{"submission_id":}]`
+	if _, err := values(t, broken); err == nil {
+		t.Error("a broken item beside a deep one was accepted")
+	}
+}
+
 // FuzzReadValues: any bytes give items that are each one JSON value, or an
 // error; never a panic.
 func FuzzReadValues(f *testing.F) {
@@ -75,6 +98,9 @@ func FuzzReadValues(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		items, err := values(t, s)
 		want, werr := decodedValues(s)
+		if werr != nil && jsonskim.Depth([]byte(s), jsonskim.Space([]byte(s), 0)) > jsonskim.DecoderMaxDepth {
+			return // too deep for the decoder: TestTooDeepItemIsCutAlone
+		}
 		if (err == nil) != (werr == nil) || err == nil && strings.Join(items, "\x00") != strings.Join(want, "\x00") {
 			t.Fatalf("%q: items %q, %v; the token decoder alone gives %q, %v", s, items, err, want, werr)
 		}

@@ -258,27 +258,32 @@ func isEmptyString(v *fastjson.Value) bool {
 }
 
 func intOf(v *fastjson.Value) (int64, string) {
+	var x float64
 	switch v.Type() {
 	case fastjson.TypeNumber:
 		if n, err := v.Int64(); err == nil {
 			return n, ""
 		}
-		x, _ := v.Float64()
-		if x == float64(int64(x)) {
-			return int64(x), ""
-		}
-		return 0, "not an integer"
+		x, _ = v.Float64()
 	case fastjson.TypeString:
 		s := strings.TrimSpace(string(v.GetStringBytes()))
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 			return n, ""
 		}
-		if x, err := strconv.ParseFloat(s, 64); err == nil && x == float64(int64(x)) {
-			return int64(x), ""
+		var err error
+		if x, err = strconv.ParseFloat(s, 64); err != nil && !errors.Is(err, strconv.ErrRange) {
+			return 0, "not an integer"
 		}
-		return 0, "not an integer"
+	default:
+		return 0, "expected an integer, got " + v.Type().String()
 	}
-	return 0, "expected an integer, got " + v.Type().String()
+	switch {
+	case math.IsNaN(x) || x != math.Trunc(x):
+		return 0, "not an integer"
+	case x < -(1<<63) || x >= 1<<63: // also ±Inf: 1e400
+		return 0, "integer does not fit INT64"
+	}
+	return int64(x), ""
 }
 
 func floatOf(v *fastjson.Value) (float64, string) {

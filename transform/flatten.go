@@ -512,5 +512,8 @@ func (f *Flattener) value(z *tableBuilder, c *node, e *fastjson.Value, ord int64
 }
 
 func (f *Flattener) coerced(path, reason string) {
+	if !utf8.ValidString(path) { // a path through an unknown key names it as sent
+		path = strings.ToValidUTF8(path, "\uFFFD")
+	}
 	f.coercions[coercionKey{path, reason}]++
 }

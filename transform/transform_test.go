@@ -588,3 +588,52 @@ func TestTextOfParsedItemStaysIntact(t *testing.T) {
 		t.Errorf("kyc.result reads %q after another value was rendered, want rejected", got)
 	}
 }
+
+// TestOddValuesAreCoercedAndCounted: text that is not UTF-8 keeps its valid
+// part with U+FFFD for the bad bytes, in typed, extra and JSON columns and
+// keys alike; numbers that are not finite or do not fit INT64 are NULL; each
+// is counted under its path with its reason.
+func TestOddValuesAreCoercedAndCounted(t *testing.T) {
+	item := "{\"submission_id\":\"odd\",\"created_at\":\"2025-02-01T00:00:00Z\",\"email\":\"a\xff\xfe\xc3@x\"," +
+		"\"x\xffkey\":\"v\xfe\",\"aml\":{\"raw_data\":{\"k\":\"\xc3\"}},\"OCR_raw\":{\"n\xffum\":{\"value\":\"ok\"}}," +
+		"\"recognition_score\":1e400,\"argos_score\":\"NaN\"," +
+		"\"kyc\":{\"attempts\":[{\"attemptCnt\":1e30,\"livenessScore\":\"Infinity\"},{\"attemptCnt\":\"99999999999999999999\",\"faceSimilarityScore\":\"-Inf\"}]}}"
+	s, res := flatten(t, "2025-02-01", [][]byte{[]byte(item)})
+	sub := s.rows["submissions"][0]
+	if sub["email"] != "a\uFFFD\uFFFD\uFFFD@x" {
+		t.Errorf("email = %q, want the bad bytes as U+FFFD", sub["email"])
+	}
+	if sub["recognition_score"] != nil || sub["argos_score"] != nil {
+		t.Errorf("scores = %v, %v; want NULL for 1e400 and NaN", sub["recognition_score"], sub["argos_score"])
+	}
+	if extra := fmt.Sprint(sub["extra"]); !strings.Contains(extra, "\"x\uFFFDkey\":\"v\uFFFD\"") {
+		t.Errorf("extra = %s, want the unknown key and value with U+FFFD", extra)
+	}
+	if raw := fmt.Sprint(sub["aml_raw_data"]); raw != "{\"k\":\"\uFFFD\"}" {
+		t.Errorf("aml_raw_data = %s", raw)
+	}
+	if item := s.rows["ocr_fields"][0]["item"]; item != "n\uFFFDum" {
+		t.Errorf("ocr_fields.item = %q", item)
+	}
+	for _, a := range s.rows["kyc_attempts"] {
+		if a["attempt_cnt"] != nil || a["liveness_score"] != nil || a["face_similarity_score"] != nil {
+			t.Errorf("attempt = %v, want NULL counts and scores", a)
+		}
+	}
+	want := map[string]string{
+		"email": "invalid UTF-8, replaced by U+FFFD", "x\uFFFDkey": "invalid UTF-8, replaced by U+FFFD",
+		"aml.raw_data": "invalid UTF-8, replaced by U+FFFD", "OCR_raw.*": "invalid UTF-8, replaced by U+FFFD",
+		"recognition_score": "not a finite number", "argos_score": "not a finite number",
+		"kyc.attempts[].attemptCnt": "integer does not fit INT64", "kyc.attempts[].livenessScore": "not a finite number",
+		"kyc.attempts[].faceSimilarityScore": "not a finite number",
+	}
+	got := map[string]string{}
+	for _, c := range res.Coercions {
+		got[c.Path] = c.Reason
+	}
+	for path, reason := range want {
+		if got[path] != reason {
+			t.Errorf("coercion of %q: %q, want %q (all: %v)", path, got[path], reason, res.Coercions)
+		}
+	}
+}

@@ -4,7 +4,10 @@
 // times faster than a parser.
 package jsonskim
 
-import "bytes"
+import (
+	"bytes"
+	"errors"
+)
 
 // Space returns the index of the first byte at or after i that is not JSON
 // whitespace.
@@ -78,3 +81,104 @@ func String(b []byte, i int) (end int, ok bool) {
 		}
 	}
 }
+
+// DecoderMaxDepth is the nesting depth past which Go's JSON decoders
+// (encoding/json and jsontext) refuse a value as a whole. A value deeper
+// than that is still one value to Depth and Value, so a reader can cut it
+// out and quarantine it alone instead of failing the page or file it is in.
+const DecoderMaxDepth = 10000
+
+// Depth returns the deepest nesting of objects and arrays in the value
+// starting at b[i] (0 for a scalar), matching quotes and brackets only.
+func Depth(b []byte, i int) int {
+	depth, deepest := 0, 0
+	for i < len(b) {
+		switch c := b[i]; {
+		case !structural[c]:
+			i++
+		case c == '"':
+			end, ok := String(b, i)
+			if !ok {
+				return deepest
+			}
+			i = end
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+			i++
+		default:
+			i++
+			if depth--; depth <= 0 {
+				return deepest
+			}
+		}
+	}
+	return deepest
+}
+
+// Elements yields the elements of the JSON array whose '[' is v[i]. The
+// array's own punctuation is checked; its elements are not.
+func Elements(v []byte, i int, yield func([]byte) error) error {
+	i = Space(v, i+1)
+	if i < len(v) && v[i] == ']' {
+		return nil
+	}
+	for i < len(v) {
+		end, ok := Value(v, i)
+		if !ok {
+			return ErrNotJSON
+		}
+		if err := yield(v[i:end]); err != nil {
+			return err
+		}
+		i = Space(v, end)
+		if i < len(v) && v[i] == ']' {
+			return nil
+		}
+		if i >= len(v) || v[i] != ',' {
+			return ErrNotJSON
+		}
+		i = Space(v, i+1)
+	}
+	return ErrNotJSON
+}
+
+// Members yields the name (as written, quotes excluded, escapes kept) and
+// the value bytes of each member of the JSON object whose '{' is v[i],
+// until yield returns false. The object's own punctuation is checked; its
+// values are not.
+func Members(v []byte, i int, yield func(name, value []byte) bool) error {
+	i = Space(v, i+1)
+	for i < len(v) && v[i] != '}' {
+		end, ok := String(v, i)
+		if !ok || v[i] != '"' {
+			return ErrNotJSON
+		}
+		name := v[i+1 : end-1]
+		i = Space(v, end)
+		if i >= len(v) || v[i] != ':' {
+			return ErrNotJSON
+		}
+		i = Space(v, i+1)
+		if end, ok = Value(v, i); !ok {
+			return ErrNotJSON
+		}
+		if !yield(name, v[i:end]) {
+			return nil
+		}
+		i = Space(v, end)
+		if i < len(v) && v[i] == ',' {
+			i = Space(v, i+1)
+		} else if i >= len(v) || v[i] != '}' {
+			return ErrNotJSON
+		}
+	}
+	if i >= len(v) {
+		return ErrNotJSON
+	}
+	return nil
+}
+
+// ErrNotJSON: the bytes do not skim as JSON (brackets or punctuation out of
+// place, or the input ends inside a value).
+var ErrNotJSON = errors.New("not JSON: brackets or punctuation out of place")
