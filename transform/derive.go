@@ -5,6 +5,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/schema"
 )
 
 // derivers compute the columns the schema declares without a path, keyed
@@ -27,7 +28,7 @@ var derivers = map[string]deriver{
 		b.(*array.Int64Builder).Append(elements(e.Get("aml", "matches")))
 	},
 	"camera_processes.duration_seconds": func(e *fastjson.Value, b array.Builder) {
-		start, end := e.Get("processStartTime"), e.Get("processEndTime")
+		start, end := e.Get(processStart), e.Get(processEnd)
 		if start == nil || end == nil {
 			b.AppendNull()
 			return
@@ -40,6 +41,20 @@ var derivers = map[string]deriver{
 		}
 		b.(*array.Float64Builder).Append(t.Sub(s).Seconds())
 	},
+}
+
+// The paths camera_processes.duration_seconds is computed from: those of
+// the declared start and end columns.
+var processStart, processEnd = declaredPath(schema.CameraProcesses, "process_start_time"), declaredPath(schema.CameraProcesses, "process_end_time")
+
+// declaredPath is the source path of a declared column; it panics at start-up
+// when the declaration lacks the column, a programming error.
+func declaredPath(t *schema.Table, column string) string {
+	c, ok := t.Column(column)
+	if !ok || c.Path == "" {
+		panic("transform: " + t.Name + " declares no source column " + column)
+	}
+	return c.Path
 }
 
 // kindOf tells the field sets apart: knowledge-based submissions carry an
