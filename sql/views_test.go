@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -101,6 +102,50 @@ func TestViewsUseTheSharedSubset(t *testing.T) {
 			if !strings.HasPrefix(m[2], "TABLE_") && !strings.HasPrefix(m[2], "(") {
 				t.Errorf("%s.sql: %s %s names a table without {{table \"...\"}}", v.Name, m[1], m[2])
 			}
+		}
+	}
+}
+
+// published are the views and columns of design §6 as first published:
+// the BI contract. A view may gain columns at the end, never lose, rename
+// or move one.
+var published = map[string][]string{
+	"stats_daily": {"project", "day", "total", "approved", "rejected", "incomplete", "pending", "aml_count",
+		"approved_ratio", "rejected_ratio", "incomplete_ratio", "pending_ratio", "approval_rate", "credits"},
+	"stats_totals":              {"project", "total", "approved", "rejected", "incomplete", "pending", "aml_count", "credits"},
+	"stats_status_distribution": {"project", "status", "submissions", "share"},
+	"stats_by_country":          {"project", "country", "status", "submissions"},
+	"stats_by_user":             {"project", "userid", "status", "submissions", "last_submitted_at"},
+	"credit_usage_daily":        {"project", "day", "credits"},
+}
+
+func TestViewColumnsOnlyGrow(t *testing.T) {
+	views := map[string]View{}
+	for _, v := range Views() {
+		views[v.Name] = v
+		seen := map[string]bool{}
+		for _, c := range v.Columns {
+			if seen[c] {
+				t.Errorf("%s: column %s listed twice", v.Name, c)
+			}
+			seen[c] = true
+		}
+	}
+	for name, cols := range published {
+		v, ok := views[name]
+		if !ok {
+			t.Errorf("published view %s is gone", name)
+			continue
+		}
+		if len(v.Columns) < len(cols) || strings.Join(v.Columns[:len(cols)], ",") != strings.Join(cols, ",") {
+			t.Errorf("%s: columns %v do not begin with the published %v", name, v.Columns, cols)
+		}
+	}
+	// The additions of issue 13: a period filter on the breakdowns, the
+	// approval rate over all days.
+	for name, col := range map[string]string{"stats_by_country": "day", "stats_by_user": "day", "stats_totals": "approval_rate"} {
+		if !slices.Contains(views[name].Columns, col) {
+			t.Errorf("%s has no column %s", name, col)
 		}
 	}
 }
