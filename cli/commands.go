@@ -351,7 +351,13 @@ func (e *env) statsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "stats",
 		Short: "Print the statistics page from the warehouse, with the dashboard's filters",
-		Args:  noArgs,
+		Long: `Print the statistics page from the warehouse, with the dashboard's filters.
+
+stats only reads: it opens the DuckDB warehouse read-only and writes nothing
+(no lock, WAL or temporary file in --dir), so it works in a read-only
+directory and any number of stats run at once. While a run or import is
+writing the warehouse, stats fails at once, naming the writer's pid.`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			from, to, err := window.parse(false)
 			if err != nil {
@@ -377,12 +383,14 @@ func (e *env) statsCmd() *cobra.Command {
 			if _, err := os.Stat(archive.Layout{Dir: dir}.DuckDBPath()); err != nil {
 				return fmt.Errorf("no warehouse in %s: load one first (kycetl demo, kycetl run or kycetl import), or point --dir at it", dir)
 			}
-			w, err := e.open(cmd.Context(), dir, "")
+			// Read-only: stats writes nothing, so it runs in a read-only
+			// directory and beside any number of other readers.
+			wh, err := duckdb.Open(cmd.Context(), archive.Layout{Dir: dir}.DuckDBPath(), duckdb.WithReadOnly(), duckdb.WithLogger(e.log))
 			if err != nil {
-				return err
+				return fmt.Errorf("opening the warehouse in %s: %w", dir, err)
 			}
-			defer w.Close()
-			rows, err := stats.Daily(cmd.Context(), w.duck.DB(), f)
+			defer wh.Close()
+			rows, err := stats.Daily(cmd.Context(), wh.DB(), f)
 			if err != nil {
 				return err
 			}
