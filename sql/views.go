@@ -85,14 +85,53 @@ func Render(v View, table func(name string) string) (string, error) {
 	return b.String(), nil
 }
 
+// Inline renders the view name as one query, each view it reads written in
+// place as a subquery (recursively) and each table filled in by table, so
+// that a caller can put rows of its own in the place of a table or view:
+// over maps a name to the query that stands for it there (submission_facts
+// of one period, say). The indicators stay defined once, in the views; the
+// query in over only chooses the rows they are computed from.
+func Inline(name string, table func(string) string, over map[string]string) (string, error) {
+	v, ok := view(name)
+	if !ok {
+		return "", fmt.Errorf("inlining view %q: no such view", name)
+	}
+	var inlineErr error
+	text, err := Render(v, func(ref string) string {
+		if q, ok := over[ref]; ok {
+			return "(" + q + ")"
+		}
+		if _, ok := view(ref); ok {
+			q, err := Inline(ref, table, over)
+			if err != nil && inlineErr == nil {
+				inlineErr = err
+			}
+			return "(" + q + ")"
+		}
+		return table(ref)
+	})
+	if err == nil {
+		err = inlineErr
+	}
+	if err != nil {
+		return "", fmt.Errorf("inlining view %s: %w", name, err)
+	}
+	return text, nil
+}
+
+func view(name string) (View, bool) {
+	for _, v := range Views() {
+		if v.Name == name {
+			return v, true
+		}
+	}
+	return View{}, false
+}
+
 func known(name string) bool {
 	if _, ok := schema.ByName(name); ok {
 		return true
 	}
-	for _, v := range Views() {
-		if v.Name == name {
-			return true
-		}
-	}
-	return false
+	_, ok := view(name)
+	return ok
 }

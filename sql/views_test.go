@@ -184,3 +184,30 @@ func TestRenderGolden(t *testing.T) {
 		}
 	}
 }
+
+func TestInline(t *testing.T) {
+	const facts = "SELECT * FROM facts_of_one_day"
+	got, err := Inline("stats_totals", bare, map[string]string{"submission_facts": facts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	daily, err := Render(View{Name: "x", Text: statsDaily}, func(string) string { return "(" + facts + ")" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// stats_totals reads stats_daily, written in place over the given rows.
+	if !strings.Contains(got, "("+daily+")") || strings.Contains(got, `{{`) {
+		t.Errorf("Inline(stats_totals) over %q:\n%s", facts, got)
+	}
+	// Without over, the tables are the engine's.
+	got, err = Inline("stats_daily", bigQuery, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got, "`my-project.kyc.submissions`") || strings.Contains(got, "`my-project.kyc.submission_facts`") {
+		t.Errorf("Inline(stats_daily) does not read the tables alone:\n%s", got)
+	}
+	if _, err := Inline("no_such_view", bare, nil); err == nil {
+		t.Error("Inline of an unknown view: no error")
+	}
+}
