@@ -333,11 +333,11 @@ func (e *env) load(ctx context.Context, job loadJob) error {
 	if w.duck == nil {
 		return err
 	}
-	rows, qerr := stats.Daily(ctx, w.duck.DB(), stats.Filter{From: job.from, To: job.to, Project: job.project})
+	page, qerr := stats.Query(ctx, w.duck.DB(), stats.Filter{From: job.from, To: job.to, Project: job.project})
 	if qerr != nil {
 		return qerr
 	}
-	if perr := stats.Print(e.stdout, "table", "", rows); perr != nil {
+	if perr := stats.Print(e.stdout, "table", page); perr != nil {
 		return perr
 	}
 	abs, _ := filepath.Abs(w.layout.DuckDBPath())
@@ -346,16 +346,47 @@ func (e *env) load(ctx context.Context, job loadJob) error {
 }
 
 func (e *env) statsCmd() *cobra.Command {
-	var dir, project, status, sortBy, format string
+	var dir, project, status, sortBy, format, period string
 	var window dateFlags
 	cmd := &cobra.Command{
 		Use:   "stats",
 		Short: "Print the statistics page from the warehouse, with the dashboard's filters",
-		Args:  noArgs,
+		Long: `Print the statistics page from the warehouse, with the dashboard's filters:
+the indicator cards (total, approved, rejected, incomplete, pending, AML count,
+credit usage, approval rate), then the daily table.
+
+Period: --from and --to (UTC days, inclusive), or --period 7d, 30d or 90d (that
+many days up to and including today, UTC) or month (this calendar month up to
+today); --period excludes --from and --to.
+
+--status S keeps the submissions of status S: the cards and the daily table
+count only them (their number, AML count and credits); the ratios and the
+approval rate stay those of all submissions, of which S's ratio is its share.
+
+--project P that the warehouse does not hold is a usage error (exit 2) that
+lists the projects it holds.
+
+--format json gives the cards and the days with the views' column names
+(snake_case); json and csv give ratios as exact fractions, only the table
+rounds them to percentages.
+
+stats only reads: it opens the DuckDB warehouse read-only and writes nothing
+(no lock, WAL or temporary file in --dir), so it works in a read-only
+directory and any number of stats run at once. While a run or import is
+writing the warehouse, stats fails at once, naming the writer's pid.`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			from, to, err := window.parse(false)
 			if err != nil {
 				return err
+			}
+			if period != "" {
+				if window.from != "" || window.to != "" {
+					return usagef("--period %s excludes --from and --to: give one or the other", period)
+				}
+				if from, to, err = stats.Period(period, e.now()); err != nil {
+					return usagef("--period: %v", err)
+				}
 			}
 			f := stats.Filter{From: from, To: to, Project: project}
 			if status != "" {
@@ -377,23 +408,30 @@ func (e *env) statsCmd() *cobra.Command {
 			if _, err := os.Stat(archive.Layout{Dir: dir}.DuckDBPath()); err != nil {
 				return fmt.Errorf("no warehouse in %s: load one first (kycetl demo, kycetl run or kycetl import), or point --dir at it", dir)
 			}
-			w, err := e.open(cmd.Context(), dir, "")
+			// Read-only: stats writes nothing, so it runs in a read-only
+			// directory and beside any number of other readers.
+			wh, err := duckdb.Open(cmd.Context(), archive.Layout{Dir: dir}.DuckDBPath(), duckdb.WithReadOnly(), duckdb.WithLogger(e.log))
+			if err != nil {
+				return fmt.Errorf("opening the warehouse in %s: %w", dir, err)
+			}
+			defer wh.Close()
+			page, err := stats.Query(cmd.Context(), wh.DB(), f)
+			var unknown *stats.UnknownProjectError
+			if errors.As(err, &unknown) {
+				return usageError{fmt.Errorf("--project: %w", err)}
+			}
 			if err != nil {
 				return err
 			}
-			defer w.Close()
-			rows, err := stats.Daily(cmd.Context(), w.duck.DB(), f)
-			if err != nil {
-				return err
-			}
-			return stats.Print(e.stdout, format, f.Status, rows)
+			return stats.Print(e.stdout, format, page)
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
-	cmd.Flags().StringVar(&project, "project", "", "only this project")
-	cmd.Flags().StringVar(&status, "status", "", "only this status: approved, rejected, incomplete, pending")
+	cmd.Flags().StringVar(&project, "project", "", "only this project (one the warehouse holds)")
+	cmd.Flags().StringVar(&status, "status", "", "only submissions of this status: approved, rejected, incomplete, pending")
 	cmd.Flags().StringVar(&sortBy, "sort", "day", "sort by day or credits (credit usage, highest first)")
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table, csv or json")
+	cmd.Flags().StringVar(&period, "period", "", "a period ending today (UTC): "+strings.Join(stats.Periods, ", ")+"; not with --from/--to")
 	window.add(cmd, "to show")
 	return cmd
 }

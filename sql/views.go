@@ -9,11 +9,15 @@ import (
 	"github.com/kycetl/kycetl/schema"
 )
 
-// View is one warehouse view: its name and its query, with table references
-// still to be rendered.
+// View is one warehouse view: its name, its query, with table references
+// still to be rendered, and its columns in order. The columns of the
+// published views are the BI contract (design §6): a column is only ever
+// added, at the end, never renamed, removed or moved; each engine's tests
+// check that its view has exactly these columns.
 type View struct {
-	Name string
-	Text string
+	Name    string
+	Text    string
+	Columns []string
 }
 
 var (
@@ -37,13 +41,22 @@ var (
 // The file of a view is named after it.
 func Views() []View {
 	return []View{
-		{Name: "submission_facts", Text: submissionFacts},
-		{Name: "stats_daily", Text: statsDaily},
-		{Name: "stats_totals", Text: statsTotals},
-		{Name: "stats_status_distribution", Text: statsStatusDistribution},
-		{Name: "credit_usage_daily", Text: creditUsageDaily},
-		{Name: "stats_by_country", Text: statsByCountry},
-		{Name: "stats_by_user", Text: statsByUser},
+		{Name: "submission_facts", Text: submissionFacts, Columns: []string{
+			"project", "day", "submission_id", "status", "kind", "has_aml", "country", "userid", "created_at", "credits"}},
+		{Name: "stats_daily", Text: statsDaily, Columns: []string{
+			"project", "day", "total", "approved", "rejected", "incomplete", "pending", "aml_count",
+			"approved_ratio", "rejected_ratio", "incomplete_ratio", "pending_ratio", "approval_rate", "credits"}},
+		{Name: "stats_totals", Text: statsTotals, Columns: []string{
+			"project", "total", "approved", "rejected", "incomplete", "pending", "aml_count", "credits",
+			"approved_ratio", "rejected_ratio", "incomplete_ratio", "pending_ratio", "approval_rate"}},
+		{Name: "stats_status_distribution", Text: statsStatusDistribution, Columns: []string{
+			"project", "status", "submissions", "share"}},
+		{Name: "credit_usage_daily", Text: creditUsageDaily, Columns: []string{
+			"project", "day", "credits"}},
+		{Name: "stats_by_country", Text: statsByCountry, Columns: []string{
+			"project", "country", "status", "submissions", "day"}},
+		{Name: "stats_by_user", Text: statsByUser, Columns: []string{
+			"project", "userid", "status", "submissions", "last_submitted_at", "day"}},
 	}
 }
 
@@ -72,14 +85,53 @@ func Render(v View, table func(name string) string) (string, error) {
 	return b.String(), nil
 }
 
+// Inline renders the view name as one query, each view it reads written in
+// place as a subquery (recursively) and each table filled in by table, so
+// that a caller can put rows of its own in the place of a table or view:
+// over maps a name to the query that stands for it there (submission_facts
+// of one period, say). The indicators stay defined once, in the views; the
+// query in over only chooses the rows they are computed from.
+func Inline(name string, table func(string) string, over map[string]string) (string, error) {
+	v, ok := view(name)
+	if !ok {
+		return "", fmt.Errorf("inlining view %q: no such view", name)
+	}
+	var inlineErr error
+	text, err := Render(v, func(ref string) string {
+		if q, ok := over[ref]; ok {
+			return "(" + q + ")"
+		}
+		if _, ok := view(ref); ok {
+			q, err := Inline(ref, table, over)
+			if err != nil && inlineErr == nil {
+				inlineErr = err
+			}
+			return "(" + q + ")"
+		}
+		return table(ref)
+	})
+	if err == nil {
+		err = inlineErr
+	}
+	if err != nil {
+		return "", fmt.Errorf("inlining view %s: %w", name, err)
+	}
+	return text, nil
+}
+
+func view(name string) (View, bool) {
+	for _, v := range Views() {
+		if v.Name == name {
+			return v, true
+		}
+	}
+	return View{}, false
+}
+
 func known(name string) bool {
 	if _, ok := schema.ByName(name); ok {
 		return true
 	}
-	for _, v := range Views() {
-		if v.Name == name {
-			return true
-		}
-	}
-	return false
+	_, ok := view(name)
+	return ok
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -105,6 +106,50 @@ func TestViewsUseTheSharedSubset(t *testing.T) {
 	}
 }
 
+// published are the views and columns of design §6 as first published:
+// the BI contract. A view may gain columns at the end, never lose, rename
+// or move one.
+var published = map[string][]string{
+	"stats_daily": {"project", "day", "total", "approved", "rejected", "incomplete", "pending", "aml_count",
+		"approved_ratio", "rejected_ratio", "incomplete_ratio", "pending_ratio", "approval_rate", "credits"},
+	"stats_totals":              {"project", "total", "approved", "rejected", "incomplete", "pending", "aml_count", "credits"},
+	"stats_status_distribution": {"project", "status", "submissions", "share"},
+	"stats_by_country":          {"project", "country", "status", "submissions"},
+	"stats_by_user":             {"project", "userid", "status", "submissions", "last_submitted_at"},
+	"credit_usage_daily":        {"project", "day", "credits"},
+}
+
+func TestViewColumnsOnlyGrow(t *testing.T) {
+	views := map[string]View{}
+	for _, v := range Views() {
+		views[v.Name] = v
+		seen := map[string]bool{}
+		for _, c := range v.Columns {
+			if seen[c] {
+				t.Errorf("%s: column %s listed twice", v.Name, c)
+			}
+			seen[c] = true
+		}
+	}
+	for name, cols := range published {
+		v, ok := views[name]
+		if !ok {
+			t.Errorf("published view %s is gone", name)
+			continue
+		}
+		if len(v.Columns) < len(cols) || strings.Join(v.Columns[:len(cols)], ",") != strings.Join(cols, ",") {
+			t.Errorf("%s: columns %v do not begin with the published %v", name, v.Columns, cols)
+		}
+	}
+	// The additions of issue 13: a period filter on the breakdowns, the
+	// approval rate over all days.
+	for name, col := range map[string]string{"stats_by_country": "day", "stats_by_user": "day", "stats_totals": "approval_rate"} {
+		if !slices.Contains(views[name].Columns, col) {
+			t.Errorf("%s has no column %s", name, col)
+		}
+	}
+}
+
 func TestRenderRejectsUnknownNames(t *testing.T) {
 	for _, text := range []string{`SELECT * FROM {{table "submisions"}}`, `SELECT * FROM {{table "x"`, `{{.Missing.Field}}`} {
 		if out, err := Render(View{Name: "bad", Text: text}, bare); err == nil {
@@ -137,5 +182,32 @@ func TestRenderGolden(t *testing.T) {
 		if b.String() != string(want) {
 			t.Errorf("rendered %s views differ from %s (run go test -update if the change is meant)", engine, golden)
 		}
+	}
+}
+
+func TestInline(t *testing.T) {
+	const facts = "SELECT * FROM facts_of_one_day"
+	got, err := Inline("stats_totals", bare, map[string]string{"submission_facts": facts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	daily, err := Render(View{Name: "x", Text: statsDaily}, func(string) string { return "(" + facts + ")" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// stats_totals reads stats_daily, written in place over the given rows.
+	if !strings.Contains(got, "("+daily+")") || strings.Contains(got, `{{`) {
+		t.Errorf("Inline(stats_totals) over %q:\n%s", facts, got)
+	}
+	// Without over, the tables are the engine's.
+	got, err = Inline("stats_daily", bigQuery, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got, "`my-project.kyc.submissions`") || strings.Contains(got, "`my-project.kyc.submission_facts`") {
+		t.Errorf("Inline(stats_daily) does not read the tables alone:\n%s", got)
+	}
+	if _, err := Inline("no_such_view", bare, nil); err == nil {
+		t.Error("Inline of an unknown view: no error")
 	}
 }

@@ -1,7 +1,8 @@
 // Package kyctest holds what tests share: the statistics page computed from raw
 // items with nothing but encoding/json, independently of kycetl's
-// flattener and views, to compare the warehouse against; and a log buffer
-// safe for concurrent writers.
+// flattener and views, to compare the warehouse against; a log buffer
+// safe for concurrent writers; and a description of a directory tree, to
+// prove that nothing in it was written.
 package kyctest
 
 import (

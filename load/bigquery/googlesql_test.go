@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cloudspannerecosystem/memefish"
+	"github.com/cloudspannerecosystem/memefish/ast"
 
 	"github.com/kycetl/kycetl/archive"
 	"github.com/kycetl/kycetl/load"
@@ -44,13 +45,50 @@ func TestViewsParseAsGoogleSQL(t *testing.T) {
 			}
 			query = overClause.ReplaceAllString(query, "")
 		}
-		if _, err := memefish.ParseQuery(v.Name+".sql", query); err != nil {
+		stmt, err := memefish.ParseQuery(v.Name+".sql", query)
+		if err != nil {
 			t.Errorf("%s does not parse as GoogleSQL: %v", v.Name, err)
+			continue
+		}
+		if got := outputColumns(t, v.Name, stmt.Query); strings.Join(got, " ") != strings.Join(v.Columns, " ") {
+			t.Errorf("%s: BigQuery reads the columns\n  %s\nsql.Views declares\n  %s", v.Name, strings.Join(got, " "), strings.Join(v.Columns, " "))
 		}
 	}
 	if windows != 1 {
 		t.Errorf("%d views use a window function; docs/bigquery.md names one (stats_status_distribution)", windows)
 	}
+}
+
+// outputColumns names the columns a view's query returns, as BigQuery
+// names them: the alias, else the last name of a column reference.
+func outputColumns(t *testing.T, view string, q ast.QueryExpr) []string {
+	t.Helper()
+	if wrapped, ok := q.(*ast.Query); ok {
+		q = wrapped.Query
+	}
+	sel, ok := q.(*ast.Select)
+	if !ok {
+		t.Fatalf("%s: the query is a %T, not a SELECT", view, q)
+	}
+	var names []string
+	for _, item := range sel.Results {
+		switch it := item.(type) {
+		case *ast.Alias:
+			names = append(names, it.As.Alias.Name)
+		case *ast.ExprSelectItem:
+			switch e := it.Expr.(type) {
+			case *ast.Ident:
+				names = append(names, e.Name)
+			case *ast.Path:
+				names = append(names, e.Idents[len(e.Idents)-1].Name)
+			default:
+				t.Errorf("%s: a column without a name: %s", view, e.SQL())
+			}
+		default:
+			t.Errorf("%s: %s does not name its columns", view, item.SQL())
+		}
+	}
+	return names
 }
 
 // dml lists the DML statements inside a script.

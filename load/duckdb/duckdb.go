@@ -18,6 +18,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -42,6 +43,8 @@ type Warehouse struct {
 	base        string // directory that relative file paths are relative to
 	log         zerolog.Logger
 	memoryLimit string
+	readOnly    bool   // opened with WithReadOnly
+	spill       string // private temporary directory of a read-only warehouse
 	mu          sync.Mutex
 	outcomes    map[string]error // by partition, of the last Replace
 }
@@ -68,12 +71,40 @@ const filesTableDDL = `CREATE TABLE IF NOT EXISTS ` + filesTable + ` (
 )`
 
 // settings run on every new connection. Every connection runs in UTC, so
-// that CURRENT_DATE is the UTC day.
+// that CURRENT_DATE is the UTC day. A read-only warehouse spills to its own
+// temporary directory, never beside the file.
 func (w *Warehouse) settings() []string {
-	return []string{
+	set := []string{
 		"SET TimeZone='UTC'",
 		"SET memory_limit='" + strings.ReplaceAll(w.memoryLimit, "'", "") + "'",
 	}
+	if w.spill != "" {
+		set = append(set, "SET temp_directory='"+strings.ReplaceAll(w.spill, "'", "''")+"'")
+	}
+	return set
+}
+
+// ErrReadOnly is the error of a write to a warehouse opened with
+// WithReadOnly.
+var ErrReadOnly = errors.New("the warehouse is open read-only")
+
+// WithReadOnly opens the warehouse for reading only (DuckDB's
+// access_mode=read_only): nothing is written to the file or its directory,
+// which may be read-only, and any number of processes may read it at once
+// (while none writes it: DuckDB lets a writer open a file only alone). The
+// file must exist. Every connection gets the views of sql/ and of the
+// partitioned tables over their current files as temporary views, from
+// this kycetl's definitions and the file's present directory, whatever
+// kycetl wrote the file and wherever it was then; Prepare, Replace and
+// RecordRuns return ErrReadOnly.
+func WithReadOnly() Option { return func(w *Warehouse) { w.readOnly = true } }
+
+// writable returns ErrReadOnly, wrapped with what, on a read-only warehouse.
+func (w *Warehouse) writable(what string) error {
+	if w.readOnly {
+		return fmt.Errorf("%s: %w", what, ErrReadOnly)
+	}
+	return nil
 }
 
 var _ load.Warehouse = (*Warehouse)(nil)
@@ -98,27 +129,53 @@ func Open(ctx context.Context, path string, opts ...Option) (*Warehouse, error) 
 		return nil, fmt.Errorf("opening DuckDB warehouse %s: %w", path, err)
 	}
 	w.base = base
-	if err := os.MkdirAll(base, 0o755); err != nil {
+	dsn := path
+	if w.readOnly {
+		if _, err := os.Stat(file); err != nil {
+			return nil, fmt.Errorf("opening DuckDB warehouse %s read-only: %w", path, err)
+		}
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		dsn = path + sep + "access_mode=read_only"
+		if w.spill, err = os.MkdirTemp("", "kycetl-duckdb-"); err != nil {
+			return nil, fmt.Errorf("opening DuckDB warehouse %s read-only: %w", path, err)
+		}
+	} else if err := os.MkdirAll(base, 0o755); err != nil {
 		return nil, fmt.Errorf("opening DuckDB warehouse %s: %w", path, err)
 	}
-	connector, err := duckdbdriver.NewConnector(path, func(execer driver.ExecerContext) error {
+	connector, err := duckdbdriver.NewConnector(dsn, func(execer driver.ExecerContext) error {
 		// Not ctx: the pool opens connections long after Open returns.
 		for _, set := range w.settings() {
 			if _, err := execer.ExecContext(context.Background(), set, nil); err != nil {
 				return fmt.Errorf("%s: %w", set, err)
 			}
 		}
+		if w.readOnly {
+			return w.temporaryViews(context.Background(), execer)
+		}
 		return nil
 	})
 	if err != nil {
+		w.removeSpill()
 		return nil, fmt.Errorf("opening DuckDB warehouse %s: %w", path, err)
 	}
 	w.db = gosql.OpenDB(connector)
 	if err := w.db.PingContext(ctx); err != nil {
 		w.db.Close()
+		w.removeSpill()
 		return nil, fmt.Errorf("opening DuckDB warehouse %s: %w", path, err)
 	}
 	return w, nil
+}
+
+func (w *Warehouse) removeSpill() {
+	if w.spill != "" {
+		if err := os.RemoveAll(w.spill); err != nil {
+			w.log.Warn().Err(err).Str("dir", w.spill).Msg("removing the temporary directory")
+		}
+	}
 }
 
 // DB is the database, for queries of the views.
@@ -126,6 +183,7 @@ func (w *Warehouse) DB() *gosql.DB { return w.db }
 
 // Close closes the database.
 func (w *Warehouse) Close() error {
+	defer w.removeSpill()
 	if err := w.db.Close(); err != nil {
 		return fmt.Errorf("closing DuckDB warehouse: %w", err)
 	}
@@ -136,6 +194,9 @@ func (w *Warehouse) Close() error {
 // partitioned tables at their current files, creates or replaces the views
 // of sql/ and seeds the rate card, in one transaction.
 func (w *Warehouse) Prepare(ctx context.Context) error {
+	if err := w.writable("preparing DuckDB warehouse"); err != nil {
+		return err
+	}
 	err := w.inTx(ctx, func(tx *gosql.Tx) error {
 		if _, err := tx.ExecContext(ctx, filesTableDDL); err != nil {
 			return fmt.Errorf("creating table %s: %w", filesTable, err)
@@ -331,6 +392,9 @@ type fileRow struct {
 // fails, so that only a partition the engine refuses fails. Outcome then
 // tells each partition's error, and the returned error joins them.
 func (w *Warehouse) Replace(ctx context.Context, parts []load.PartitionFiles) error {
+	if err := w.writable("replacing partitions"); err != nil {
+		return err
+	}
 	outcomes := map[string]error{}
 	var errs []error
 	fail := func(p load.PartitionFiles, err error) {
@@ -483,62 +547,166 @@ func inChunks[T any](items []T, fn func([]T) error) error {
 	return nil
 }
 
+// currentFile is one row of partition_files, its path made absolute.
+type currentFile struct{ table, version, path string }
+
+// currentFilesQuery lists the current files, in the order tableViews wants.
+const currentFilesQuery = "SELECT table_name, schema_version, path FROM " + filesTable + " ORDER BY table_name, schema_version, project, created_date"
+
+// abs makes a path of partition_files absolute.
+func (w *Warehouse) abs(path string) string {
+	if !filepath.IsAbs(path) {
+		return filepath.Join(w.base, filepath.FromSlash(path))
+	}
+	return path
+}
+
 // pointViews creates or replaces the view of every partitioned table over
-// its current files. Files are read by schema version, one read_parquet
-// each, so that DuckDB reads one footer per version to bind the view
-// rather than every file's; the typed empty row set first gives every
-// declared column its type even when no file has it yet (an older schema)
-// or there are no files.
+// its current files.
 func (w *Warehouse) pointViews(ctx context.Context, tx *gosql.Tx) error {
-	type key struct{ table, version string }
-	files := map[key][]string{}
-	rows, err := tx.QueryContext(ctx, "SELECT table_name, schema_version, path FROM "+filesTable+" ORDER BY table_name, schema_version, project, created_date")
+	var files []currentFile
+	rows, err := tx.QueryContext(ctx, currentFilesQuery)
 	if err != nil {
 		return fmt.Errorf("listing the current files: %w", err)
 	}
-	var versions []key
 	for rows.Next() {
-		var k key
-		var path string
-		if err := rows.Scan(&k.table, &k.version, &path); err != nil {
+		var f currentFile
+		if err := rows.Scan(&f.table, &f.version, &f.path); err != nil {
 			rows.Close()
 			return fmt.Errorf("listing the current files: %w", err)
 		}
-		if _, seen := files[k]; !seen {
-			versions = append(versions, k)
-		}
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(w.base, filepath.FromSlash(path))
-		}
-		files[k] = append(files[k], path)
+		f.path = w.abs(f.path)
+		files = append(files, f)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("listing the current files: %w", err)
 	}
-	for _, t := range schema.All() {
-		if t.Unpartitioned {
-			continue
-		}
-		var lists [][]string
-		for _, k := range versions {
-			if k.table == t.Name {
-				lists = append(lists, files[k])
-			}
-		}
-		text, err := tableView(t, lists)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, "CREATE OR REPLACE VIEW "+quote(t.Name)+" AS\n"+text); err != nil {
-			return fmt.Errorf("pointing view %s at its %d file lists: %w", t.Name, len(lists), err)
+	stmts, err := tableViews(files, "CREATE OR REPLACE VIEW ")
+	if err != nil {
+		return err
+	}
+	for _, st := range stmts {
+		if _, err := tx.ExecContext(ctx, st.text); err != nil {
+			return fmt.Errorf("pointing view %s at its files: %w", st.name, err)
 		}
 	}
 	return nil
 }
 
+// statement is a named DDL statement.
+type statement struct{ name, text string }
+
+// tableViews are the statements (create names CREATE [TEMP] VIEW) of the
+// views of every partitioned table over its current files. Files are read
+// by schema version, one read_parquet each, so that DuckDB reads one footer
+// per version to bind the view rather than every file's.
+func tableViews(files []currentFile, create string) ([]statement, error) {
+	type key struct{ table, version string }
+	lists := map[key][]string{}
+	var versions []key
+	for _, f := range files {
+		k := key{f.table, f.version}
+		if _, seen := lists[k]; !seen {
+			versions = append(versions, k)
+		}
+		lists[k] = append(lists[k], f.path)
+	}
+	var out []statement
+	for _, t := range schema.All() {
+		if t.Unpartitioned {
+			continue
+		}
+		var of [][]string
+		for _, k := range versions {
+			if k.table == t.Name {
+				of = append(of, lists[k])
+			}
+		}
+		text, err := tableView(t, of)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, statement{t.Name, create + quote(t.Name) + " AS\n" + text})
+	}
+	return out, nil
+}
+
+// temporaryViews creates, on one connection of a read-only warehouse, the
+// views of the partitioned tables over their current files (when the file
+// lists them: one an older kycetl wrote may hold copied tables instead)
+// and the views of sql/, all temporary: they hide the file's own views of
+// those names for this connection and write nothing.
+func (w *Warehouse) temporaryViews(ctx context.Context, execer driver.ExecerContext) error {
+	queryer, ok := execer.(driver.QueryerContext)
+	if !ok {
+		return fmt.Errorf("creating the temporary views: the DuckDB connection (%T) cannot query", execer)
+	}
+	listed, err := queryAll(ctx, queryer, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_name = '"+filesTable+"'")
+	if err != nil {
+		return fmt.Errorf("looking for table %s: %w", filesTable, err)
+	}
+	var stmts []statement
+	if len(listed) > 0 {
+		rows, err := queryAll(ctx, queryer, currentFilesQuery)
+		if err != nil {
+			return fmt.Errorf("listing the current files: %w", err)
+		}
+		files := make([]currentFile, len(rows))
+		for i, r := range rows {
+			files[i] = currentFile{table: r[0], version: r[1], path: w.abs(r[2])}
+		}
+		if stmts, err = tableViews(files, "CREATE OR REPLACE TEMP VIEW "); err != nil {
+			return err
+		}
+	}
+	for _, v := range sql.Views() {
+		text, err := sql.Render(v, func(name string) string { return quote(name) })
+		if err != nil {
+			return err
+		}
+		stmts = append(stmts, statement{v.Name, "CREATE OR REPLACE TEMP VIEW " + quote(v.Name) + " AS\n" + text})
+	}
+	for _, st := range stmts {
+		if _, err := execer.ExecContext(ctx, st.text, nil); err != nil {
+			return fmt.Errorf("creating the temporary view %s: %w", st.name, err)
+		}
+	}
+	return nil
+}
+
+// queryAll runs a query of text columns on a driver connection and returns
+// its rows.
+func queryAll(ctx context.Context, q driver.QueryerContext, query string) ([][]string, error) {
+	rows, err := q.QueryContext(ctx, query, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]string
+	vals := make([]driver.Value, len(rows.Columns()))
+	for {
+		if err := rows.Next(vals); errors.Is(err, io.EOF) {
+			return out, nil
+		} else if err != nil {
+			return nil, err
+		}
+		row := make([]string, len(vals))
+		for i, v := range vals {
+			s, ok := v.(string)
+			if !ok {
+				return nil, fmt.Errorf("column %d is %T, not text", i, v)
+			}
+			row[i] = s
+		}
+		out = append(out, row)
+	}
+}
+
 // tableView is the SELECT of a partitioned table's view over lists of
-// Parquet files, each list of one schema version. Parquet stores
+// Parquet files, each list of one schema version; the typed empty row set
+// first gives every declared column its type even when no file has it yet
+// (an older schema) or there are no files. Parquet stores
 // timestamps adjusted to UTC, which DuckDB reads as TIMESTAMPTZ; the view
 // turns them into UTC TIMESTAMPs whatever the reader's session time zone.
 func tableView(t *schema.Table, lists [][]string) (string, error) {
@@ -575,6 +743,9 @@ func tableView(t *schema.Table, lists [][]string) (string, error) {
 
 // RecordRuns writes the load_runs rows of the given days of a run.
 func (w *Warehouse) RecordRuns(ctx context.Context, m *archive.Manifest, days []archive.DayRecord) error {
+	if err := w.writable("recording run " + m.RunID); err != nil {
+		return err
+	}
 	cols := schema.LoadRuns.AllColumns()
 	names := make([]string, len(cols))
 	marks := make([]string, len(cols))

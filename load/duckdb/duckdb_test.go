@@ -86,26 +86,22 @@ func TestPrepareReplacesCopiedTables(t *testing.T) {
 	assertRows(t, "reloaded row through the views", query(t, w.DB(), "SELECT total FROM stats_totals"), "1")
 }
 
+// TestViewColumnsAreTheContract checks that every published view has
+// exactly the columns sql.Views declares (whose own test checks that they
+// only grow), in order and with their types.
 func TestViewColumnsAreTheContract(t *testing.T) {
 	w := openPrepared(t)
-	contract := map[string]string{
-		"stats_daily":               "project day total approved rejected incomplete pending aml_count approved_ratio rejected_ratio incomplete_ratio pending_ratio approval_rate credits",
-		"stats_totals":              "project total approved rejected incomplete pending aml_count credits",
-		"stats_status_distribution": "project status submissions share",
-		"stats_by_country":          "project country status submissions",
-		"stats_by_user":             "project userid status submissions last_submitted_at",
-		"credit_usage_daily":        "project day credits",
-	}
+	published := map[string]bool{"stats_daily": true, "stats_totals": true, "stats_status_distribution": true,
+		"stats_by_country": true, "stats_by_user": true, "credit_usage_daily": true}
 	types := map[string]string{
 		"project": "VARCHAR", "day": "DATE", "status": "VARCHAR", "country": "VARCHAR", "userid": "VARCHAR",
 		"last_submitted_at": "TIMESTAMP", "credits": "DOUBLE", "share": "DOUBLE", "approval_rate": "DOUBLE",
 	}
 	for _, v := range sql.Views() {
-		got := query(t, w.DB(), "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "+quote(v.Name)+")")
-		want, published := contract[v.Name]
-		if !published {
+		if !published[v.Name] {
 			continue
 		}
+		got := query(t, w.DB(), "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "+quote(v.Name)+")")
 		var names []string
 		for _, row := range got {
 			name, typ, _ := strings.Cut(row, "|")
@@ -121,12 +117,12 @@ func TestViewColumnsAreTheContract(t *testing.T) {
 				t.Errorf("%s.%s is %s, want %s", v.Name, name, typ, wantType)
 			}
 		}
-		if strings.Join(names, " ") != want {
+		if want := strings.Join(v.Columns, " "); strings.Join(names, " ") != want {
 			t.Errorf("%s has columns\n  %s\nwant\n  %s", v.Name, strings.Join(names, " "), want)
 		}
-		delete(contract, v.Name)
+		delete(published, v.Name)
 	}
-	for name := range contract {
+	for name := range published {
 		t.Errorf("view %s is missing", name)
 	}
 }

@@ -64,9 +64,10 @@ func TestViews(t *testing.T) {
 		"beta|2025-02-01|1|1|0|0|0|0|1|0|0|0|1|1",
 	)
 	assertRows(t, "stats_totals", query(t, db, "SELECT * FROM stats_totals ORDER BY project"),
-		// project|total|approved|rejected|incomplete|pending|aml_count|credits
-		"acme|12|3|3|3|2|6|9",
-		"beta|1|1|0|0|0|0|1",
+		// project|total|approved|rejected|incomplete|pending|aml_count|credits|
+		// approved_ratio|rejected_ratio|incomplete_ratio|pending_ratio|approval_rate
+		"acme|12|3|3|3|2|6|9|0.25|0.25|0.25|0.166667|0.5",
+		"beta|1|1|0|0|0|0|1|1|0|0|0|1",
 	)
 	assertRows(t, "stats_status_distribution", query(t, db, "SELECT * FROM stats_status_distribution ORDER BY project, status"),
 		"acme|approved|3|0.25",
@@ -84,7 +85,26 @@ func TestViews(t *testing.T) {
 		"acme|"+today+"|0",
 		"beta|2025-02-01|1",
 	)
-	assertRows(t, "stats_by_country", query(t, db, "SELECT * FROM stats_by_country ORDER BY project, country NULLS LAST, status"),
+	assertRows(t, "stats_by_country", query(t, db, "SELECT * FROM stats_by_country ORDER BY project, country NULLS LAST, status, day"),
+		// project|country|status|submissions|day
+		"acme|JPN|incomplete|1|"+first,
+		"acme|JPN|rejected|1|"+before,
+		"acme|KOR|approved|1|"+before,
+		"acme|KOR|approved|1|"+first,
+		"acme|KOR|approved|1|"+today,
+		"acme|KOR|incomplete|1|"+first,
+		"acme|KOR|pending|1|"+later,
+		"acme|USA|incomplete|1|"+later,
+		"acme|USA|rejected|1|"+first,
+		"acme|NULL|expired|1|"+first,
+		"acme|NULL|pending|1|"+first,
+		"acme|NULL|rejected|1|"+yesterday,
+		"beta|USA|approved|1|"+first,
+	)
+	// Summed over its days, the view keeps its grain of before the day
+	// column: a BI query that sums submissions per country is unchanged.
+	assertRows(t, "stats_by_country over all days", query(t, db, `SELECT project, country, status, SUM(submissions)
+		FROM stats_by_country GROUP BY ALL ORDER BY project, country NULLS LAST, status`),
 		"acme|JPN|incomplete|1",
 		"acme|JPN|rejected|1",
 		"acme|KOR|approved|3",
@@ -97,7 +117,34 @@ func TestViews(t *testing.T) {
 		"acme|NULL|rejected|1",
 		"beta|USA|approved|1",
 	)
-	assertRows(t, "stats_by_user", query(t, db, "SELECT * FROM stats_by_user ORDER BY project, userid NULLS LAST, status"),
+	assertRows(t, "stats_by_country in a period", query(t, db, `SELECT country, status, SUM(submissions) FROM stats_by_country
+		WHERE project = 'acme' AND day BETWEEN DATE '2025-02-01' AND DATE '2025-03-10' GROUP BY ALL ORDER BY country NULLS LAST, status`),
+		"JPN|incomplete|1",
+		"KOR|approved|1",
+		"KOR|incomplete|1",
+		"KOR|pending|1",
+		"USA|incomplete|1",
+		"USA|rejected|1",
+		"NULL|expired|1",
+		"NULL|pending|1",
+	)
+	assertRows(t, "stats_by_user", query(t, db, "SELECT * FROM stats_by_user ORDER BY project, userid NULLS LAST, status, day"),
+		// project|userid|status|submissions|last_submitted_at|day
+		"acme|u1|approved|1|"+before+"T08:00:00Z|"+before,
+		"acme|u1|approved|1|"+first+"T10:00:00Z|"+first,
+		"acme|u1|approved|1|"+today+"T00:00:01Z|"+today,
+		"acme|u1|rejected|1|"+first+"T12:00:00Z|"+first,
+		"acme|u1|rejected|1|"+yesterday+"T23:59:59.123456Z|"+yesterday,
+		"acme|u2|incomplete|2|"+first+"T15:00:00Z|"+first,
+		"acme|u2|rejected|1|"+before+"T09:00:00Z|"+before,
+		"acme|u3|incomplete|1|"+later+"T01:00:00Z|"+later,
+		"acme|u3|pending|1|"+first+"T13:00:00Z|"+first,
+		"acme|u3|pending|1|"+later+"T02:00:00Z|"+later,
+		"acme|NULL|expired|1|"+first+"T16:00:00Z|"+first,
+		"beta|u9|approved|1|"+first+"T10:00:00Z|"+first,
+	)
+	assertRows(t, "stats_by_user over all days", query(t, db, `SELECT project, userid, status, SUM(submissions), MAX(last_submitted_at)
+		FROM stats_by_user GROUP BY ALL ORDER BY project, userid NULLS LAST, status`),
 		"acme|u1|approved|3|"+today+"T00:00:01Z",
 		"acme|u1|rejected|2|"+yesterday+"T23:59:59.123456Z",
 		"acme|u2|incomplete|2|2025-02-01T15:00:00Z",
