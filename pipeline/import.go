@@ -87,8 +87,15 @@ func (p *Pipeline) Rebuild(ctx context.Context) (*Summary, error) {
 		return nil, err
 	}
 	r.batch.deferred = true
-	if len(keys) > 0 {
-		r.m.WindowFrom, r.m.WindowTo = keys[0].Day, keys[len(keys)-1].Day
+	// The keys are sorted by project first: the window is the earliest and
+	// the latest day of any project.
+	for _, k := range keys {
+		if r.m.WindowFrom == "" || k.Day < r.m.WindowFrom {
+			r.m.WindowFrom = k.Day
+		}
+		if k.Day > r.m.WindowTo {
+			r.m.WindowTo = k.Day
+		}
 	}
 	err = inParallel(ctx, p.workers, keys, func(ctx context.Context, k archive.PartitionKey) error {
 		day, _ := argos.ParseDate(k.Day)
