@@ -239,7 +239,9 @@ func (r *run) finish(err error) (*Summary, error) {
 	// skipped (their previous partitions stand, a re-run loads them); a run
 	// that ended otherwise loads them, since their files are complete.
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		r.batch.abandon(err)
+		if aerr := r.batch.abandon(err); aerr != nil {
+			err = errors.Join(err, aerr)
+		}
 	} else if ferr := r.batch.flush(context.Background()); ferr != nil && err == nil {
 		err = ferr
 	}
@@ -497,13 +499,13 @@ func (b *batch) flush(ctx context.Context) error {
 }
 
 // abandon records the pending days skipped, without loading them.
-func (b *batch) abandon(cause error) {
+func (b *batch) abandon(cause error) error {
 	b.mu.Lock()
 	pending := b.pending
 	b.pending = nil
 	b.mu.Unlock()
 	if len(pending) == 0 {
-		return
+		return nil
 	}
 	recs := make([]*archive.DayRecord, len(pending))
 	errs := make([]error, len(pending))
@@ -511,7 +513,7 @@ func (b *batch) abandon(cause error) {
 		d.rec.Outcome = archive.OutcomeSkipped
 		recs[i], errs[i] = d.rec, fmt.Errorf("not loaded into the warehouse: the run stopped (%w)", cause)
 	}
-	b.r.commitDays(context.Background(), recs, errs)
+	return b.r.commitDays(context.Background(), recs, errs)
 }
 
 func (b *batch) load(ctx context.Context, days []pendingDay) error {
@@ -522,23 +524,31 @@ func (b *batch) load(ctx context.Context, days []pendingDay) error {
 	p := b.r.p
 	// The warehouse reads the files from now on: they must outlive a crash.
 	err := b.r.durable.Sync()
-	if err == nil {
+	replaced := err == nil
+	if replaced {
 		p.whMu.Lock()
 		err = p.wh.Replace(ctx, parts)
 		p.whMu.Unlock()
 	}
+	// A warehouse that reports per partition tells which days of a failed
+	// batch are loaded all the same (load.Reporter answers nil only for a
+	// partition its last Replace loaded); without one, the batch's error is
+	// every day's.
 	rep, _ := p.wh.(load.Reporter)
 	recs := make([]*archive.DayRecord, len(days))
 	errs := make([]error, len(days))
 	for i, d := range days {
 		dayErr := err
-		if rep != nil {
+		if rep != nil && replaced {
 			var jobs []archive.Job
 			jobs, dayErr = rep.Outcome(d.part.Partition)
 			d.rec.Jobs = append(d.rec.Jobs, jobs...)
 		}
 		if dayErr != nil {
 			dayErr = fmt.Errorf("loading into the warehouse: %w", dayErr)
+			if ctx.Err() != nil {
+				d.rec.Outcome = archive.OutcomeSkipped // stopped, not broken
+			}
 		}
 		recs[i], errs[i] = d.rec, dayErr
 	}

@@ -3,11 +3,17 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/kycetl/kycetl/archive"
+	"github.com/kycetl/kycetl/load"
+	"github.com/kycetl/kycetl/load/duckdb"
+	"github.com/kycetl/kycetl/pii"
+	"github.com/kycetl/kycetl/pipeline"
 	"github.com/kycetl/kycetl/synth"
 )
 
@@ -52,5 +58,57 @@ func TestRebuildWindowSpansProjects(t *testing.T) {
 	}
 	if want := [2]string{from.Format(time.DateOnly), to.Format(time.DateOnly)}; [2]string{wfrom, wto} != want {
 		t.Errorf("rebuild window %s..%s, want %s..%s", wfrom, wto, want[0], want[1])
+	}
+}
+
+// cancelOnReplace stops the run as the warehouse is asked to load a day.
+type cancelOnReplace struct {
+	*duckdb.Warehouse
+	cancel context.CancelFunc
+}
+
+func (c cancelOnReplace) Replace(ctx context.Context, parts []load.PartitionFiles) error {
+	c.cancel()
+	return c.Warehouse.Replace(ctx, parts)
+}
+
+// TestStoppedReplaceRecordsNoDayOK: a run stopped as Replace starts loads
+// nothing, and no day is ok in load_runs, the manifest or archive.Current.
+func TestStoppedReplaceRecordsNoDayOK(t *testing.T) {
+	gen := synth.New(17, synth.WithVolume(5, 10), synth.WithAsOf(to.AddDate(0, 0, 3)))
+	ext := startAPI(t, gen)
+	e := open(t, t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pol, err := pii.New(pii.WithKey([]byte("pipeline-test-pii-key")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := pipeline.New(e.layout, cancelOnReplace{e.wh, cancel}, pipeline.WithPolicy(pol), pipeline.WithWorkers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pl.Load(ctx, ext, "run", "acme", from, from.AddDate(0, 0, 1)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if n := e.count(t, "SELECT COUNT(*) FROM submissions"); n != 0 {
+		t.Fatalf("%d submissions loaded by a run stopped before Replace", n)
+	}
+	if n := e.count(t, "SELECT COUNT(*) FROM load_runs WHERE outcome = 'ok'"); n != 0 {
+		t.Errorf("load_runs records %d days ok that were never loaded", n)
+	}
+	ms, err := e.layout.ReadManifests()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		for _, d := range m.Days {
+			if d.Outcome == archive.OutcomeOK {
+				t.Errorf("the manifest records %s ok", d.Day)
+			}
+		}
+	}
+	if cur := archive.Current(ms); len(cur) != 0 {
+		t.Errorf("archive.Current names %d partitions never loaded", len(cur))
 	}
 }
