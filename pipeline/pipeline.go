@@ -134,8 +134,12 @@ func (p *Pipeline) begin(command string, from, to time.Time) (*run, error) {
 		return nil, err
 	}
 	now := p.now().UTC()
+	last, err := p.layout.LastRunID()
+	if err != nil {
+		return nil, err
+	}
 	m := &archive.Manifest{
-		RunID: archive.NewRunID(now), Command: command, SchemaVersion: schema.Version,
+		RunID: archive.NewRunID(now, last), Command: command, SchemaVersion: schema.Version,
 		StartedAt: now,
 	}
 	if !from.IsZero() {

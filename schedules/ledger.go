@@ -82,14 +82,10 @@ type Attempt struct {
 // Summarize folds a project's load attempts into day states.
 func Summarize(first time.Time, attempts []Attempt) History {
 	sorted := append([]Attempt(nil), attempts...)
-	// Oldest first, so that the latest attempt of a day is the last seen.
-	sort.SliceStable(sorted, func(i, j int) bool {
-		a, b := sorted[i], sorted[j]
-		if !a.FinishedAt.Equal(b.FinishedAt) {
-			return a.FinishedAt.Before(b.FinishedAt)
-		}
-		return a.RunID < b.RunID
-	})
+	// Oldest first, so that the latest attempt of a day is the last seen:
+	// run IDs are the order of runs (archive.NewRunID), which no clock's
+	// resolution can tie.
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].RunID < sorted[j].RunID })
 	h := History{First: first, Days: map[time.Time]DayState{}}
 	for _, a := range sorted {
 		day := argos.Day(a.Day)

@@ -7,7 +7,7 @@ var LoadRuns = &Table{
 	Shape:         Operational,
 	Unpartitioned: true,
 	Columns: []Column{
-		{Name: "run_id", Type: String, Doc: "Run identifier (sortable by start time)."},
+		{Name: "run_id", Type: String, Doc: "Run identifier; sorting by it gives the order the runs started in."},
 		{Name: "project", Type: String, Doc: "Configured project name."},
 		{Name: "day", Type: Date, Doc: "UTC day this row describes."},
 		{Name: "command", Type: String, Doc: "kycetl command that ran: run, demo, import, rebuild, or schedule:<job> for a scheduled job."},
