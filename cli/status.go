@@ -73,8 +73,8 @@ while a run holds the DuckDB file it waits for up to --wait.`,
 var errUnhealthy = errors.New("unhealthy")
 
 func (e *env) status(ctx context.Context, cfg *config.Config, dir string, nRuns int, wait time.Duration) error {
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return usagef("no warehouse directory %s", dir)
+	if err := archiveDir(dir); err != nil {
+		return err
 	}
 	now := e.now()
 	var ledger *schedules.LoadRuns

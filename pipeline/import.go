@@ -18,16 +18,27 @@ import (
 // Items are first split by their created_at day into raw archive files, then
 // every day is derived from its file, so memory stays bounded whatever the
 // input size.
+//
+// An export file is not a whole day the way an API day is: each day's new
+// raw file holds the items of the day's current version first, then the
+// imported ones, and a submission present more than once keeps its newest
+// updated_at (the imported copy on a tie). An import so adds to and
+// updates the days it touches; it never drops what they held. A file that
+// holds no item at all is an error (ErrNoItems) naming it.
 func (p *Pipeline) Import(ctx context.Context, project string, files []string) (*Summary, error) {
 	if err := archive.ValidateProject(project); err != nil {
 		return nil, err
+	}
+	ms, err := p.layout.ReadManifests()
+	if err != nil {
+		return nil, fmt.Errorf("reading manifests: %w", err)
 	}
 	r, err := p.begin("import", time.Time{}, time.Time{})
 	if err != nil {
 		return nil, err
 	}
 	r.batch.deferred = true
-	sp := &splitter{p: p, r: r, project: project, days: map[time.Time]*dayBucket{}}
+	sp := &splitter{p: p, r: r, project: project, current: archive.Current(ms), days: map[time.Time]*dayBucket{}}
 	for _, name := range files {
 		if err = sp.file(ctx, name); err != nil {
 			break

@@ -2,10 +2,14 @@ package pipeline_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,5 +114,152 @@ func TestStoppedReplaceRecordsNoDayOK(t *testing.T) {
 	}
 	if cur := archive.Current(ms); len(cur) != 0 {
 		t.Errorf("archive.Current names %d partitions never loaded", len(cur))
+	}
+}
+
+// lines writes lines as an NDJSON file and returns its path.
+func lines(t *testing.T, dir, name string, ls [][]byte) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, append(bytes.Join(ls, []byte("\n")), '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestImportMergesWithTheDay: an export file is not a whole day. Two
+// imports of one export's halves give every submission; importing a
+// truncated copy over the whole changes nothing; a newer copy of a
+// submission replaces the older; a rebuild gives the same numbers.
+func TestImportMergesWithTheDay(t *testing.T) {
+	ctx := context.Background()
+	gen := synth.New(19, synth.WithVolume(30, 40))
+	var nd bytes.Buffer
+	if _, err := gen.WriteNDJSON(&nd, from, to); err != nil {
+		t.Fatal(err)
+	}
+	all := bytes.Split(bytes.TrimSpace(nd.Bytes()), []byte("\n"))
+	if len(all) < 200 {
+		t.Fatalf("the generator made %d submissions, want at least 200", len(all))
+	}
+	all = all[:200]
+	dir := t.TempDir()
+	a, b := lines(t, dir, "a.ndjson", all[:75]), lines(t, dir, "b.ndjson", all[75:])
+	e := open(t, filepath.Join(dir, "wh"))
+	total := func() int64 { return e.count(t, "SELECT COALESCE(SUM(total), 0) FROM stats_totals") }
+	perDay := func() map[string]counts { return actual(t, e.wh.DB(), "p") }
+
+	for _, f := range []string{a, b} {
+		if _, err := e.pl.Import(ctx, "p", []string{f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := total(); n != 200 {
+		t.Errorf("a then b: total %d, want 200", n)
+	}
+	whole := perDay()
+
+	// A truncated copy of the whole export, imported over it.
+	if _, err := e.pl.Import(ctx, "p", []string{lines(t, dir, "truncated.ndjson", all[:45])}); err != nil {
+		t.Fatal(err)
+	}
+	compare(t, "truncated copy over the whole", whole, perDay())
+
+	// A newer copy of one submission replaces the older one.
+	var item map[string]any
+	if err := json.Unmarshal(all[0], &item); err != nil {
+		t.Fatal(err)
+	}
+	id := item["submission_id"].(string)
+	item["updated_at"] = "2099-01-01T00:00:00Z"
+	item["kyc"] = map[string]any{"result": "rejected"}
+	newer, _ := json.Marshal(item)
+	if _, err := e.pl.Import(ctx, "p", []string{lines(t, dir, "newer.ndjson", [][]byte{newer})}); err != nil {
+		t.Fatal(err)
+	}
+	if n := total(); n != 200 {
+		t.Errorf("after the newer copy: total %d, want 200", n)
+	}
+	var status string
+	if err := e.wh.DB().QueryRow("SELECT status FROM submissions WHERE submission_id = ?", id).Scan(&status); err != nil || status != "rejected" {
+		t.Errorf("the newer copy: status %q (%v), want rejected", status, err)
+	}
+	merged := perDay()
+
+	if _, err := e.pl.Rebuild(ctx); err != nil {
+		t.Fatal(err)
+	}
+	compare(t, "rebuild after the imports", merged, perDay())
+}
+
+// TestImportRefusesAFileWithoutItems: an empty file, a blank one and an
+// empty gzip stream are errors naming the file, and write nothing.
+func TestImportRefusesAFileWithoutItems(t *testing.T) {
+	dir := t.TempDir()
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Close()
+	files := map[string][]byte{"empty.ndjson": nil, "blank.ndjson": []byte("\n  \n"), "empty.ndjson.gz": gz.Bytes(), "nothing.gz": nil,
+		"empty-page.json": []byte(`{"Items": []}`)}
+	e := open(t, filepath.Join(dir, "wh"))
+	for name, data := range files {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := e.pl.Import(context.Background(), "p", []string{path})
+		if !errors.Is(err, pipeline.ErrNoItems) || !strings.Contains(err.Error(), name) {
+			t.Errorf("import of %s: err = %v, want ErrNoItems naming the file", name, err)
+		}
+	}
+	if n := e.count(t, "SELECT COUNT(*) FROM load_runs WHERE outcome = 'ok'"); n != 0 {
+		t.Errorf("%d days recorded ok from files without items", n)
+	}
+}
+
+// TestRunsInOneInstantKeepTheirOrder: runs whose clock reads the same
+// instant still follow each other — in run IDs, the manifests, the
+// ledger's latest run, and the version a rebuild takes as current.
+func TestRunsInOneInstantKeepTheirOrder(t *testing.T) {
+	ctx := context.Background()
+	gen := synth.New(23, synth.WithVolume(30, 40))
+	var nd bytes.Buffer
+	if _, err := gen.WriteNDJSON(&nd, from, from.AddDate(0, 0, 2)); err != nil {
+		t.Fatal(err)
+	}
+	all := bytes.Split(bytes.TrimSpace(nd.Bytes()), []byte("\n"))
+	dir := t.TempDir()
+	e := open(t, filepath.Join(dir, "wh"))
+	pol, err := pii.New(pii.WithKey([]byte("pipeline-test-pii-key")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	instant := time.Date(2026, 12, 1, 22, 29, 23, 0, time.UTC)
+	pl, err := pipeline.New(e.layout, e.wh, pipeline.WithPolicy(pol), pipeline.WithClock(func() time.Time { return instant }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pieces = 5
+	var ids []string
+	for i := 0; i < pieces; i++ {
+		piece := all[i*len(all)/pieces : (i+1)*len(all)/pieces]
+		sum, err := pl.Import(ctx, "p", []string{lines(t, dir, fmt.Sprintf("piece%d.ndjson", i), piece)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) > 0 && sum.RunID <= ids[len(ids)-1] {
+			t.Errorf("run %d has ID %s, not after the run before it, %s", i+1, sum.RunID, ids[len(ids)-1])
+		}
+		ids = append(ids, sum.RunID)
+	}
+	var latest string
+	if err := e.wh.DB().QueryRow("SELECT max(run_id) FROM load_runs").Scan(&latest); err != nil || latest != ids[pieces-1] {
+		t.Errorf("the ledger's latest run is %s (%v), want %s", latest, err, ids[pieces-1])
+	}
+	if _, err := pl.Rebuild(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.count(t, "SELECT COALESCE(SUM(total), 0) FROM stats_totals"); n != int64(len(all)) {
+		t.Errorf("after the rebuild: total %d, want %d", n, len(all))
 	}
 }
