@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kycetl/kycetl/argos"
 	"github.com/kycetl/kycetl/fakeargos"
 	"github.com/kycetl/kycetl/internal/kyctest"
 	"github.com/kycetl/kycetl/synth"
@@ -42,6 +43,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run", "--from", "2025-02-01"}, nil, "--from and --to are required"},
 		{[]string{"run", "--from", "2025-02-30", "--to", "2025-03-01"}, nil, "--from"},
 		{[]string{"run", "--from", "2025-03-02", "--to", "2025-03-01"}, nil, "before --from"},
+		{[]string{"run", "--from", argos.FormatDate(time.Now()), "--to", argos.FormatDate(time.Now().AddDate(0, 0, 2)), "--dir", dir}, map[string]string{"ARGOS_API_KEY": "k"}, "after today"},
 		{[]string{"run", "--from", "2025-03-01", "--to", "2025-03-01", "--dir", dir}, nil, "ARGOS_API_KEY is not set"},
 		{[]string{"run", "--from", "2025-03-01", "--to", "2025-03-01", "--project", "a/b"}, map[string]string{"ARGOS_API_KEY": "k"}, "--project"},
 		{[]string{"run", "--form", "2025-03-01"}, nil, "unknown flag"},

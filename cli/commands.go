@@ -197,12 +197,18 @@ policy and the credit rate card come from the configuration file (flags given
 override it). When the API refuses the page size, the run goes on with half of
 it (down to 1) and logs the size that worked. Each day's partition is
 replaced whole, so re-running a window is safe. Exit code 1 when any day failed
-(the others are loaded).`,
+(the others are loaded). --to may be today (UTC; a nightly load includes the day
+so far) but not later: a future day is a usage error (exit 2).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			from, to, err := window.parse(true)
 			if err != nil {
 				return err
+			}
+			// A day after today (UTC) has no submissions yet: loading it
+			// would record it ok with 0, as if it were over.
+			if today := argos.Day(e.now()); to.After(today) {
+				return usagef("--to %s is after today (%s, UTC): a day can be loaded from the day it starts", argos.FormatDate(to), argos.FormatDate(today))
 			}
 			if concurrency < 1 || concurrency > 64 {
 				return usagef("--concurrency must be between 1 and 64, got %d", concurrency)
