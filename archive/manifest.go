@@ -12,11 +12,15 @@ import (
 	"time"
 )
 
-// Outcomes of a day.
+// Outcomes of a day. OutcomePlanned is the ledger's only: a day a run set
+// out to load and has not finished; it stays so when the run is killed,
+// which is how a killed run shows as interrupted. A run that stops records
+// the days it did not finish skipped.
 const (
 	OutcomeOK      = "ok"
 	OutcomeFailed  = "failed"
 	OutcomeSkipped = "skipped"
+	OutcomePlanned = "planned"
 )
 
 // RawTable is the Table of a raw archive file's FileEntry.

@@ -61,6 +61,13 @@ func (p *Pipeline) Import(ctx context.Context, project string, files []string) (
 	if len(days) > 0 {
 		r.m.WindowFrom, r.m.WindowTo = argos.FormatDate(days[0]), argos.FormatDate(days[len(days)-1])
 	}
+	keys := make([]archive.PartitionKey, len(days))
+	for i, d := range days {
+		keys[i] = archive.PartitionKey{Project: project, Day: argos.FormatDate(d)}
+	}
+	if err := r.plan(ctx, keys); err != nil {
+		return r.finish(err)
+	}
 	err = inParallel(ctx, p.workers, days, func(ctx context.Context, d time.Time) error {
 		b := sp.days[d]
 		rec := r.newDay(project, d)
@@ -107,6 +114,9 @@ func (p *Pipeline) Rebuild(ctx context.Context) (*Summary, error) {
 		if k.Day > r.m.WindowTo {
 			r.m.WindowTo = k.Day
 		}
+	}
+	if err := r.plan(ctx, keys); err != nil {
+		return r.finish(err)
 	}
 	err = inParallel(ctx, p.workers, keys, func(ctx context.Context, k archive.PartitionKey) error {
 		day, _ := argos.ParseDate(k.Day)

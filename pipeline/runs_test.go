@@ -18,6 +18,7 @@ import (
 	"github.com/kycetl/kycetl/load/duckdb"
 	"github.com/kycetl/kycetl/pii"
 	"github.com/kycetl/kycetl/pipeline"
+	"github.com/kycetl/kycetl/schedules"
 	"github.com/kycetl/kycetl/synth"
 )
 
@@ -261,5 +262,50 @@ func TestRunsInOneInstantKeepTheirOrder(t *testing.T) {
 	}
 	if n := e.count(t, "SELECT COALESCE(SUM(total), 0) FROM stats_totals"); n != int64(len(all)) {
 		t.Errorf("after the rebuild: total %d, want %d", n, len(all))
+	}
+}
+
+// TestStoppedRunShowsItsWholeWindow: a run stopped part-way (Ctrl-C)
+// leaves a ledger row for every day of its window — the days it did not
+// finish skipped, none ok that was not loaded, none still planned — so the
+// run reads as stopped, not as ok with fewer days.
+func TestStoppedRunShowsItsWholeWindow(t *testing.T) {
+	gen := synth.New(29, synth.WithVolume(5, 10), synth.WithAsOf(to.AddDate(0, 0, 3)))
+	ext := startAPI(t, gen)
+	e := open(t, t.TempDir())
+	pol, err := pii.New(pii.WithKey([]byte("pipeline-test-pii-key")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := 0
+	pl, err := pipeline.New(e.layout, e.wh, pipeline.WithPolicy(pol), pipeline.WithDayHook(func(archive.DayRecord) {
+		if done++; done == 2 {
+			cancel()
+		}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := from.AddDate(0, 0, 9)
+	sum, err := pl.Load(ctx, ext, "run", "acme", from, last)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	var rows, planned, ok int
+	if err := e.wh.DB().QueryRow("SELECT count(*), count(*) FILTER (outcome = 'planned'), count(*) FILTER (outcome = 'ok') FROM load_runs WHERE run_id = ?", sum.RunID).
+		Scan(&rows, &planned, &ok); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 10 || planned != 0 {
+		t.Errorf("load_runs: %d rows (%d still planned) for a window of 10 days, want 10 (0)", rows, planned)
+	}
+	if n := e.count(t, "SELECT COUNT(DISTINCT created_date) FROM submissions"); int(n) != ok {
+		t.Errorf("%d days recorded ok, %d loaded", ok, n)
+	}
+	runs, err := schedules.LoadRuns{DB: e.wh.DB()}.Runs(context.Background(), "acme", "run", 1)
+	if err != nil || len(runs) != 1 || runs[0].Outcome() != schedules.RunStopped {
+		t.Errorf("the ledger's run: %+v, %v; want one, stopped", runs, err)
 	}
 }
