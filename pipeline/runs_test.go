@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kycetl/kycetl/archive"
+	"github.com/kycetl/kycetl/extract"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/duckdb"
 	"github.com/kycetl/kycetl/pii"
@@ -307,5 +308,61 @@ func TestStoppedRunShowsItsWholeWindow(t *testing.T) {
 	runs, err := schedules.LoadRuns{DB: e.wh.DB()}.Runs(context.Background(), "acme", "run", 1)
 	if err != nil || len(runs) != 1 || runs[0].Outcome() != schedules.RunStopped {
 		t.Errorf("the ledger's run: %+v, %v; want one, stopped", runs, err)
+	}
+}
+
+// stopAfter is a Window that hands on n empty days, then stops the run.
+type stopAfter struct {
+	n      int
+	cancel context.CancelFunc
+}
+
+func (s stopAfter) Window(ctx context.Context, from, to time.Time, fn func(context.Context, extract.DayItems) error) error {
+	for d := from; !d.After(to) && s.n > 0; d, s.n = d.AddDate(0, 0, 1), s.n-1 {
+		if err := fn(ctx, extract.DayItems{Day: d}); err != nil {
+			return err
+		}
+	}
+	s.cancel()
+	return ctx.Err()
+}
+
+// batchingLedgerDown loads many days at once and cannot record the first
+// days recorded skipped: those a stopped run abandons (derived, not loaded).
+type batchingLedgerDown struct {
+	*duckdb.Warehouse
+	failed *bool
+}
+
+var errLedgerDown = errors.New("the ledger is down")
+
+func (batchingLedgerDown) BatchDays() int { return 100 }
+
+func (w batchingLedgerDown) RecordRuns(ctx context.Context, m *archive.Manifest, days []archive.DayRecord) error {
+	for _, d := range days {
+		if d.Outcome == archive.OutcomeSkipped && !*w.failed {
+			*w.failed = true
+			return errLedgerDown
+		}
+	}
+	return w.Warehouse.RecordRuns(ctx, m, days)
+}
+
+// TestAbandonReportsTheLedger: when a stopped run cannot record the days it
+// abandons, its error says so.
+func TestAbandonReportsTheLedger(t *testing.T) {
+	e := open(t, t.TempDir())
+	pol, err := pii.New(pii.WithKey([]byte("pipeline-test-pii-key")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := pipeline.New(e.layout, batchingLedgerDown{e.wh, new(bool)}, pipeline.WithPolicy(pol))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := pl.Load(ctx, stopAfter{n: 2, cancel: cancel}, "run", "acme", from, to); !errors.Is(err, errLedgerDown) || !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want the stop and the ledger's failure", err)
 	}
 }
