@@ -88,16 +88,46 @@ func ValidateProject(p string) error {
 	return nil
 }
 
-// runIDTime is the time part of a run ID: UTC, sortable as text.
-const runIDTime = "20060102T150405Z"
+// Time parts of run IDs, UTC and sortable as text: runIDTime since run IDs
+// are ordered, legacyRunIDTime before (seconds only, so that two runs of
+// one second sorted by their random part).
+const (
+	runIDTime       = "20060102T150405.000000Z"
+	legacyRunIDTime = "20060102T150405Z"
+)
 
-// NewRunID returns a run ID such as 20261123T110400Z-1a2b3c: the UTC start
-// time, so that run IDs sort by start, and 6 random hex digits, so that two
-// runs started in the same second differ.
-func NewRunID(now time.Time) string {
+// NewRunID returns the ID of a run that starts at now and comes after the
+// run ID after ("" when there is none), such as
+// 20261123T110400.123456Z-1a2b3c: the UTC start time to the microsecond
+// and 6 random hex digits. Run IDs are the order of runs, as text: the
+// time part is made later than after's even when the clock says otherwise
+// (two runs in one microsecond, a clock set back), so the order never
+// depends on a clock's resolution. Given the newest run ID of an archive
+// (LastRunID), under the directory lock, a new run sorts after every run
+// before it, those of older kycetl versions (seconds only) included.
+func NewRunID(now time.Time, after string) string {
+	t := now.UTC().Truncate(time.Microsecond)
+	if prev, step, ok := runIDStart(after); ok && t.Before(prev.Add(step)) {
+		t = prev.Add(step)
+	}
 	var b [3]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
-	return now.UTC().Format(runIDTime) + "-" + hex.EncodeToString(b[:])
+	return t.Format(runIDTime) + "-" + hex.EncodeToString(b[:])
+}
+
+// runIDStart reads the time part of a run ID, and the step to the first
+// time whose run ID sorts after it: a microsecond, or for a legacy ID a
+// second (a run ID with a fraction sorts before the legacy ID of its
+// second, as '.' < 'Z').
+func runIDStart(id string) (time.Time, time.Duration, bool) {
+	head, _, _ := strings.Cut(id, "-")
+	if t, err := time.Parse(runIDTime, head); err == nil {
+		return t, time.Microsecond, true
+	}
+	if t, err := time.Parse(legacyRunIDTime, head); err == nil {
+		return t, time.Second, true
+	}
+	return time.Time{}, 0, false
 }
 
 // validateRunID keeps a run ID usable as a file name.

@@ -47,15 +47,33 @@ func TestValidateProject(t *testing.T) {
 }
 
 func TestNewRunID(t *testing.T) {
-	now := time.Date(2026, 11, 23, 12, 4, 0, 0, time.FixedZone("CET", 3600))
-	a, b := NewRunID(now), NewRunID(now)
-	if !regexp.MustCompile(`^20261123T110400Z-[0-9a-f]{6}$`).MatchString(a) {
+	now := time.Date(2026, 11, 23, 12, 4, 0, 123456789, time.FixedZone("CET", 3600))
+	a := NewRunID(now, "")
+	if !regexp.MustCompile(`^20261123T110400\.123456Z-[0-9a-f]{6}$`).MatchString(a) {
 		t.Fatalf("run ID %q has the wrong shape", a)
 	}
-	if a == b {
-		t.Errorf("two run IDs of the same second are equal: %s", a)
-	}
-	if later := NewRunID(now.Add(time.Second)); later <= a {
+	if later := NewRunID(now.Add(time.Second), a); later <= a {
 		t.Errorf("run IDs do not sort by time: %s then %s", a, later)
+	}
+	// Runs in one instant, or with the clock set back, still sort in the
+	// order they were made, after those of older versions (seconds only).
+	for _, c := range []struct {
+		name  string
+		now   time.Time
+		after string
+	}{
+		{"same instant", now, a},
+		{"clock set back", now.Add(-time.Hour), a},
+		{"after a legacy run ID of the same second", now, "20261123T110400Z-ffffff"},
+		{"after a legacy run ID of a later second", now, "20261123T120000Z-000000"},
+	} {
+		prev := c.after
+		for i := 0; i < 3; i++ {
+			id := NewRunID(c.now, prev)
+			if id <= prev {
+				t.Errorf("%s: run %d got %s, not after %s", c.name, i+1, id, prev)
+			}
+			prev = id
+		}
 	}
 }

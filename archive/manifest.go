@@ -12,11 +12,15 @@ import (
 	"time"
 )
 
-// Outcomes of a day.
+// Outcomes of a day. OutcomePlanned is the ledger's only: a day a run set
+// out to load and has not finished; it stays so when the run is killed,
+// which is how a killed run shows as interrupted. A run that stops records
+// the days it did not finish skipped.
 const (
 	OutcomeOK      = "ok"
 	OutcomeFailed  = "failed"
 	OutcomeSkipped = "skipped"
+	OutcomePlanned = "planned"
 )
 
 // RawTable is the Table of a raw archive file's FileEntry.
@@ -122,8 +126,29 @@ func (l Layout) WriteManifest(m *Manifest) error {
 	return nil
 }
 
+// LastRunID is the newest run ID that has a manifest, "" when there is
+// none: what NewRunID must come after. It reads only the directory.
+func (l Layout) LastRunID() (string, error) {
+	entries, err := os.ReadDir(filepath.Join(l.Dir, "manifests"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("listing manifests: %w", err)
+	}
+	last := ""
+	for _, e := range entries {
+		name := e.Name()
+		if id, ok := strings.CutSuffix(name, ".json"); ok && !e.IsDir() && !strings.HasPrefix(name, ".") && id > last {
+			last = id
+		}
+	}
+	return last, nil
+}
+
 // ReadManifests reads every manifest of the archive, sorted by run ID (that
-// is, by start time). An archive with no manifests directory has none.
+// is, in the order the runs started: see NewRunID). An archive with no
+// manifests directory has none.
 func (l Layout) ReadManifests() ([]*Manifest, error) {
 	dir := filepath.Join(l.Dir, "manifests")
 	entries, err := os.ReadDir(dir)
@@ -167,7 +192,8 @@ func decodeManifest(data []byte) (*Manifest, error) {
 
 // Current selects the current version of every partition: for each
 // (project, day), the DayRecord with outcome ok of the newest run (by run
-// ID). ms need not be sorted. The records point into ms.
+// ID, which orders runs: see NewRunID). ms need not be sorted. The records
+// point into ms.
 func Current(ms []*Manifest) map[PartitionKey]*DayRecord {
 	sorted := append([]*Manifest(nil), ms...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].RunID < sorted[j].RunID })

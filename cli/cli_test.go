@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kycetl/kycetl/argos"
 	"github.com/kycetl/kycetl/fakeargos"
 	"github.com/kycetl/kycetl/internal/kyctest"
 	"github.com/kycetl/kycetl/synth"
@@ -27,6 +28,13 @@ func kycetl(t *testing.T, vars map[string]string, args ...string) (code int, std
 
 func TestUsageErrors(t *testing.T) {
 	dir := t.TempDir()
+	empty, emptyGz := filepath.Join(t.TempDir(), "empty.ndjson"), filepath.Join(t.TempDir(), "export.ndjson.gz")
+	for _, f := range []string{empty, emptyGz} {
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pii := map[string]string{"KYCETL_PII_KEY": "usage-errors-pii-key"}
 	for _, tc := range []struct {
 		args []string
 		vars map[string]string
@@ -35,6 +43,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run", "--from", "2025-02-01"}, nil, "--from and --to are required"},
 		{[]string{"run", "--from", "2025-02-30", "--to", "2025-03-01"}, nil, "--from"},
 		{[]string{"run", "--from", "2025-03-02", "--to", "2025-03-01"}, nil, "before --from"},
+		{[]string{"run", "--from", argos.FormatDate(time.Now()), "--to", argos.FormatDate(time.Now().AddDate(0, 0, 2)), "--dir", dir}, map[string]string{"ARGOS_API_KEY": "k"}, "after today"},
 		{[]string{"run", "--from", "2025-03-01", "--to", "2025-03-01", "--dir", dir}, nil, "ARGOS_API_KEY is not set"},
 		{[]string{"run", "--from", "2025-03-01", "--to", "2025-03-01", "--project", "a/b"}, map[string]string{"ARGOS_API_KEY": "k"}, "--project"},
 		{[]string{"run", "--form", "2025-03-01"}, nil, "unknown flag"},
@@ -47,6 +56,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"import", "--project", "p", "--dir", dir, "x.ndjson"}, nil, "x.ndjson"},
 		{[]string{"import", "--project", "p", "--dir", dir, dir}, nil, "is a directory"},
 		{[]string{"import", "--project", "p", "--dir", dir, "../testdata/pages/drift.ndjson"}, nil, "KYCETL_PII_KEY"},
+		{[]string{"import", "--project", "p", "--dir", dir, empty}, pii, "empty.ndjson"},
+		{[]string{"import", "--project", "p", "--dir", dir, emptyGz}, pii, "export.ndjson.gz"},
 		{[]string{"frobnicate"}, nil, "unknown command"},
 		{[]string{"--log-level", "loud", "stats"}, nil, "--log-level"},
 	} {
@@ -203,13 +214,23 @@ func TestCallBudget(t *testing.T) {
 }
 
 // TestNothingThere: commands that read an archive say so when --dir holds
-// none, instead of creating an empty one or reporting OK.
+// none, instead of creating an empty one or reporting OK; a directory that
+// does not exist is a usage error naming it, the same for every command.
 func TestNothingThere(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "nothing")
-	for _, args := range [][]string{{"stats", "--dir", dir}, {"verify", "--dir", dir}} {
-		code, _, stderr := kycetl(t, nil, args...)
-		if code != ExitFailed || !strings.Contains(stderr, dir) {
-			t.Errorf("kycetl %s: exit %d, stderr %q", strings.Join(args, " "), code, stderr)
+	vars := map[string]string{"KYCETL_PII_KEY": "nothing-there-pii-key"}
+	for _, c := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"stats", "--dir", dir}, ExitFailed},
+		{[]string{"verify", "--dir", dir}, ExitUsage},
+		{[]string{"rebuild", "--dir", dir}, ExitUsage},
+		{[]string{"status", "--dir", dir}, ExitUsage},
+	} {
+		code, _, stderr := kycetl(t, vars, c.args...)
+		if code != c.code || !strings.Contains(stderr, dir) {
+			t.Errorf("kycetl %s: exit %d, want %d; stderr %q", strings.Join(c.args, " "), code, c.code, stderr)
 		}
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {

@@ -197,12 +197,18 @@ policy and the credit rate card come from the configuration file (flags given
 override it). When the API refuses the page size, the run goes on with half of
 it (down to 1) and logs the size that worked. Each day's partition is
 replaced whole, so re-running a window is safe. Exit code 1 when any day failed
-(the others are loaded).`,
+(the others are loaded). --to may be today (UTC; a nightly load includes the day
+so far) but not later: a future day is a usage error (exit 2).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			from, to, err := window.parse(true)
 			if err != nil {
 				return err
+			}
+			// A day after today (UTC) has no submissions yet: loading it
+			// would record it ok with 0, as if it were over.
+			if today := argos.Day(e.now()); to.After(today) {
+				return usagef("--to %s is after today (%s, UTC): a day can be loaded from the day it starts", argos.FormatDate(to), argos.FormatDate(today))
 			}
 			if concurrency < 1 || concurrency > 64 {
 				return usagef("--concurrency must be between 1 and 64, got %d", concurrency)
@@ -441,6 +447,18 @@ func (e *env) importCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import --project P FILE...",
 		Short: "Load exported submissions (NDJSON or {\"Items\":[...]} pages; plain, .gz or .zst)",
+		Long: `import loads exported submissions into project P: NDJSON (one submission per
+line), API pages ({"Items":[...]}) or JSON arrays; plain, gzip or zstd.
+
+An export file is not a whole day: import merges each day it touches with the
+day's current items (from the raw archive) and writes a new version of the day
+that holds both, each submission once in its newest updated_at (the imported
+copy on a tie). Importing part of a day, or the same file twice, never drops a
+submission; only 'kycetl run', which fetches whole days from the API, replaces
+a day.
+
+A FILE that holds no submission at all (empty, blank, an empty .gz) is a usage
+error (exit 2) naming it, and nothing is imported.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("import needs at least one FILE")
@@ -461,9 +479,13 @@ func (e *env) importCmd() *cobra.Command {
 					return usagef("%s is a directory: name the export files", f)
 				}
 			}
-			return e.fromArchive(cmd.Context(), dir, warehouse, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
+			err := e.fromArchive(cmd.Context(), dir, warehouse, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
 				return pl.Import(cmd.Context(), project, files)
 			})
+			if errors.Is(err, pipeline.ErrNoItems) {
+				return usageError{err} // a FILE argument with nothing to import
+			}
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
@@ -506,8 +528,15 @@ func (e *env) rebuildCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rebuild",
 		Short: "Re-derive every Parquet partition and the warehouse from the raw archive (no API call)",
-		Args:  noArgs,
+		Long: `rebuild re-derives every current partition (the newest run's version of each
+project and day) from the raw archive in --dir and reloads the warehouse, with
+no API call. --dir must be an existing archive directory: a missing one is a
+usage error (exit 2), never created.`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := archiveDir(dir); err != nil {
+				return err
+			}
 			return e.fromArchive(cmd.Context(), dir, warehouse, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
 				return pl.Rebuild(cmd.Context())
 			})
@@ -523,8 +552,14 @@ func (e *env) verifyCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check every archive file against its manifest (present, sha256, rows, schema version)",
-		Args:  noArgs,
+		Long: `verify re-checks every file of the archive in --dir against its manifest:
+present, sha256, rows, schema version. Exit 1 when a file does not match or
+there is no manifest; a --dir that does not exist is a usage error (exit 2).`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := archiveDir(dir); err != nil {
+				return err
+			}
 			rep, err := archive.Verify(cmd.Context(), archive.Layout{Dir: dir})
 			if err != nil {
 				return err
@@ -541,6 +576,16 @@ func (e *env) verifyCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
 	return cmd
+}
+
+// archiveDir checks that dir, given to a command that reads an archive
+// (rebuild, verify, status), is a directory: a missing one is a usage error
+// naming it, never created.
+func archiveDir(dir string) error {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return usagef("no archive directory %s (is --dir the directory a run, import or demo wrote?)", dir)
+	}
+	return nil
 }
 
 func randomHex(n int) string {

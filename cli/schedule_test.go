@@ -66,7 +66,7 @@ func TestScheduleUsage(t *testing.T) {
 		{[]string{"schedule", "--config", good}, pii, "P_KEY is not set"},
 		{[]string{"schedule", "--config", secret}, map[string]string{"KYCETL_PII_KEY": "a-pii-key-for-tests", "P_KEY": "k"}, "P_SECRET is not set"},
 		{[]string{"schedule", "--config", bad, "--dry-run"}, nil, "bad.yaml:5:"},
-		{[]string{"status", "--dir", filepath.Join(dir, "nowhere")}, nil, "no warehouse directory"},
+		{[]string{"status", "--dir", filepath.Join(dir, "nowhere")}, nil, "no archive directory"},
 		{[]string{"status", "--dir", dir, "--runs", "0"}, nil, "--runs"},
 		{[]string{"status", "--config", bad}, nil, "bad.yaml:5:"},
 	} {

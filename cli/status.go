@@ -40,9 +40,15 @@ horizon) and the days of the jobs' look-backs that were never loaded.
 Without --config it shows the last runs of every command found in the ledger
 and the failed days of the last 90 days.
 
+A run that did not finish its window shows as interrupted (killed: its days
+stay planned in the ledger) or stopped (Ctrl-C, SIGTERM, or out of API calls:
+its days are recorded skipped).
+
 Exit codes, for cron, monitoring and Kubernetes probes: 0 healthy (or nothing
-ran yet), 1 unhealthy — the latest run of a job failed, a day failed, or a day
-of a look-back is missing —, 2 usage or configuration error. status only reads;
+ran yet), 1 unhealthy — the latest run of a job failed, a day failed, a day
+of a look-back is missing, or a day that an interrupted or stopped run did not
+finish has not been loaded by any run (a run that loads it makes status healthy
+again) —, 2 usage or configuration error. status only reads;
 while a run holds the DuckDB file it waits for up to --wait.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -73,8 +79,8 @@ while a run holds the DuckDB file it waits for up to --wait.`,
 var errUnhealthy = errors.New("unhealthy")
 
 func (e *env) status(ctx context.Context, cfg *config.Config, dir string, nRuns int, wait time.Duration) error {
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return usagef("no warehouse directory %s", dir)
+	if err := archiveDir(dir); err != nil {
+		return err
 	}
 	now := e.now()
 	var ledger *schedules.LoadRuns
@@ -96,6 +102,13 @@ func (e *env) status(ctx context.Context, cfg *config.Config, dir string, nRuns 
 	rep := &report{w: e.stdout, now: now}
 	if pid, held, err := lock.Holder(dir); err == nil && held {
 		rep.printf("warehouse %s: in use by kycetl pid %d\n", dir, pid)
+		if ledger != nil {
+			// The holder's run is the newest: its planned days are in
+			// progress, not left behind.
+			if rep.running, err = ledger.Latest(ctx); err != nil {
+				return err
+			}
+		}
 	} else {
 		rep.printf("warehouse %s: no kycetl process running on it\n", dir)
 	}
@@ -131,6 +144,7 @@ func (e *env) busy(dir string, err error) error {
 type report struct {
 	w        io.Writer
 	now      time.Time
+	running  string // the run in progress, if any
 	problems []string
 }
 
@@ -190,6 +204,9 @@ func (r *report) jobs(ctx context.Context, l *schedules.LoadRuns, cfg *config.Co
 			}
 		}
 		r.failedDays(p.Name, h)
+		if err := r.incompleteDays(ctx, l, p.Name); err != nil {
+			return err
+		}
 		var missing []time.Time
 		for d := range expected {
 			if s := h.Days[d]; !h.First.IsZero() && !d.Before(argos.Day(h.First)) && !s.OK && !s.Failed {
@@ -239,6 +256,24 @@ func (r *report) projectFailedDays(ctx context.Context, l *schedules.LoadRuns, p
 		return err
 	}
 	r.failedDays(project, h)
+	return r.incompleteDays(ctx, l, project)
+}
+
+// incompleteDays prints the days that a run set out to load and did not
+// finish (killed, or stopped) and that no run has loaded since; each
+// makes status unhealthy until a run loads it.
+func (r *report) incompleteDays(ctx context.Context, l *schedules.LoadRuns, project string) error {
+	if l == nil {
+		return nil
+	}
+	days, err := l.Incomplete(ctx, project, r.running)
+	if err != nil {
+		return err
+	}
+	r.printf("  days of interrupted runs not loaded: %s\n", orNone(dayRanges(days)))
+	if len(days) > 0 {
+		r.problem("%s: %d days of interrupted or stopped runs were never loaded (%s); run their window again", project, len(days), dayRanges(days))
+	}
 	return nil
 }
 
@@ -259,8 +294,12 @@ func (r *report) runs(ctx context.Context, l *schedules.LoadRuns, project, comma
 	r.printf("    last runs:\n")
 	tw := tabwriter.NewWriter(r.w, 0, 0, 2, ' ', 0)
 	for _, run := range runs {
+		outcome := run.Outcome()
+		if run.RunID == r.running && run.Unfinished > 0 {
+			outcome = "running"
+		}
 		fmt.Fprintf(tw, "      %s\t%s..%s\t%d days\t%s\tstarted %s, took %s\t%s\n", run.RunID,
-			argos.FormatDate(run.From), argos.FormatDate(run.To), run.Days, run.Outcome(),
+			argos.FormatDate(run.From), argos.FormatDate(run.To), run.Days, outcome,
 			showTime(run.StartedAt.In(r.now.Location())), run.FinishedAt.Sub(run.StartedAt).Round(time.Second), runDetail(run))
 	}
 	tw.Flush()
@@ -274,8 +313,10 @@ func runDetail(r schedules.Run) string {
 	switch {
 	case r.Failed > 0:
 		return fmt.Sprintf("%d failed: %s", r.Failed, truncate(r.Error, 120))
+	case r.Unfinished > 0:
+		return fmt.Sprintf("%d days never finished: the run was killed, or is still running", r.Unfinished)
 	case r.Left > 0:
-		return fmt.Sprintf("%d days left when the daemon stopped", r.Left)
+		return fmt.Sprintf("%d days left when the run was stopped", r.Left)
 	}
 	return ""
 }

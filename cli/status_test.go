@@ -106,10 +106,26 @@ func TestStatus(t *testing.T) {
 			{runID: "20250301T100000Z-cccccc", command: "run", started: at("2025-03-01T10:00:00Z"), days: span("2025-03-01", "2025-03-01", "ok")},
 			{runID: "20250310T020000Z-aaaaaa", command: "schedule:nightly", started: at("2025-03-10T02:00:00Z"), days: span("2025-03-09", "2025-03-10", "ok")}},
 			ExitFailed, []string{"missing days: 2025-03-02..2025-03-08", "acme: 7 days never loaded (2025-03-02..2025-03-08)"}},
-		{"a stopped run is not a failure", []loads{nightlyAt("2025-03-09"),
+		{"a stopped run leaves its window incomplete", []loads{nightlyAt("2025-03-09"),
 			{runID: "20250310T020000Z-dddddd", command: "schedule:nightly", started: at("2025-03-10T02:00:00Z"),
+				days: with(span("2025-03-07", "2025-03-10", "ok"), "2025-03-10", "skipped")}}, ExitFailed,
+			[]string{"stopped", "1 days left when the run was stopped", "days of interrupted runs not loaded: 2025-03-10",
+				"acme: 1 days of interrupted or stopped runs were never loaded (2025-03-10)"}},
+		{"a stopped run's days loaded before are not a failure", []loads{nightlyAt("2025-03-10"),
+			{runID: "20250310T030000Z-dddddd", command: "schedule:nightly", started: at("2025-03-10T03:00:00Z"),
 				days: with(span("2025-03-07", "2025-03-10", "ok"), "2025-03-10", "skipped")}}, ExitOK,
-			[]string{"stopped", "1 days left when the daemon stopped", "status: ok"}},
+			[]string{"stopped", "days of interrupted runs not loaded: none", "status: ok"}},
+		{"a killed run is interrupted until a later run loads its days", []loads{
+			{runID: "20250309T100000Z-eeeeee", command: "run", started: at("2025-03-09T10:00:00Z"),
+				days: with(with(span("2025-02-01", "2025-03-06", "ok"), "2025-03-05", "planned"), "2025-03-06", "planned")},
+			nightlyAt("2025-03-10")}, ExitFailed,
+			[]string{"days of interrupted runs not loaded: 2025-03-05..2025-03-06", "acme: 2 days of interrupted or stopped runs were never loaded (2025-03-05..2025-03-06)"}},
+		{"an interrupted run's days loaded later", []loads{
+			{runID: "20250309T100000Z-eeeeee", command: "run", started: at("2025-03-09T10:00:00Z"),
+				days: with(with(span("2025-02-01", "2025-03-06", "ok"), "2025-03-05", "planned"), "2025-03-06", "planned")},
+			{runID: "20250309T120000Z-ffffff", command: "run", started: at("2025-03-09T12:00:00Z"), days: span("2025-03-05", "2025-03-06", "ok")},
+			nightlyAt("2025-03-10")}, ExitOK,
+			[]string{"days of interrupted runs not loaded: none", "status: ok"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tmp := t.TempDir()
@@ -159,5 +175,29 @@ func TestStatusWithoutConfig(t *testing.T) {
 	}
 	if code != ExitFailed {
 		t.Errorf("exit %d, want 1", code)
+	}
+
+	// A run killed after 12 of 34 days: interrupted, unhealthy until a
+	// later run loads the 22 days it left.
+	dir = t.TempDir()
+	killed := with(span("2025-01-01", "2025-02-03", "planned"), "2025-01-01", "ok")
+	for d := range span("2025-01-01", "2025-01-12", "ok") {
+		killed[d] = "ok"
+	}
+	recordLedger(t, dir, loads{runID: "20250309T100000Z-aaaaaa", command: "run", started: started, days: killed})
+	code, out, _ = cli(t, now, nil, "status", "--dir", dir)
+	for _, w := range []string{"20250309T100000Z-aaaaaa  2025-01-01..2025-02-03  34 days  interrupted", "22 days never finished",
+		"days of interrupted runs not loaded: 2025-01-13..2025-02-03", "UNHEALTHY"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("status --dir after a killed run lacks %q:\n%s", w, out)
+		}
+	}
+	if code != ExitFailed {
+		t.Errorf("after a killed run: exit %d, want 1", code)
+	}
+	recordLedger(t, dir, loads{runID: "20250309T120000Z-bbbbbb", command: "run", started: started.Add(2 * time.Hour), days: span("2025-01-13", "2025-02-03", "ok")})
+	code, out, _ = cli(t, now, nil, "status", "--dir", dir)
+	if code != ExitOK || !strings.Contains(out, "days of interrupted runs not loaded: none") {
+		t.Errorf("after the missing days were loaded: exit %d, want 0\n%s", code, out)
 	}
 }

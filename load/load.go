@@ -8,6 +8,7 @@ package load
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -57,12 +58,19 @@ type Batcher interface {
 	BatchDays() int
 }
 
-// Reporter is implemented by a warehouse whose loads are jobs worth
-// recording: Outcome gives the jobs of a partition's last Replace and the
-// partition's own error, when a batch failed for some days only.
+// Reporter is implemented by a warehouse that can tell, partition by
+// partition, what its last Replace did: when a batch failed for some days
+// only, or was stopped part-way. Outcome gives the jobs of the last Replace
+// that included p and p's own error. It answers nil only when that Replace
+// made p's files current; a partition that a Replace included but did not
+// load (stopped before it, failed) has an error, and one that no Replace
+// included has ErrNotReplaced.
 type Reporter interface {
 	Outcome(p Partition) ([]archive.Job, error)
 }
+
+// ErrNotReplaced is Outcome's answer for a partition no Replace included.
+var ErrNotReplaced = errors.New("partition not included in any Replace")
 
 // RunRow is one load_runs row by column name, the one layout every
 // warehouse writes; nil is NULL.

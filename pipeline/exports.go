@@ -32,11 +32,19 @@ func (s *splitter) file(ctx context.Context, name string) error {
 	}
 	defer closeFn()
 	br := bufio.NewReaderSize(r, 1<<20)
+	before := s.items
 	if err := s.read(ctx, br); err != nil {
 		return fmt.Errorf("importing %s: %w", name, err)
 	}
+	if s.items == before {
+		return fmt.Errorf("importing %s: %w", name, ErrNoItems)
+	}
 	return nil
 }
+
+// ErrNoItems is returned (wrapped, naming the file) by Import for a file
+// that holds no item at all: empty, blank, or only empty pages and arrays.
+var ErrNoItems = errors.New("the file holds no submissions")
 
 // decompress wraps r according to its magic bytes: gzip, zstd or plain.
 func decompress(r *bufio.Reader) (io.Reader, func(), error) {

@@ -241,11 +241,29 @@ func TestKilledRunRerun(t *testing.T) {
 	if err != nil || len(killed) != 1 || killed[0].Complete || len(killed[0].Days) == 0 {
 		t.Fatalf("after the kill: %d manifests (%v), want one incomplete with some days", len(killed), err)
 	}
+	// status calls the killed run interrupted, and is unhealthy until the
+	// days it left are loaded.
+	status := func() (int, string) {
+		cmd := exec.Command(os.Args[0], "status", "--dir", dir)
+		cmd.Env = append(os.Environ(), asKycetl+"=1")
+		b, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatal(err)
+		}
+		return cmd.ProcessState.ExitCode(), string(b)
+	}
+	if code, out := status(); code != cli.ExitFailed || !strings.Contains(out, "interrupted") || !strings.Contains(out, "UNHEALTHY") {
+		t.Errorf("status after the kill: exit %d, want 1, an interrupted run and UNHEALTHY:\n%s", code, out)
+	}
 
 	close(g.opened)
 	again := kycetl()
 	if b, err := again.CombinedOutput(); err != nil {
 		t.Fatalf("re-run: %v\n%s", err, b)
+	}
+	if code, out := status(); code != cli.ExitOK {
+		t.Errorf("status after the re-run: exit %d, want 0:\n%s", code, out)
 	}
 
 	e := open(t, dir)

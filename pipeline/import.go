@@ -18,16 +18,27 @@ import (
 // Items are first split by their created_at day into raw archive files, then
 // every day is derived from its file, so memory stays bounded whatever the
 // input size.
+//
+// An export file is not a whole day the way an API day is: each day's new
+// raw file holds the items of the day's current version first, then the
+// imported ones, and a submission present more than once keeps its newest
+// updated_at (the imported copy on a tie). An import so adds to and
+// updates the days it touches; it never drops what they held. A file that
+// holds no item at all is an error (ErrNoItems) naming it.
 func (p *Pipeline) Import(ctx context.Context, project string, files []string) (*Summary, error) {
 	if err := archive.ValidateProject(project); err != nil {
 		return nil, err
+	}
+	ms, err := p.layout.ReadManifests()
+	if err != nil {
+		return nil, fmt.Errorf("reading manifests: %w", err)
 	}
 	r, err := p.begin("import", time.Time{}, time.Time{})
 	if err != nil {
 		return nil, err
 	}
 	r.batch.deferred = true
-	sp := &splitter{p: p, r: r, project: project, days: map[time.Time]*dayBucket{}}
+	sp := &splitter{p: p, r: r, project: project, current: archive.Current(ms), days: map[time.Time]*dayBucket{}}
 	for _, name := range files {
 		if err = sp.file(ctx, name); err != nil {
 			break
@@ -49,6 +60,13 @@ func (p *Pipeline) Import(ctx context.Context, project string, files []string) (
 	sort.Slice(days, func(i, j int) bool { return days[i].Before(days[j]) })
 	if len(days) > 0 {
 		r.m.WindowFrom, r.m.WindowTo = argos.FormatDate(days[0]), argos.FormatDate(days[len(days)-1])
+	}
+	keys := make([]archive.PartitionKey, len(days))
+	for i, d := range days {
+		keys[i] = archive.PartitionKey{Project: project, Day: argos.FormatDate(d)}
+	}
+	if err := r.plan(ctx, keys); err != nil {
+		return r.finish(err)
 	}
 	err = inParallel(ctx, p.workers, days, func(ctx context.Context, d time.Time) error {
 		b := sp.days[d]
@@ -87,8 +105,18 @@ func (p *Pipeline) Rebuild(ctx context.Context) (*Summary, error) {
 		return nil, err
 	}
 	r.batch.deferred = true
-	if len(keys) > 0 {
-		r.m.WindowFrom, r.m.WindowTo = keys[0].Day, keys[len(keys)-1].Day
+	// The keys are sorted by project first: the window is the earliest and
+	// the latest day of any project.
+	for _, k := range keys {
+		if r.m.WindowFrom == "" || k.Day < r.m.WindowFrom {
+			r.m.WindowFrom = k.Day
+		}
+		if k.Day > r.m.WindowTo {
+			r.m.WindowTo = k.Day
+		}
+	}
+	if err := r.plan(ctx, keys); err != nil {
+		return r.finish(err)
 	}
 	err = inParallel(ctx, p.workers, keys, func(ctx context.Context, k archive.PartitionKey) error {
 		day, _ := argos.ParseDate(k.Day)

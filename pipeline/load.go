@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kycetl/kycetl/archive"
+	"github.com/kycetl/kycetl/argos"
 	"github.com/kycetl/kycetl/extract"
 )
 
@@ -24,6 +25,13 @@ func (p *Pipeline) Load(ctx context.Context, src Window, command, project string
 	r, err := p.begin(command, from, to)
 	if err != nil {
 		return nil, err
+	}
+	var keys []archive.PartitionKey
+	for d := argos.Day(from); !d.After(to); d = d.AddDate(0, 0, 1) {
+		keys = append(keys, archive.PartitionKey{Project: project, Day: argos.FormatDate(d)})
+	}
+	if err := r.plan(ctx, keys); err != nil {
+		return r.finish(err)
 	}
 	err = src.Window(ctx, from, to, func(ctx context.Context, d extract.DayItems) error {
 		rec := r.newDay(project, d.Day)

@@ -126,6 +126,9 @@ type run struct {
 	// durable makes the run's files durable together, before a manifest
 	// or the warehouse names them (writeManifest, batch.load).
 	durable *archive.SyncGroup
+	// planned holds the days recorded planned in the ledger and not
+	// finished yet (see plan).
+	planned map[archive.PartitionKey]bool
 }
 
 func (p *Pipeline) begin(command string, from, to time.Time) (*run, error) {
@@ -134,14 +137,19 @@ func (p *Pipeline) begin(command string, from, to time.Time) (*run, error) {
 		return nil, err
 	}
 	now := p.now().UTC()
+	last, err := p.layout.LastRunID()
+	if err != nil {
+		return nil, err
+	}
 	m := &archive.Manifest{
-		RunID: archive.NewRunID(now), Command: command, SchemaVersion: schema.Version,
+		RunID: archive.NewRunID(now, last), Command: command, SchemaVersion: schema.Version,
 		StartedAt: now,
 	}
 	if !from.IsZero() {
 		m.WindowFrom, m.WindowTo = argos.FormatDate(from), argos.FormatDate(to)
 	}
-	r := &run{p: p, m: m, start: now, sum: Summary{RunID: m.RunID, Command: command}, sizes: transform.NewSizes(), durable: durable}
+	r := &run{p: p, m: m, start: now, sum: Summary{RunID: m.RunID, Command: command}, sizes: transform.NewSizes(), durable: durable,
+		planned: map[archive.PartitionKey]bool{}}
 	r.batch = &batch{r: r, size: 1}
 	if b, ok := p.wh.(load.Batcher); ok && b.BatchDays() > 1 {
 		r.batch.size = b.BatchDays()
@@ -153,6 +161,53 @@ func (p *Pipeline) begin(command string, from, to time.Time) (*run, error) {
 // newDay starts the record of one partition.
 func (r *run) newDay(project string, day time.Time) *archive.DayRecord {
 	return &archive.DayRecord{Project: project, Day: argos.FormatDate(day), StartedAt: r.p.now().UTC(), Rows: map[string]int64{}}
+}
+
+// plan records in the ledger, before any of them is loaded, every day the
+// run sets out to load, as planned: each row is replaced when its day
+// finishes, so a run killed before the end (kill -9, a crash) leaves the
+// days it never finished on record, and status shows it interrupted.
+func (r *run) plan(ctx context.Context, keys []archive.PartitionKey) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	days := make([]archive.DayRecord, len(keys))
+	r.mu.Lock()
+	for i, k := range keys {
+		days[i] = archive.DayRecord{Project: k.Project, Day: k.Day, StartedAt: r.start, Outcome: archive.OutcomePlanned}
+		r.planned[k] = true
+	}
+	r.mu.Unlock()
+	r.p.whMu.Lock()
+	err := r.p.wh.RecordRuns(context.WithoutCancel(ctx), r.m, days)
+	r.p.whMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("recording the %d planned days of run %s: %w", len(days), r.m.RunID, err)
+	}
+	return nil
+}
+
+// unfinished records the planned days the run did not get to, skipped:
+// it is ending (stopped, or failed before them).
+func (r *run) unfinished(cause error) error {
+	r.mu.Lock()
+	var recs []*archive.DayRecord
+	var errs []error
+	for k := range r.planned {
+		day, err := argos.ParseDate(k.Day)
+		if err != nil {
+			continue
+		}
+		rec := r.newDay(k.Project, day)
+		rec.Outcome = archive.OutcomeSkipped
+		recs = append(recs, rec)
+		errs = append(errs, fmt.Errorf("not loaded: the run ended before this day (%w)", cause))
+	}
+	r.mu.Unlock()
+	if len(recs) == 0 {
+		return nil
+	}
+	return r.commitDays(context.Background(), recs, errs)
 }
 
 // commit records a finished day (done or failed) in the manifest, rewritten
@@ -212,6 +267,7 @@ func (r *run) record(rec *archive.DayRecord, dayErr error) {
 		rec.Error = dayErr.Error()
 	}
 	r.m.Days = append(r.m.Days, *rec)
+	delete(r.planned, rec.Key())
 	r.sum.Days++
 	r.sum.Pages += rec.Pages
 	r.sum.APICalls += rec.APICalls
@@ -239,9 +295,18 @@ func (r *run) finish(err error) (*Summary, error) {
 	// skipped (their previous partitions stand, a re-run loads them); a run
 	// that ended otherwise loads them, since their files are complete.
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		r.batch.abandon(err)
+		if aerr := r.batch.abandon(err); aerr != nil {
+			err = errors.Join(err, aerr)
+		}
 	} else if ferr := r.batch.flush(context.Background()); ferr != nil && err == nil {
 		err = ferr
+	}
+	cause := err
+	if cause == nil {
+		cause = errors.New("the day was never handed on to be loaded")
+	}
+	if uerr := r.unfinished(cause); uerr != nil {
+		err = errors.Join(err, uerr)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -497,13 +562,13 @@ func (b *batch) flush(ctx context.Context) error {
 }
 
 // abandon records the pending days skipped, without loading them.
-func (b *batch) abandon(cause error) {
+func (b *batch) abandon(cause error) error {
 	b.mu.Lock()
 	pending := b.pending
 	b.pending = nil
 	b.mu.Unlock()
 	if len(pending) == 0 {
-		return
+		return nil
 	}
 	recs := make([]*archive.DayRecord, len(pending))
 	errs := make([]error, len(pending))
@@ -511,7 +576,7 @@ func (b *batch) abandon(cause error) {
 		d.rec.Outcome = archive.OutcomeSkipped
 		recs[i], errs[i] = d.rec, fmt.Errorf("not loaded into the warehouse: the run stopped (%w)", cause)
 	}
-	b.r.commitDays(context.Background(), recs, errs)
+	return b.r.commitDays(context.Background(), recs, errs)
 }
 
 func (b *batch) load(ctx context.Context, days []pendingDay) error {
@@ -522,23 +587,31 @@ func (b *batch) load(ctx context.Context, days []pendingDay) error {
 	p := b.r.p
 	// The warehouse reads the files from now on: they must outlive a crash.
 	err := b.r.durable.Sync()
-	if err == nil {
+	replaced := err == nil
+	if replaced {
 		p.whMu.Lock()
 		err = p.wh.Replace(ctx, parts)
 		p.whMu.Unlock()
 	}
+	// A warehouse that reports per partition tells which days of a failed
+	// batch are loaded all the same (load.Reporter answers nil only for a
+	// partition its last Replace loaded); without one, the batch's error is
+	// every day's.
 	rep, _ := p.wh.(load.Reporter)
 	recs := make([]*archive.DayRecord, len(days))
 	errs := make([]error, len(days))
 	for i, d := range days {
 		dayErr := err
-		if rep != nil {
+		if rep != nil && replaced {
 			var jobs []archive.Job
 			jobs, dayErr = rep.Outcome(d.part.Partition)
 			d.rec.Jobs = append(d.rec.Jobs, jobs...)
 		}
 		if dayErr != nil {
 			dayErr = fmt.Errorf("loading into the warehouse: %w", dayErr)
+			if ctx.Err() != nil {
+				d.rec.Outcome = archive.OutcomeSkipped // stopped, not broken
+			}
 		}
 		recs[i], errs[i] = d.rec, dayErr
 	}

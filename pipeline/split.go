@@ -35,11 +35,16 @@ type splitter struct {
 	p       *Pipeline
 	r       *run
 	project string
+	// current is every partition's current version: an export file is not
+	// a whole day, so each day's file starts with the items of the day's
+	// current raw file, and the import's items merge with them.
+	current map[archive.PartitionKey]*archive.DayRecord
 	days    map[time.Time]*dayBucket
 	last    *dayBucket // bucket of the previous routable item
 	orphans [][]byte   // unroutable items met before any routable one
 	open    []*dayBucket
 	clock   int64
+	items   int // items read so far, of all files
 }
 
 func (s *splitter) bucket(day time.Time) (*dayBucket, error) {
@@ -52,6 +57,10 @@ func (s *splitter) bucket(day time.Time) (*dayBucket, error) {
 		}
 		b = &dayBucket{day: day, w: w, copies: newCopies()}
 		s.days[day] = b
+		if err := s.carryOver(b); err != nil {
+			w.Abort()
+			return nil, err
+		}
 	}
 	if b.lastUse == 0 || !s.isOpen(b) {
 		if err := s.makeRoom(); err != nil {
@@ -113,6 +122,46 @@ func readItem(p *fastjson.Parser, item []byte) keyed {
 	}
 	key, err := argos.ScanKey(p, item)
 	return keyed{item: item, key: key, err: err}
+}
+
+// carryOver starts a new day file with the items of the day's current raw
+// file, if the day has a current version, counted for dedupe like the
+// import's own: the import's items come after them, so that a copy of equal
+// updated_at from the import wins.
+func (s *splitter) carryOver(b *dayBucket) error {
+	day := argos.FormatDate(b.day)
+	cur, ok := s.current[archive.PartitionKey{Project: s.project, Day: day}]
+	if !ok {
+		return nil
+	}
+	var raw *archive.FileEntry
+	for i, f := range cur.Files {
+		if f.Table == archive.RawTable {
+			raw = &cur.Files[i]
+		}
+	}
+	if raw == nil {
+		return fmt.Errorf("merging with %s %s: its current version names no raw file to merge with", s.project, day)
+	}
+	path, err := s.p.layout.Abs(raw.Path)
+	if err != nil {
+		return fmt.Errorf("merging with %s %s: %w", s.project, day, err)
+	}
+	var p fastjson.Parser
+	err = archive.ReadRaw(path, func(_ int, item []byte) error {
+		if key, err := argos.ScanKey(&p, item); err == nil {
+			b.dedupe(key)
+		} else {
+			b.n++ // quarantined again when derived
+		}
+		return b.w.Write(item)
+	})
+	if err != nil {
+		return fmt.Errorf("merging with %s %s: %w", s.project, day, err)
+	}
+	s.p.log.Debug().Str("run_id", s.r.m.RunID).Str("project", s.project).Str("day", day).Int64("items", raw.Rows).
+		Msg("import merges with the day's current version")
+	return nil
 }
 
 // routeUnplaced writes an item whose submission_id or created_at cannot be
@@ -340,6 +389,11 @@ func (b *itemBatch) recycle() {
 func (s *splitter) fileBatch(b *itemBatch) error {
 	if b.err != nil {
 		return b.err
+	}
+	for _, k := range b.keyed {
+		if len(k.item) > 0 {
+			s.items++
+		}
 	}
 	for i := 0; i < b.leading; i++ { // none has a day: see prepare
 		if err := s.routeUnplaced(b.keyed[i].item); err != nil {

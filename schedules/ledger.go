@@ -82,14 +82,10 @@ type Attempt struct {
 // Summarize folds a project's load attempts into day states.
 func Summarize(first time.Time, attempts []Attempt) History {
 	sorted := append([]Attempt(nil), attempts...)
-	// Oldest first, so that the latest attempt of a day is the last seen.
-	sort.SliceStable(sorted, func(i, j int) bool {
-		a, b := sorted[i], sorted[j]
-		if !a.FinishedAt.Equal(b.FinishedAt) {
-			return a.FinishedAt.Before(b.FinishedAt)
-		}
-		return a.RunID < b.RunID
-	})
+	// Oldest first, so that the latest attempt of a day is the last seen:
+	// run IDs are the order of runs (archive.NewRunID), which no clock's
+	// resolution can tie.
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].RunID < sorted[j].RunID })
 	h := History{First: first, Days: map[time.Time]DayState{}}
 	for _, a := range sorted {
 		day := argos.Day(a.Day)
@@ -160,18 +156,30 @@ type Run struct {
 	Command                string
 	From, To               time.Time // the run's window
 	StartedAt, FinishedAt  time.Time
-	Days, OK, Failed, Left int // Left: days abandoned when the daemon stopped (outcome skipped)
-	Error                  string
+	Days, OK, Failed, Left int // Left: days abandoned when the run was stopped (outcome skipped)
+	// Unfinished: days still planned, which the run never finished: it was
+	// killed or crashed (or is still running).
+	Unfinished int
+	Error      string
 }
 
-// Outcome of a run: failed when any day failed, stopped when the daemon
-// stopped it, else ok.
+// Outcomes of a run besides ok and failed.
+const (
+	RunStopped     = "stopped"
+	RunInterrupted = "interrupted"
+)
+
+// Outcome of a run: failed when any day failed, interrupted when it ended
+// without finishing its days (killed), stopped when it was stopped before
+// the end of its window, else ok.
 func (r Run) Outcome() string {
 	switch {
 	case r.Failed > 0:
 		return archive.OutcomeFailed
+	case r.Unfinished > 0:
+		return RunInterrupted
 	case r.Left > 0:
-		return "stopped"
+		return RunStopped
 	}
 	return archive.OutcomeOK
 }
@@ -182,6 +190,7 @@ func (l LoadRuns) Runs(ctx context.Context, project, command string, limit int) 
 	sum(CASE WHEN outcome = 'ok' THEN 1 ELSE 0 END),
 	sum(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END),
 	sum(CASE WHEN outcome = 'skipped' THEN 1 ELSE 0 END),
+	sum(CASE WHEN outcome = 'planned' THEN 1 ELSE 0 END),
 	min(CASE WHEN outcome = 'failed' THEN error END)
 FROM `+loadRuns+` WHERE project = ? AND command = ?
 GROUP BY run_id ORDER BY run_id DESC LIMIT ?`, project, command, limit)
@@ -194,7 +203,7 @@ GROUP BY run_id ORDER BY run_id DESC LIMIT ?`, project, command, limit)
 		r := Run{Command: command}
 		var from, to, started, finished sql.NullTime
 		var msg sql.NullString
-		if err := rows.Scan(&r.RunID, &from, &to, &started, &finished, &r.Days, &r.OK, &r.Failed, &r.Left, &msg); err != nil {
+		if err := rows.Scan(&r.RunID, &from, &to, &started, &finished, &r.Days, &r.OK, &r.Failed, &r.Left, &r.Unfinished, &msg); err != nil {
 			return nil, fmt.Errorf("reading the runs of %s %s from %s: %w", project, command, loadRuns, err)
 		}
 		r.From, r.To, r.StartedAt, r.FinishedAt, r.Error = from.Time, to.Time, started.Time, finished.Time, msg.String
@@ -204,6 +213,42 @@ GROUP BY run_id ORDER BY run_id DESC LIMIT ?`, project, command, limit)
 		return nil, fmt.Errorf("reading the runs of %s %s from %s: %w", project, command, loadRuns, err)
 	}
 	return out, nil
+}
+
+// Incomplete lists, sorted, the days of project that a run set out to load
+// and did not finish (left planned by a killed run, or skipped by a stopped
+// one) and that no run has loaded: the windows not complete yet. Rows of
+// the run named running (one in progress; "" for none) do not count.
+func (l LoadRuns) Incomplete(ctx context.Context, project, running string) ([]time.Time, error) {
+	rows, err := l.DB.QueryContext(ctx, `SELECT DISTINCT u.day FROM `+loadRuns+` u
+WHERE u.project = ? AND u.run_id <> ? AND u.outcome IN ('`+archive.OutcomePlanned+`', '`+archive.OutcomeSkipped+`')
+AND NOT EXISTS (SELECT 1 FROM `+loadRuns+` o WHERE o.project = u.project AND o.day = u.day AND o.outcome = '`+archive.OutcomeOK+`')
+ORDER BY u.day`, project, running)
+	if err != nil {
+		return nil, fmt.Errorf("reading the unfinished days of %s from %s: %w", project, loadRuns, err)
+	}
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var d time.Time
+		if err := rows.Scan(&d); err != nil {
+			return nil, fmt.Errorf("reading the unfinished days of %s from %s: %w", project, loadRuns, err)
+		}
+		out = append(out, argos.Day(d))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading the unfinished days of %s from %s: %w", project, loadRuns, err)
+	}
+	return out, nil
+}
+
+// Latest is the newest run ID of the ledger, "" when it has none.
+func (l LoadRuns) Latest(ctx context.Context) (string, error) {
+	var id sql.NullString
+	if err := l.DB.QueryRowContext(ctx, "SELECT max(run_id) FROM "+loadRuns).Scan(&id); err != nil {
+		return "", fmt.Errorf("reading the latest run from %s: %w", loadRuns, err)
+	}
+	return id.String, nil
 }
 
 // Source is a project and a command that have runs in the ledger.

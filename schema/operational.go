@@ -7,7 +7,7 @@ var LoadRuns = &Table{
 	Shape:         Operational,
 	Unpartitioned: true,
 	Columns: []Column{
-		{Name: "run_id", Type: String, Doc: "Run identifier (sortable by start time)."},
+		{Name: "run_id", Type: String, Doc: "Run identifier; sorting by it gives the order the runs started in."},
 		{Name: "project", Type: String, Doc: "Configured project name."},
 		{Name: "day", Type: Date, Doc: "UTC day this row describes."},
 		{Name: "command", Type: String, Doc: "kycetl command that ran: run, demo, import, rebuild, or schedule:<job> for a scheduled job."},
@@ -25,7 +25,7 @@ var LoadRuns = &Table{
 		{Name: "rows_json", Type: String, Doc: "JSON object: rows written per table."},
 		{Name: "bytes", Type: Int64, Doc: "Bytes of archive files written for the day."},
 		{Name: "coercions_json", Type: String, Doc: "JSON array of values set to NULL because they could not be coerced: path, reason, count."},
-		{Name: "outcome", Type: String, Doc: "ok, failed or skipped."},
+		{Name: "outcome", Type: String, Doc: "ok, failed, skipped (not loaded: the run was stopped, or ran out of API calls) or planned (the run set out to load the day and has not finished it: still running, or killed)."},
 		{Name: "error", Type: String, Doc: "Error message when the day failed."},
 		// Added after the first release: new columns go last, so that an
 		// upgraded warehouse keeps its column order.

@@ -383,9 +383,6 @@ func isStatus(err error, code int) bool {
 	return errors.As(err, &e) && e.Code == code
 }
 
-// ErrNotReplaced is Outcome's answer for a partition no Replace included.
-var ErrNotReplaced = errors.New("partition not included in any Replace")
-
 // Outcome reports what the last Replace that included p did to it: the
 // BigQuery jobs that touched it (a batch's jobs appear in each of its days,
 // so sum bytes once per job ID) and its error, nil when p is loaded.
@@ -394,7 +391,7 @@ func (w *Warehouse) Outcome(p load.Partition) (jobs []archive.Job, err error) {
 	defer w.mu.Unlock()
 	o, ok := w.outcomes[keyOf(p)]
 	if !ok {
-		return nil, ErrNotReplaced
+		return nil, load.ErrNotReplaced
 	}
 	return append([]archive.Job(nil), o.jobs...), o.err
 }

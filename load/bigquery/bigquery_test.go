@@ -293,7 +293,7 @@ func TestReplaceLoadsABatchWithOneJobPerTable(t *testing.T) {
 			}
 		}
 	}
-	if _, err := w.Outcome(load.Partition{Project: "acme", Day: loadtest.Day(2024, 1, 1)}); !errors.Is(err, ErrNotReplaced) {
+	if _, err := w.Outcome(load.Partition{Project: "acme", Day: loadtest.Day(2024, 1, 1)}); !errors.Is(err, load.ErrNotReplaced) {
 		t.Errorf("Outcome of a partition never replaced: %v", err)
 	}
 	m := replay(t, fake)

@@ -46,7 +46,7 @@ type Warehouse struct {
 	readOnly    bool   // opened with WithReadOnly
 	spill       string // private temporary directory of a read-only warehouse
 	mu          sync.Mutex
-	outcomes    map[string]error // by partition, of the last Replace
+	outcomes    map[string]error // by partition, of the last Replace that included it
 }
 
 // DefaultMemoryLimit bounds DuckDB's buffer pool (its own default is 80% of
@@ -119,7 +119,7 @@ func WithLogger(l zerolog.Logger) Option { return func(w *Warehouse) { w.log = l
 // runs in UTC, so that CURRENT_DATE is the UTC day and timestamps with a
 // time zone (as Parquet stores them) convert to UTC TIMESTAMP columns.
 func Open(ctx context.Context, path string, opts ...Option) (*Warehouse, error) {
-	w := &Warehouse{log: zerolog.Nop(), memoryLimit: DefaultMemoryLimit}
+	w := &Warehouse{log: zerolog.Nop(), memoryLimit: DefaultMemoryLimit, outcomes: map[string]error{}}
 	for _, o := range opts {
 		o(w)
 	}
@@ -366,12 +366,17 @@ func columnType(t arrow.DataType) (string, error) {
 // quote quotes an identifier.
 func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
-// Outcome is the error of a partition in the last Replace that included it
-// (DuckDB runs no jobs to report).
+// Outcome is the error of a partition in the last Replace that included it,
+// nil when that Replace made its files current, load.ErrNotReplaced when no
+// Replace included it (DuckDB runs no jobs to report).
 func (w *Warehouse) Outcome(p load.Partition) ([]archive.Job, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return nil, w.outcomes[partitionKey(p)]
+	err, ok := w.outcomes[partitionKey(p)]
+	if !ok {
+		return nil, load.ErrNotReplaced
+	}
+	return nil, err
 }
 
 var _ load.Reporter = (*Warehouse)(nil)
@@ -390,7 +395,9 @@ type fileRow struct {
 // a partition with a bad file fails alone and keeps its previous version.
 // The good ones are switched in one transaction, or one by one when that
 // fails, so that only a partition the engine refuses fails. Outcome then
-// tells each partition's error, and the returned error joins them.
+// tells each partition's error, and the returned error joins them. Every
+// partition given has an outcome afterwards, whenever Replace returns: one
+// it did not get to (the context ended) has the context's error.
 func (w *Warehouse) Replace(ctx context.Context, parts []load.PartitionFiles) error {
 	if err := w.writable("replacing partitions"); err != nil {
 		return err
@@ -402,11 +409,21 @@ func (w *Warehouse) Replace(ctx context.Context, parts []load.PartitionFiles) er
 		outcomes[partitionKey(p.Partition)] = err
 		errs = append(errs, err)
 	}
+	defer func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		for k, err := range outcomes {
+			w.outcomes[k] = err
+		}
+	}()
 	var good []load.PartitionFiles
 	rows := map[string][]fileRow{}
-	for _, p := range parts {
+	for i, p := range parts {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("replacing partitions: %w", err)
+			for _, q := range parts[i:] {
+				fail(q, err)
+			}
+			return errors.Join(errs...)
 		}
 		r, err := w.checkFiles(p)
 		if err != nil {
@@ -420,14 +437,14 @@ func (w *Warehouse) Replace(ctx context.Context, parts []load.PartitionFiles) er
 		for _, p := range good {
 			if err := w.switchFiles(ctx, []load.PartitionFiles{p}, rows); err != nil {
 				fail(p, err)
+				continue
 			}
+			outcomes[partitionKey(p.Partition)] = nil
 		}
-	}
-	w.mu.Lock()
-	w.outcomes = outcomes
-	w.mu.Unlock()
-	if err := ctx.Err(); err != nil {
-		errs = append(errs, fmt.Errorf("replacing partitions: %w", err))
+	} else {
+		for _, p := range good {
+			outcomes[partitionKey(p.Partition)] = nil
+		}
 	}
 	return errors.Join(errs...)
 }

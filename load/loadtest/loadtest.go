@@ -2,14 +2,16 @@
 // warehouse (DuckDB, BigQuery, and BigQuery's in-process fake) must show
 // through the interface — Prepare is idempotent and creates every table and
 // view, Replace swaps whole partitions idempotently, a failed partition
-// keeps its previous version and names itself, RecordRuns replaces a run's
-// rows. Each engine supplies a Harness that opens warehouses and tells what
+// keeps its previous version and names itself, Outcome tells each
+// partition of the last Replace apart (a stopped one included), RecordRuns
+// replaces a run's rows. Each engine supplies a Harness that opens warehouses and tells what
 // they hold.
 package loadtest
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -55,6 +57,7 @@ func Run(t *testing.T, h Harness) {
 	if h.Break != nil {
 		t.Run("EngineFailureKeepsThePreviousPartition", func(t *testing.T) { testEngineFailure(t, h) })
 	}
+	t.Run("OutcomeTellsPartitionsApart", func(t *testing.T) { testOutcome(t, h) })
 	t.Run("RecordRunsReplacesRows", func(t *testing.T) { testRecordRuns(t, h) })
 }
 
@@ -276,6 +279,56 @@ func testFailure(t *testing.T, h Harness) {
 		t.Error("Replace ignored a cancelled context")
 	}
 	expectIDs(t, h, w, "cancelled", p, "s1")
+}
+
+// testOutcome: every warehouse is a load.Reporter whose Outcome answers nil
+// only for a partition its last Replace loaded — not for one that Replace
+// failed, nor for one a stopped Replace never got to (even when an earlier
+// Replace had loaded it), nor for one no Replace included.
+func testOutcome(t *testing.T, h Harness) {
+	ctx := context.Background()
+	w := open(t, h, true)
+	rep, ok := w.(load.Reporter)
+	if !ok {
+		t.Fatalf("%T does not implement load.Reporter", w)
+	}
+	dir := t.TempDir()
+	good := load.Partition{Project: "acme", Day: Day(2025, 2, 1)}
+	bad := load.Partition{Project: "acme", Day: Day(2025, 2, 2)}
+	other := load.Partition{Project: "acme", Day: Day(2025, 2, 3)}
+	err := w.Replace(ctx, []load.PartitionFiles{files(t, dir, good, nil, "g1"),
+		{Partition: bad, Files: map[string]string{"submissions": filepath.Join(dir, "absent.parquet")}}})
+	expectErr(t, "one bad partition", err, "2025-02-02")
+	if _, err := rep.Outcome(good); err != nil {
+		t.Errorf("Outcome of the loaded partition: %v", err)
+	}
+	if _, err := rep.Outcome(bad); err == nil || !strings.Contains(err.Error(), "2025-02-02") {
+		t.Errorf("Outcome of the failed partition = %v, want an error naming its day", err)
+	}
+	if _, err := rep.Outcome(other); !errors.Is(err, load.ErrNotReplaced) {
+		t.Errorf("Outcome of a partition no Replace included = %v, want load.ErrNotReplaced", err)
+	}
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := w.Replace(cancelled, []load.PartitionFiles{files(t, dir, good, nil, "g2"), files(t, dir, other, nil, "o1")}); err == nil {
+		t.Error("Replace ignored a cancelled context")
+	}
+	for _, p := range []load.Partition{good, other} {
+		if _, err := rep.Outcome(p); err == nil {
+			t.Errorf("Outcome of %s after a cancelled Replace is nil: a day not loaded would be recorded ok", p.Day.Format(time.DateOnly))
+		}
+	}
+	expectIDs(t, h, w, "cancelled", good, "g1")
+	expectIDs(t, h, w, "cancelled", other)
+
+	// A later Replace that loads them answers nil again.
+	replace(t, w, files(t, dir, good, nil, "g3"), files(t, dir, other, nil, "o2"))
+	for _, p := range []load.Partition{good, other} {
+		if _, err := rep.Outcome(p); err != nil {
+			t.Errorf("Outcome of %s after it was loaded: %v", p.Day.Format(time.DateOnly), err)
+		}
+	}
 }
 
 func testEngineFailure(t *testing.T, h Harness) {
