@@ -86,6 +86,7 @@ func (e *env) root() *cobra.Command {
 items in a raw archive, flattens every nested part into Arrow tables written
 as Hive-partitioned Parquet, and loads them into a warehouse (an embedded
 DuckDB file by default) whose SQL views compute the vendor's statistics page.`,
+		Version:       Version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -116,6 +117,7 @@ DuckDB file by default) whose SQL views compute the vendor's statistics page.`,
 			}
 		},
 	}
+	root.SetVersionTemplate("kycetl {{.Version}}\n")
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
 	root.PersistentFlags().MarkHidden("cpuprofile")
 	root.Args = cobra.ArbitraryArgs

@@ -43,7 +43,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"stats", "--sort", "size", "--dir", dir}, nil, "--sort"},
 		{[]string{"demo", "--days", "0"}, nil, "--days"},
 		{[]string{"import", "--project", "p"}, nil, "at least one FILE"},
-		{[]string{"import", "x.ndjson"}, nil, "--project is required"},
+		{[]string{"import", "--project", "a/b", "x.ndjson"}, nil, "--project"},
 		{[]string{"import", "--project", "p", "--dir", dir, "x.ndjson"}, nil, "x.ndjson"},
 		{[]string{"import", "--project", "p", "--dir", dir, dir}, nil, "is a directory"},
 		{[]string{"import", "--project", "p", "--dir", dir, "../testdata/pages/drift.ndjson"}, nil, "KYCETL_PII_KEY"},

@@ -351,7 +351,14 @@ func (e *env) statsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "stats",
 		Short: "Print the statistics page from the warehouse, with the dashboard's filters",
-		Args:  noArgs,
+		Long: `stats reads the warehouse in --dir (the embedded DuckDB file; it is only read)
+and prints the statistics page: per UTC day the total, approved, rejected,
+incomplete and pending submissions, the AML count, the ratios, the approval rate
+and the credits, with the indicator cards over the whole selection. --from and
+--to bound the days, --project and --status filter them, --sort credits puts the
+heaviest days first, and --format csv or json gives the same numbers to scripts.
+The numbers come from the stats_daily view, the one BI tools query.`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			from, to, err := window.parse(false)
 			if err != nil {
@@ -401,8 +408,16 @@ func (e *env) statsCmd() *cobra.Command {
 func (e *env) importCmd() *cobra.Command {
 	var dir, project, warehouse string
 	cmd := &cobra.Command{
-		Use:   "import --project P FILE...",
+		Use:   "import [--project P] FILE...",
 		Short: "Load exported submissions (NDJSON or {\"Items\":[...]} pages; plain, .gz or .zst)",
+		Long: `import loads submissions exported from ARGOS (or kept from earlier API answers)
+without calling the API: NDJSON with one submission per line, API pages
+({"Items": [...]}, one or more per file) or a JSON array of submissions, each
+file plain, gzip or zstd (told by its first bytes). Every item goes to the raw
+archive under the UTC day of its own created_at, then through the same
+flattener, Parquet files and warehouse load as kycetl run. --project names the
+project every row is recorded under (default "default", as for kycetl run).
+Items that cannot be read as submissions are quarantined, never dropped.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("import needs at least one FILE")
@@ -410,9 +425,6 @@ func (e *env) importCmd() *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, files []string) error {
-			if project == "" {
-				return usagef("--project is required")
-			}
 			if err := archive.ValidateProject(project); err != nil {
 				return usagef("--project: %v", err)
 			}
@@ -429,7 +441,7 @@ func (e *env) importCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
-	cmd.Flags().StringVar(&project, "project", "", "project name recorded with every row (required)")
+	cmd.Flags().StringVar(&project, "project", defaultProj, "project name recorded with every row")
 	cmd.Flags().StringVar(&warehouse, "warehouse", "duckdb", "duckdb or bigquery://PROJECT/DATASET")
 	return cmd
 }
@@ -468,7 +480,13 @@ func (e *env) rebuildCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rebuild",
 		Short: "Re-derive every Parquet partition and the warehouse from the raw archive (no API call)",
-		Args:  noArgs,
+		Long: `rebuild re-derives the current version of every partition (for each project
+and day, the newest run that loaded it) from its raw archive file: new Parquet
+files under a new run, recorded in a new manifest, then loaded into the
+warehouse. No API call is made. Use it after upgrading kycetl (a schema change
+or a fix in the flattener), after changing the PII policy, or to load the
+archive into another warehouse (--warehouse). Old runs' files are kept.`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return e.fromArchive(cmd.Context(), dir, warehouse, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
 				return pl.Rebuild(cmd.Context())
@@ -485,7 +503,13 @@ func (e *env) verifyCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check every archive file against its manifest (present, sha256, rows, schema version)",
-		Args:  noArgs,
+		Long: `verify audits the archive in --dir, as an auditor would: every file that a run's
+manifest names must be present, with the sha256, byte size and row count the
+manifest recorded, and every manifest must be readable and of a known schema
+version. It reads the files only and never the API or the warehouse. It prints
+one line per problem and a summary; exit 1 when anything does not match, or
+when --dir holds no manifests at all.`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rep, err := archive.Verify(cmd.Context(), archive.Layout{Dir: dir})
 			if err != nil {
