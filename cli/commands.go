@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	gosql "database/sql"
 	"encoding/hex"
 	"errors"
@@ -93,8 +92,13 @@ func (w *workspace) local() (*duckdb.Warehouse, error) {
 	return w.duck, nil
 }
 
+// syntheticPIIKey is the PII key of synthetic data: the demo falls back to
+// it, and the sandbox prints it for the runs it suggests. It guards nothing
+// real, so it is no secret.
+const syntheticPIIKey = "kycetl-synthetic-data-only-not-a-secret"
+
 // policy builds the PII policy from KYCETL_PII_KEY. The demo, which only
-// ever sees synthetic data, falls back to a fixed demo key.
+// ever sees synthetic data, falls back to syntheticPIIKey.
 func (e *env) policy(demo bool) (*pii.Policy, error) {
 	if k := e.getenv(pii.KeyEnv); k != "" {
 		p, err := pii.New(pii.WithKey([]byte(k)))
@@ -104,8 +108,7 @@ func (e *env) policy(demo bool) (*pii.Policy, error) {
 		return p, nil
 	}
 	if demo {
-		sum := sha256.Sum256([]byte("kycetl demo key, synthetic data only"))
-		return pii.New(pii.WithKey(sum[:]))
+		return pii.New(pii.WithKey([]byte(syntheticPIIKey)))
 	}
 	p, err := pii.New()
 	if err != nil {
