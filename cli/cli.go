@@ -1,6 +1,7 @@
 // Package cli is kycetl's command line: it parses flags and the
 // environment, wires the packages together, and maps failures to exit
-// codes (0 done, 1 failed, 2 usage or configuration error).
+// codes (0 done, 1 failed, 2 usage or configuration error, keys the API
+// refuses included).
 package cli
 
 import (
@@ -69,11 +70,17 @@ func run(ctx context.Context, e *env, args []string) int {
 		return ExitOK
 	}
 	fmt.Fprintln(e.stderr, "kycetl:", err)
-	var u usageError
-	if errors.As(err, &u) {
+	if isConfigError(err) {
 		return ExitUsage
 	}
 	return ExitFailed
+}
+
+// isConfigError reports whether err is a mistake in flags, arguments or
+// configuration (exit 2): a usage error, or keys the API refused.
+func isConfigError(err error) bool {
+	var u usageError
+	return errors.As(err, &u) || errors.Is(err, extract.ErrCredentials)
 }
 
 func (e *env) root() *cobra.Command {

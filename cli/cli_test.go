@@ -153,8 +153,8 @@ func TestWrongKeyFailsFast(t *testing.T) {
 	defer srv.Close()
 	vars := map[string]string{"ARGOS_API_URL": url, "ARGOS_API_KEY": "wrong", "KYCETL_PII_KEY": "a-pii-key-for-tests"}
 	code, _, stderr := kycetl(t, vars, "run", "--from", "2025-03-01", "--to", "2025-03-01", "--dir", t.TempDir())
-	if code != ExitFailed || !strings.Contains(stderr, "Forbidden") {
-		t.Errorf("exit %d, stderr %q; want exit 1 and the API's Forbidden", code, stderr)
+	if code != ExitUsage || !strings.Contains(stderr, "Forbidden") {
+		t.Errorf("exit %d, stderr %q; want exit 2 (a configuration error) and the API's Forbidden", code, stderr)
 	}
 }
 

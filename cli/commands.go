@@ -200,7 +200,9 @@ policy and the credit rate card come from the configuration file (flags given
 override it). When the API refuses the page size, the run goes on with half of
 it (down to 1) and logs the size that worked. Each day's partition is
 replaced whole, so re-running a window is safe. Exit code 1 when any day failed
-(the others are loaded).`,
+(the others are loaded). Before writing anything, one API call checks the keys:
+a 401/403 (ARGOS_API_KEY) or a secret that cannot decrypt (ARGOS_SECRET_KEY)
+stops the run with exit code 2 and leaves the directory as it was.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			from, to, err := window.parse(true)
@@ -297,9 +299,37 @@ type loadJob struct {
 	budget           *extract.Budget     // seeded with today's calls from the ledger
 }
 
+// checker is a source that can tell, before a run writes anything, whether
+// its window can start (*extract.Extractor).
+type checker interface {
+	Check(ctx context.Context, from time.Time) error
+}
+
+var _ checker = (*extract.Extractor)(nil)
+
 // load runs one window through the pipeline under the directory lock and
-// prints the statistics of the window.
+// prints the statistics of the window. Before anything is written, the
+// source checks that the window can start — keys the API accepts, a call
+// budget left for a day —, so that wrong keys or a spent budget leave no
+// trace (no warehouse file, no ledger rows, no manifest).
 func (e *env) load(ctx context.Context, job loadJob) error {
+	check := func() error {
+		if c, ok := job.src.(checker); ok {
+			return c.Check(ctx, job.from)
+		}
+		return nil
+	}
+	// Today's calls are in the ledger of an existing DuckDB warehouse;
+	// without one nothing was spent, and the check comes before the
+	// directory is even locked.
+	duckDB := job.warehouse == "" || job.warehouse == "duckdb"
+	_, statErr := os.Stat(archive.Layout{Dir: job.dir}.DuckDBPath())
+	checked := duckDB && errors.Is(statErr, os.ErrNotExist)
+	if checked {
+		if err := check(); err != nil {
+			return err
+		}
+	}
 	lk, err := lock.Acquire(job.dir)
 	if err != nil {
 		return err
@@ -310,13 +340,18 @@ func (e *env) load(ctx context.Context, job loadJob) error {
 		return err
 	}
 	defer w.Close()
-	if job.rates != nil && w.duck != nil {
-		if err := setCreditRates(ctx, w.duck.DB(), job.rates); err != nil {
+	if job.budget != nil && w.duck != nil {
+		if err := seedBudget(ctx, w.duck.DB(), job.budget, job.project); err != nil {
 			return err
 		}
 	}
-	if job.budget != nil && w.duck != nil {
-		if err := seedBudget(ctx, w.duck.DB(), job.budget, job.project); err != nil {
+	if !checked {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	if job.rates != nil && w.duck != nil {
+		if err := setCreditRates(ctx, w.duck.DB(), job.rates); err != nil {
 			return err
 		}
 	}
