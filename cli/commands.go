@@ -282,7 +282,7 @@ stops the run with exit code 2 and leaves the directory as it was.`,
 	cmd.Flags().StringVar(&warehouse, "warehouse", "duckdb", "duckdb (<dir>/kyc.duckdb) or bigquery://PROJECT/DATASET[?location=EU&staging=gs://bucket/prefix]")
 	cmd.Flags().StringVar(&cfgPath, "config", "", "configuration file (see kycetl.example.yaml)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", extract.DefaultConcurrency, "API days fetched at once")
-	cmd.Flags().Int64Var(&dailyCalls, "daily-calls", extract.DefaultDailyCalls, "API calls allowed per project and UTC day (the vendor's limit); a run stops at a day boundary before exceeding it")
+	cmd.Flags().Int64Var(&dailyCalls, "daily-calls", extract.DefaultDailyCalls, fmt.Sprintf("API calls allowed per project and UTC day (the vendor's limit), at least %d; a run stops at a day boundary before exceeding it and says from which day to continue", extract.MinDailyCalls))
 	pageSize.add(cmd)
 	window.add(cmd, "to load")
 	return cmd

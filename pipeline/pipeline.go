@@ -25,6 +25,7 @@ import (
 
 	"github.com/kycetl/kycetl/archive"
 	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/extract"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/pii"
 	"github.com/kycetl/kycetl/schema"
@@ -221,6 +222,10 @@ func (r *run) record(rec *archive.DayRecord, dayErr error) {
 	r.sum.Bytes += rec.Bytes
 	if rec.Outcome == archive.OutcomeFailed {
 		r.sum.Failed = append(r.sum.Failed, fmt.Sprintf("%s %s: %v", rec.Project, rec.Day, dayErr))
+	}
+	if rec.Outcome == archive.OutcomeSkipped && errors.Is(dayErr, extract.ErrBudgetExhausted) {
+		r.p.onDay(*rec) // Load logs the days the budget left out in one line
+		return
 	}
 	ev := r.p.log.Info()
 	if dayErr != nil {
