@@ -22,6 +22,7 @@ import (
 
 	"github.com/kycetl/kycetl/argos"
 	"github.com/kycetl/kycetl/extract"
+	"github.com/kycetl/kycetl/pipeline"
 )
 
 // Exit codes.
@@ -77,10 +78,11 @@ func run(ctx context.Context, e *env, args []string) int {
 }
 
 // isConfigError reports whether err is a mistake in flags, arguments or
-// configuration (exit 2): a usage error, or keys the API refused.
+// configuration (exit 2): a usage error, keys the API refused, or a PII key
+// other than the archive's.
 func isConfigError(err error) bool {
 	var u usageError
-	return errors.As(err, &u) || errors.Is(err, extract.ErrCredentials)
+	return errors.As(err, &u) || errors.Is(err, extract.ErrCredentials) || errors.Is(err, pipeline.ErrPIIKeyChanged)
 }
 
 func (e *env) root() *cobra.Command {

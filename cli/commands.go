@@ -117,9 +117,10 @@ func (e *env) policy(demo bool) (*pii.Policy, error) {
 	return p, nil
 }
 
-// pipeline wires a Pipeline with a progress bar over total days on a terminal.
-func (e *env) pipeline(w *workspace, pol *pii.Policy, total int) (*pipeline.Pipeline, func(), error) {
-	opts := []pipeline.Option{pipeline.WithPolicy(pol), pipeline.WithLogger(e.log), pipeline.WithClock(e.now)}
+// pipeline wires a Pipeline with a progress bar over total days on a
+// terminal, and extra options.
+func (e *env) pipeline(w *workspace, pol *pii.Policy, total int, extra ...pipeline.Option) (*pipeline.Pipeline, func(), error) {
+	opts := append([]pipeline.Option{pipeline.WithPolicy(pol), pipeline.WithLogger(e.log), pipeline.WithClock(e.now)}, extra...)
 	done := func() {}
 	if e.terminal && total > 1 {
 		bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(e.stderr), progressbar.OptionSetDescription("loading days"),
@@ -313,6 +314,9 @@ var _ checker = (*extract.Extractor)(nil)
 // budget left for a day —, so that wrong keys or a spent budget leave no
 // trace (no warehouse file, no ledger rows, no manifest).
 func (e *env) load(ctx context.Context, job loadJob) error {
+	if err := pipeline.CheckPIIKey(archive.Layout{Dir: job.dir}, job.policy); err != nil {
+		return err
+	}
 	check := func() error {
 		if c, ok := job.src.(checker); ok {
 			return c.Check(ctx, job.from)
@@ -473,7 +477,7 @@ Items that cannot be read as submissions are quarantined, never dropped.`,
 					return usagef("%s is a directory: name the export files", f)
 				}
 			}
-			return e.fromArchive(cmd.Context(), dir, warehouse, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
+			return e.fromArchive(cmd.Context(), dir, warehouse, false, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
 				return pl.Import(cmd.Context(), project, files)
 			})
 		},
@@ -485,11 +489,17 @@ Items that cannot be read as submissions are quarantined, never dropped.`,
 }
 
 // fromArchive runs an import or a rebuild: no API, the PII key from the
-// environment, the directory locked, the one-line summary on stderr.
-func (e *env) fromArchive(ctx context.Context, dir, warehouse string, do func(*pipeline.Pipeline) (*pipeline.Summary, error)) error {
+// environment (rehash: another key than the archive's may re-hash it), the
+// directory locked, the one-line summary on stderr.
+func (e *env) fromArchive(ctx context.Context, dir, warehouse string, rehash bool, do func(*pipeline.Pipeline) (*pipeline.Summary, error)) error {
 	pol, err := e.policy(false)
 	if err != nil {
 		return err
+	}
+	if !rehash {
+		if err := pipeline.CheckPIIKey(archive.Layout{Dir: dir}, pol); err != nil {
+			return err
+		}
 	}
 	lk, err := lock.Acquire(dir)
 	if err != nil {
@@ -501,7 +511,7 @@ func (e *env) fromArchive(ctx context.Context, dir, warehouse string, do func(*p
 		return err
 	}
 	defer w.Close()
-	pl, done, err := e.pipeline(w, pol, 0)
+	pl, done, err := e.pipeline(w, pol, 0, pipeline.WithRehash(rehash))
 	if err != nil {
 		return err
 	}
@@ -515,6 +525,7 @@ func (e *env) fromArchive(ctx context.Context, dir, warehouse string, do func(*p
 
 func (e *env) rebuildCmd() *cobra.Command {
 	var dir, warehouse string
+	var rehash bool
 	cmd := &cobra.Command{
 		Use:   "rebuild",
 		Short: "Re-derive every Parquet partition and the warehouse from the raw archive (no API call)",
@@ -523,14 +534,23 @@ and day, the newest run that loaded it) from its raw archive file: new Parquet
 files under a new run, recorded in a new manifest, then loaded into the
 warehouse. No API call is made. Use it after upgrading kycetl (a schema change
 or a fix in the flattener), after changing the PII policy, or to load the
-archive into another warehouse (--warehouse). Old runs' files are kept.`,
+archive into another warehouse (--warehouse). Old runs' files are kept.
+
+Hashed PII columns are hashed with KYCETL_PII_KEY. Each run records a
+fingerprint of its key in its manifest (never the key), and every command
+that writes (run, import, rebuild, schedule) refuses, with exit code 2, a key
+other than the one the current partitions were hashed with: another key would
+give the same values other hashes and break joins on hashed columns. To move
+the archive to a new key on purpose, run rebuild --rehash with the new key:
+every partition is hashed again with it, and later runs must use it.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return e.fromArchive(cmd.Context(), dir, warehouse, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
+			return e.fromArchive(cmd.Context(), dir, warehouse, rehash, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
 				return pl.Rebuild(cmd.Context())
 			})
 		},
 	}
+	cmd.Flags().BoolVar(&rehash, "rehash", false, "re-hash every partition with the KYCETL_PII_KEY given, another key than the archive's")
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
 	cmd.Flags().StringVar(&warehouse, "warehouse", "duckdb", "duckdb or bigquery://PROJECT/DATASET")
 	return cmd

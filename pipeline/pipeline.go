@@ -44,6 +44,7 @@ type Pipeline struct {
 	// loads, which a single-writer warehouse (DuckDB) needs anyway.
 	workers int
 	whMu    sync.Mutex
+	rehash  bool // see WithRehash
 }
 
 // Option configures a Pipeline.
@@ -130,6 +131,9 @@ type run struct {
 }
 
 func (p *Pipeline) begin(command string, from, to time.Time) (*run, error) {
+	if err := p.checkPIIKey(); err != nil {
+		return nil, err
+	}
 	durable, err := archive.NewSyncGroup(p.layout.Dir)
 	if err != nil {
 		return nil, err
@@ -137,7 +141,7 @@ func (p *Pipeline) begin(command string, from, to time.Time) (*run, error) {
 	now := p.now().UTC()
 	m := &archive.Manifest{
 		RunID: archive.NewRunID(now), Command: command, SchemaVersion: schema.Version,
-		StartedAt: now,
+		StartedAt: now, PIIKey: p.policy.Fingerprint(),
 	}
 	if !from.IsZero() {
 		m.WindowFrom, m.WindowTo = argos.FormatDate(from), argos.FormatDate(to)
