@@ -199,6 +199,7 @@ type Query struct {
 	UserID             string
 	Email              string
 	RequestType        string // kyc, aml, data or others
+	page               int    // the page's number within its day, for logs; 0 unknown
 }
 
 func (q Query) values(defaultCount int) url.Values {
@@ -392,7 +393,14 @@ func (c *Client) page(ctx context.Context, q Query, st *Stats) (Page, error) {
 		if errors.As(err, &apiErr) && apiErr.Status == http.StatusTooManyRequests {
 			st.Throttled += wait
 		}
-		c.log.Warn().Err(err).Int("try", tries).Dur("wait", wait).Msg("retrying ARGOS request")
+		ev := c.log.Warn().Err(err).Int("try", tries).Dur("wait", wait)
+		if !q.StartDate.IsZero() {
+			ev = ev.Str("api_day", argos.FormatDate(q.StartDate))
+		}
+		if q.page > 0 {
+			ev = ev.Int("page", q.page)
+		}
+		ev.Msg("retrying ARGOS request")
 	}
 	p, err := backoff.Retry(ctx, op,
 		backoff.WithBackOff(bo),

@@ -1,8 +1,11 @@
 package extract_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +124,30 @@ func TestBudgetStopBeforeTheFirstDaySuggestsNoContinuation(t *testing.T) {
 	}
 	if msg := err.Error(); strings.Contains(msg, "--from") || !strings.Contains(msg, "nothing was loaded") {
 		t.Errorf("message %q suggests a continuation, or does not say nothing was loaded", msg)
+	}
+}
+
+// TestRetryWarningNamesTheDay: a retried request's warning says which API
+// day and page it was for (issue 13 item 15).
+func TestRetryWarningNamesTheDay(t *testing.T) {
+	f := &faulty{next: fake(), script: map[int64]http.HandlerFunc{2: status(500, `{"message":"boom"}`)}}
+	var log bytes.Buffer
+	c := client(t, serve(t, f), &log, extract.WithPageSize(10))
+	if _, err := c.Day(context.Background(), day0, func([]json.RawMessage) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	var warned int
+	for _, line := range strings.Split(log.String(), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) != nil || m["message"] != "retrying ARGOS request" {
+			continue
+		}
+		warned++
+		if m["api_day"] != "2025-02-01" || m["page"] != 2.0 {
+			t.Errorf("retry warning %v does not name the day and page", m)
+		}
+	}
+	if warned != 1 {
+		t.Errorf("%d retry warnings, want 1:\n%s", warned, log.String())
 	}
 }
