@@ -26,6 +26,7 @@ func (p *Pipeline) Load(ctx context.Context, src Window, command, project string
 	if err != nil {
 		return nil, err
 	}
+	r.progress = p.newProgress(p.log.With().Str("run_id", r.m.RunID).Str("project", project).Logger(), r.start, int(to.Sub(from).Hours()/24)+1)
 	err = src.Window(ctx, from, to, func(ctx context.Context, d extract.DayItems) error {
 		rec := r.newDay(project, d.Day)
 		rec.Pages, rec.APICalls, rec.Retries = d.Stats.Pages, d.Stats.Calls, d.Stats.Retries

@@ -45,6 +45,9 @@ type Pipeline struct {
 	workers int
 	whMu    sync.Mutex
 	rehash  bool // see WithRehash
+	// progressParts and progressEvery: see WithProgress.
+	progressParts int
+	progressEvery time.Duration
 }
 
 // Option configures a Pipeline.
@@ -69,7 +72,7 @@ func WithWorkers(n int) Option { return func(pl *Pipeline) { pl.workers = n } }
 // New makes a Pipeline writing under layout and loading into wh.
 func New(layout archive.Layout, wh load.Warehouse, opts ...Option) (*Pipeline, error) {
 	p := &Pipeline{layout: layout, wh: wh, log: zerolog.Nop(), now: time.Now, onDay: func(archive.DayRecord) {},
-		workers: runtime.GOMAXPROCS(0)}
+		workers: runtime.GOMAXPROCS(0), progressParts: DefaultProgressParts, progressEvery: DefaultProgressInterval}
 	for _, o := range opts {
 		o(p)
 	}
@@ -128,6 +131,8 @@ type run struct {
 	// durable makes the run's files durable together, before a manifest
 	// or the warehouse names them (writeManifest, batch.load).
 	durable *archive.SyncGroup
+	// progress logs a long run's progress; nil when there is none to log.
+	progress *progress
 }
 
 func (p *Pipeline) begin(command string, from, to time.Time) (*run, error) {
@@ -231,6 +236,7 @@ func (r *run) record(rec *archive.DayRecord, dayErr error) {
 		r.p.onDay(*rec) // Load logs the days the budget left out in one line
 		return
 	}
+	defer r.progress.day()
 	ev := r.p.log.Info()
 	if dayErr != nil {
 		ev = r.p.log.Error().Str("error", rec.Error)
