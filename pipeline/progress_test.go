@@ -35,7 +35,9 @@ func TestProgressLines(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var ticks atomic.Int64
-			clock := func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(ticks.Add(1)) * time.Minute) }
+			clock := func() time.Time {
+				return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(ticks.Add(1)) * time.Minute)
+			}
 			e := open(t, t.TempDir())
 			var log bytes.Buffer
 			pol, _ := pii.New(pii.WithKey([]byte("pipeline-test-pii-key")))
