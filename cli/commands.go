@@ -190,6 +190,7 @@ func (e *env) runCmd() *cobra.Command {
 	var dailyCalls int64
 	var pageSize pageSizeFlag
 	var window dateFlags
+	var summary summaryFlags
 	cmd := &cobra.Command{
 		Use:   "run --from YYYY-MM-DD --to YYYY-MM-DD",
 		Short: "Load one window of days from the ARGOS API (nightly load or backfill)",
@@ -216,12 +217,15 @@ stops the run with exit code 2 and leaves the directory as it was.`,
 			if err := pageSize.check(); err != nil {
 				return err
 			}
+			if err := summary.check(); err != nil {
+				return err
+			}
 			budget, err := extract.NewBudget(dailyCalls)
 			if err != nil {
 				return usagef("--daily-calls: %v", err)
 			}
 			extOpts := []extract.ExtractorOption{extract.WithConcurrency(concurrency), extract.WithBudget(budget)}
-			job := loadJob{command: "run", from: from, to: to, dir: dir, project: project, warehouse: warehouse, budget: budget}
+			job := loadJob{command: "run", from: from, to: to, dir: dir, project: project, warehouse: warehouse, budget: budget, summary: summary}
 			if cfgPath != "" {
 				cfg, err := e.readConfig(cfgPath)
 				if err != nil {
@@ -286,6 +290,7 @@ stops the run with exit code 2 and leaves the directory as it was.`,
 	cmd.Flags().Int64Var(&dailyCalls, "daily-calls", extract.DefaultDailyCalls, fmt.Sprintf("API calls allowed per project and UTC day (the vendor's limit), at least %d; a run stops at a day boundary before exceeding it and says from which day to continue", extract.MinDailyCalls))
 	pageSize.add(cmd)
 	window.add(cmd, "to load")
+	summary.add(cmd)
 	return cmd
 }
 
@@ -298,6 +303,7 @@ type loadJob struct {
 	from, to         time.Time
 	rates            []schema.CreditRate // nil keeps the warehouse's card
 	budget           *extract.Budget     // seeded with today's calls from the ledger
+	summary          summaryFlags
 }
 
 // checker is a source that can tell, before a run writes anything, whether
@@ -369,10 +375,13 @@ func (e *env) load(ctx context.Context, job loadJob) error {
 	if sum != nil {
 		fmt.Fprintln(e.stderr, sum)
 	}
+	if serr := job.summary.write(e, sum, err); serr != nil {
+		return errors.Join(err, serr)
+	}
 	if err != nil && !errors.Is(err, pipeline.ErrDaysFailed) {
 		return err
 	}
-	if w.duck == nil {
+	if w.duck == nil || job.summary.format == "json" {
 		return err
 	}
 	rows, qerr := stats.Daily(ctx, w.duck.DB(), stats.Filter{From: job.from, To: job.to, Project: job.project})
@@ -449,6 +458,7 @@ The numbers come from the stats_daily view, the one BI tools query.`,
 
 func (e *env) importCmd() *cobra.Command {
 	var dir, project, warehouse string
+	var summary summaryFlags
 	cmd := &cobra.Command{
 		Use:   "import [--project P] FILE...",
 		Short: "Load exported submissions (NDJSON or {\"Items\":[...]} pages; plain, .gz or .zst)",
@@ -477,13 +487,14 @@ Items that cannot be read as submissions are quarantined, never dropped.`,
 					return usagef("%s is a directory: name the export files", f)
 				}
 			}
-			return e.fromArchive(cmd.Context(), dir, warehouse, false, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
+			return e.fromArchive(cmd.Context(), dir, warehouse, false, summary, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
 				return pl.Import(cmd.Context(), project, files)
 			})
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
 	cmd.Flags().StringVar(&project, "project", defaultProj, "project name recorded with every row")
+	summary.add(cmd)
 	cmd.Flags().StringVar(&warehouse, "warehouse", "duckdb", "duckdb or bigquery://PROJECT/DATASET")
 	return cmd
 }
@@ -491,7 +502,10 @@ Items that cannot be read as submissions are quarantined, never dropped.`,
 // fromArchive runs an import or a rebuild: no API, the PII key from the
 // environment (rehash: another key than the archive's may re-hash it), the
 // directory locked, the one-line summary on stderr.
-func (e *env) fromArchive(ctx context.Context, dir, warehouse string, rehash bool, do func(*pipeline.Pipeline) (*pipeline.Summary, error)) error {
+func (e *env) fromArchive(ctx context.Context, dir, warehouse string, rehash bool, summary summaryFlags, do func(*pipeline.Pipeline) (*pipeline.Summary, error)) error {
+	if err := summary.check(); err != nil {
+		return err
+	}
 	pol, err := e.policy(false)
 	if err != nil {
 		return err
@@ -520,12 +534,13 @@ func (e *env) fromArchive(ctx context.Context, dir, warehouse string, rehash boo
 	if sum != nil {
 		fmt.Fprintln(e.stderr, sum)
 	}
-	return err
+	return errors.Join(err, summary.write(e, sum, err))
 }
 
 func (e *env) rebuildCmd() *cobra.Command {
 	var dir, warehouse string
 	var rehash bool
+	var summary summaryFlags
 	cmd := &cobra.Command{
 		Use:   "rebuild",
 		Short: "Re-derive every Parquet partition and the warehouse from the raw archive (no API call)",
@@ -545,11 +560,12 @@ the archive to a new key on purpose, run rebuild --rehash with the new key:
 every partition is hashed again with it, and later runs must use it.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return e.fromArchive(cmd.Context(), dir, warehouse, rehash, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
+			return e.fromArchive(cmd.Context(), dir, warehouse, rehash, summary, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
 				return pl.Rebuild(cmd.Context())
 			})
 		},
 	}
+	summary.add(cmd)
 	cmd.Flags().BoolVar(&rehash, "rehash", false, "re-hash every partition with the KYCETL_PII_KEY given, another key than the archive's")
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
 	cmd.Flags().StringVar(&warehouse, "warehouse", "duckdb", "duckdb or bigquery://PROJECT/DATASET")

@@ -102,6 +102,9 @@ type Summary struct {
 	Quarantined int64
 	Bytes       int64
 	Duration    time.Duration
+	// Manifest is the run's final manifest: its window and every day it
+	// recorded, as the ledger has them.
+	Manifest *archive.Manifest
 }
 
 // String is the one-line summary of a run.
@@ -274,6 +277,7 @@ func (r *run) finish(err error) (*Summary, error) {
 	}
 	r.sum.Duration = r.m.FinishedAt.Sub(r.start)
 	s := r.sum
+	s.Manifest = r.m
 	if err == nil && len(s.Failed) > 0 {
 		err = fmt.Errorf("%w: %s", ErrDaysFailed, strings.Join(s.Failed, "; "))
 	}
