@@ -31,15 +31,19 @@ const RawTable = "raw"
 // crash it lists exactly the days that completed; Complete is set on the
 // final write.
 type Manifest struct {
-	RunID         string      `json:"run_id"`
-	Command       string      `json:"command"`
-	SchemaVersion int         `json:"schema_version"`
-	WindowFrom    string      `json:"window_from"` // YYYY-MM-DD
-	WindowTo      string      `json:"window_to"`   // YYYY-MM-DD
-	StartedAt     time.Time   `json:"started_at"`
-	FinishedAt    time.Time   `json:"finished_at"`
-	Complete      bool        `json:"complete"`
-	Days          []DayRecord `json:"days"`
+	RunID         string    `json:"run_id"`
+	Command       string    `json:"command"`
+	SchemaVersion int       `json:"schema_version"`
+	WindowFrom    string    `json:"window_from"` // YYYY-MM-DD
+	WindowTo      string    `json:"window_to"`   // YYYY-MM-DD
+	StartedAt     time.Time `json:"started_at"`
+	FinishedAt    time.Time `json:"finished_at"`
+	Complete      bool      `json:"complete"`
+	// PIIKey is the fingerprint of the key the run hashed PII columns
+	// with (pii.Policy.Fingerprint; never the key), "" when it hashed
+	// nothing or predates fingerprints.
+	PIIKey string      `json:"pii_key_fingerprint,omitempty"`
+	Days   []DayRecord `json:"days"`
 }
 
 // DayRecord is what one run did for one project and day.

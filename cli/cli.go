@@ -1,6 +1,7 @@
 // Package cli is kycetl's command line: it parses flags and the
 // environment, wires the packages together, and maps failures to exit
-// codes (0 done, 1 failed, 2 usage or configuration error).
+// codes (0 done, 1 failed, 2 usage or configuration error, keys the API
+// refuses included).
 package cli
 
 import (
@@ -21,6 +22,7 @@ import (
 
 	"github.com/kycetl/kycetl/argos"
 	"github.com/kycetl/kycetl/extract"
+	"github.com/kycetl/kycetl/pipeline"
 )
 
 // Exit codes.
@@ -69,11 +71,18 @@ func run(ctx context.Context, e *env, args []string) int {
 		return ExitOK
 	}
 	fmt.Fprintln(e.stderr, "kycetl:", err)
-	var u usageError
-	if errors.As(err, &u) {
+	if isConfigError(err) {
 		return ExitUsage
 	}
 	return ExitFailed
+}
+
+// isConfigError reports whether err is a mistake in flags, arguments or
+// configuration (exit 2): a usage error, keys the API refused, or a PII key
+// other than the archive's.
+func isConfigError(err error) bool {
+	var u usageError
+	return errors.As(err, &u) || errors.Is(err, extract.ErrCredentials) || errors.Is(err, pipeline.ErrPIIKeyChanged)
 }
 
 func (e *env) root() *cobra.Command {
@@ -86,6 +95,7 @@ func (e *env) root() *cobra.Command {
 items in a raw archive, flattens every nested part into Arrow tables written
 as Hive-partitioned Parquet, and loads them into a warehouse (an embedded
 DuckDB file by default) whose SQL views compute the vendor's statistics page.`,
+		Version:       Version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -116,6 +126,7 @@ DuckDB file by default) whose SQL views compute the vendor's statistics page.`,
 			}
 		},
 	}
+	root.SetVersionTemplate("kycetl {{.Version}}\n")
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
 	root.PersistentFlags().MarkHidden("cpuprofile")
 	root.Args = cobra.ArbitraryArgs

@@ -52,7 +52,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"stats", "--sort", "size", "--dir", dir}, nil, "--sort"},
 		{[]string{"demo", "--days", "0"}, nil, "--days"},
 		{[]string{"import", "--project", "p"}, nil, "at least one FILE"},
-		{[]string{"import", "x.ndjson"}, nil, "--project is required"},
+		{[]string{"import", "--project", "a/b", "x.ndjson"}, nil, "--project"},
 		{[]string{"import", "--project", "p", "--dir", dir, "x.ndjson"}, nil, "x.ndjson"},
 		{[]string{"import", "--project", "p", "--dir", dir, dir}, nil, "is a directory"},
 		{[]string{"import", "--project", "p", "--dir", dir, "../testdata/pages/drift.ndjson"}, nil, "KYCETL_PII_KEY"},
@@ -164,8 +164,8 @@ func TestWrongKeyFailsFast(t *testing.T) {
 	defer srv.Close()
 	vars := map[string]string{"ARGOS_API_URL": url, "ARGOS_API_KEY": "wrong", "KYCETL_PII_KEY": "a-pii-key-for-tests"}
 	code, _, stderr := kycetl(t, vars, "run", "--from", "2025-03-01", "--to", "2025-03-01", "--dir", t.TempDir())
-	if code != ExitFailed || !strings.Contains(stderr, "Forbidden") {
-		t.Errorf("exit %d, stderr %q; want exit 1 and the API's Forbidden", code, stderr)
+	if code != ExitUsage || !strings.Contains(stderr, "Forbidden") {
+		t.Errorf("exit %d, stderr %q; want exit 2 (a configuration error) and the API's Forbidden", code, stderr)
 	}
 }
 
@@ -210,6 +210,30 @@ func TestCallBudget(t *testing.T) {
 	}
 	if srv.Calls() != callsBefore {
 		t.Errorf("the second run made %d calls with no budget left", srv.Calls()-callsBefore)
+	}
+	// Nothing was done: no continuation from the day it started from.
+	if strings.Contains(stderr, "--from 2025-03-01") || !strings.Contains(stderr, "nothing was loaded") || strings.Count(stderr, "\n") > 1 {
+		t.Errorf("second run: stderr %q; want one line saying nothing was loaded, and no --from", stderr)
+	}
+}
+
+// TestBudgetBelowADay: --daily-calls 3 over 28 years cannot fetch one API
+// day: the run stops at once with exit 2 naming --daily-calls, makes no
+// call, logs no day and creates nothing (issue 13 item 8).
+func TestBudgetBelowADay(t *testing.T) {
+	srv := fakeargos.New(synth.New(3), fakeargos.WithAPIKey("k"))
+	url := start(t, srv)
+	dir := filepath.Join(t.TempDir(), "wh")
+	vars := map[string]string{"ARGOS_API_URL": url, "ARGOS_API_KEY": "k", "KYCETL_PII_KEY": "a-pii-key-for-tests"}
+	code, stdout, stderr := kycetl(t, vars, "run", "--from", "1999-01-01", "--to", "2026-10-31", "--dir", dir, "--daily-calls", "3")
+	if code != ExitUsage || !strings.Contains(stderr, "--daily-calls") || !strings.Contains(stderr, "at least 10") {
+		t.Errorf("exit %d, stderr %q; want exit 2 naming --daily-calls and the least budget", code, stderr)
+	}
+	if srv.Calls() != 0 || stdout != "" || strings.Count(stderr, "\n") != 1 || strings.Contains(stderr, "--from") {
+		t.Errorf("%d calls, stdout %q, stderr %q; want no call and one line without a --from", srv.Calls(), stdout, stderr)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("%s was created", dir)
 	}
 }
 

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	gosql "database/sql"
 	"encoding/hex"
 	"errors"
@@ -93,8 +92,13 @@ func (w *workspace) local() (*duckdb.Warehouse, error) {
 	return w.duck, nil
 }
 
+// syntheticPIIKey is the PII key of synthetic data: the demo falls back to
+// it, and the sandbox prints it for the runs it suggests. It guards nothing
+// real, so it is no secret.
+const syntheticPIIKey = "kycetl-synthetic-data-only-not-a-secret"
+
 // policy builds the PII policy from KYCETL_PII_KEY. The demo, which only
-// ever sees synthetic data, falls back to a fixed demo key.
+// ever sees synthetic data, falls back to syntheticPIIKey.
 func (e *env) policy(demo bool) (*pii.Policy, error) {
 	if k := e.getenv(pii.KeyEnv); k != "" {
 		p, err := pii.New(pii.WithKey([]byte(k)))
@@ -104,8 +108,7 @@ func (e *env) policy(demo bool) (*pii.Policy, error) {
 		return p, nil
 	}
 	if demo {
-		sum := sha256.Sum256([]byte("kycetl demo key, synthetic data only"))
-		return pii.New(pii.WithKey(sum[:]))
+		return pii.New(pii.WithKey([]byte(syntheticPIIKey)))
 	}
 	p, err := pii.New()
 	if err != nil {
@@ -114,9 +117,10 @@ func (e *env) policy(demo bool) (*pii.Policy, error) {
 	return p, nil
 }
 
-// pipeline wires a Pipeline with a progress bar over total days on a terminal.
-func (e *env) pipeline(w *workspace, pol *pii.Policy, total int) (*pipeline.Pipeline, func(), error) {
-	opts := []pipeline.Option{pipeline.WithPolicy(pol), pipeline.WithLogger(e.log), pipeline.WithClock(e.now)}
+// pipeline wires a Pipeline with a progress bar over total days on a
+// terminal, and extra options.
+func (e *env) pipeline(w *workspace, pol *pii.Policy, total int, extra ...pipeline.Option) (*pipeline.Pipeline, func(), error) {
+	opts := append([]pipeline.Option{pipeline.WithPolicy(pol), pipeline.WithLogger(e.log), pipeline.WithClock(e.now)}, extra...)
 	done := func() {}
 	if e.terminal && total > 1 {
 		bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(e.stderr), progressbar.OptionSetDescription("loading days"),
@@ -186,6 +190,7 @@ func (e *env) runCmd() *cobra.Command {
 	var dailyCalls int64
 	var pageSize pageSizeFlag
 	var window dateFlags
+	var summary summaryFlags
 	cmd := &cobra.Command{
 		Use:   "run --from YYYY-MM-DD --to YYYY-MM-DD",
 		Short: "Load one window of days from the ARGOS API (nightly load or backfill)",
@@ -198,7 +203,10 @@ override it). When the API refuses the page size, the run goes on with half of
 it (down to 1) and logs the size that worked. Each day's partition is
 replaced whole, so re-running a window is safe. Exit code 1 when any day failed
 (the others are loaded). --to may be today (UTC; a nightly load includes the day
-so far) but not later: a future day is a usage error (exit 2).`,
+so far) but not later: a future day is a usage error (exit 2). Before writing
+anything, one API call checks the keys: a 401/403 (ARGOS_API_KEY) or a secret
+that cannot decrypt (ARGOS_SECRET_KEY) stops the run with exit code 2 and leaves
+the directory as it was.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			from, to, err := window.parse(true)
@@ -216,12 +224,15 @@ so far) but not later: a future day is a usage error (exit 2).`,
 			if err := pageSize.check(); err != nil {
 				return err
 			}
+			if err := summary.check(); err != nil {
+				return err
+			}
 			budget, err := extract.NewBudget(dailyCalls)
 			if err != nil {
 				return usagef("--daily-calls: %v", err)
 			}
 			extOpts := []extract.ExtractorOption{extract.WithConcurrency(concurrency), extract.WithBudget(budget)}
-			job := loadJob{command: "run", from: from, to: to, dir: dir, project: project, warehouse: warehouse, budget: budget}
+			job := loadJob{command: "run", from: from, to: to, dir: dir, project: project, warehouse: warehouse, budget: budget, summary: summary}
 			if cfgPath != "" {
 				cfg, err := e.readConfig(cfgPath)
 				if err != nil {
@@ -283,9 +294,10 @@ so far) but not later: a future day is a usage error (exit 2).`,
 	cmd.Flags().StringVar(&warehouse, "warehouse", "duckdb", "duckdb (<dir>/kyc.duckdb) or bigquery://PROJECT/DATASET[?location=EU&staging=gs://bucket/prefix]")
 	cmd.Flags().StringVar(&cfgPath, "config", "", "configuration file (see kycetl.example.yaml)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", extract.DefaultConcurrency, "API days fetched at once")
-	cmd.Flags().Int64Var(&dailyCalls, "daily-calls", extract.DefaultDailyCalls, "API calls allowed per project and UTC day (the vendor's limit); a run stops at a day boundary before exceeding it")
+	cmd.Flags().Int64Var(&dailyCalls, "daily-calls", extract.DefaultDailyCalls, fmt.Sprintf("API calls allowed per project and UTC day (the vendor's limit), at least %d; a run stops at a day boundary before exceeding it and says from which day to continue", extract.MinDailyCalls))
 	pageSize.add(cmd)
 	window.add(cmd, "to load")
+	summary.add(cmd)
 	return cmd
 }
 
@@ -298,11 +310,43 @@ type loadJob struct {
 	from, to         time.Time
 	rates            []schema.CreditRate // nil keeps the warehouse's card
 	budget           *extract.Budget     // seeded with today's calls from the ledger
+	summary          summaryFlags
 }
 
+// checker is a source that can tell, before a run writes anything, whether
+// its window can start (*extract.Extractor).
+type checker interface {
+	Check(ctx context.Context, from time.Time) error
+}
+
+var _ checker = (*extract.Extractor)(nil)
+
 // load runs one window through the pipeline under the directory lock and
-// prints the statistics of the window.
+// prints the statistics of the window. Before anything is written, the
+// source checks that the window can start — keys the API accepts, a call
+// budget left for a day —, so that wrong keys or a spent budget leave no
+// trace (no warehouse file, no ledger rows, no manifest).
 func (e *env) load(ctx context.Context, job loadJob) error {
+	if err := pipeline.CheckPIIKey(archive.Layout{Dir: job.dir}, job.policy); err != nil {
+		return err
+	}
+	check := func() error {
+		if c, ok := job.src.(checker); ok {
+			return c.Check(ctx, job.from)
+		}
+		return nil
+	}
+	// Today's calls are in the ledger of an existing DuckDB warehouse;
+	// without one nothing was spent, and the check comes before the
+	// directory is even locked.
+	duckDB := job.warehouse == "" || job.warehouse == "duckdb"
+	_, statErr := os.Stat(archive.Layout{Dir: job.dir}.DuckDBPath())
+	checked := duckDB && errors.Is(statErr, os.ErrNotExist)
+	if checked {
+		if err := check(); err != nil {
+			return err
+		}
+	}
 	lk, err := lock.Acquire(job.dir)
 	if err != nil {
 		return err
@@ -313,13 +357,18 @@ func (e *env) load(ctx context.Context, job loadJob) error {
 		return err
 	}
 	defer w.Close()
-	if job.rates != nil && w.duck != nil {
-		if err := setCreditRates(ctx, w.duck.DB(), job.rates); err != nil {
+	if job.budget != nil && w.duck != nil {
+		if err := seedBudget(ctx, w.duck.DB(), job.budget, job.project); err != nil {
 			return err
 		}
 	}
-	if job.budget != nil && w.duck != nil {
-		if err := seedBudget(ctx, w.duck.DB(), job.budget, job.project); err != nil {
+	if !checked {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	if job.rates != nil && w.duck != nil {
+		if err := setCreditRates(ctx, w.duck.DB(), job.rates); err != nil {
 			return err
 		}
 	}
@@ -333,10 +382,13 @@ func (e *env) load(ctx context.Context, job loadJob) error {
 	if sum != nil {
 		fmt.Fprintln(e.stderr, sum)
 	}
+	if serr := job.summary.write(e, sum, err); serr != nil {
+		return errors.Join(err, serr)
+	}
 	if err != nil && !errors.Is(err, pipeline.ErrDaysFailed) {
 		return err
 	}
-	if w.duck == nil {
+	if w.duck == nil || job.summary.format == "json" {
 		return err
 	}
 	page, qerr := stats.Query(ctx, w.duck.DB(), stats.Filter{From: job.from, To: job.to, Project: job.project})
@@ -444,8 +496,9 @@ writing the warehouse, stats fails at once, naming the writer's pid.`,
 
 func (e *env) importCmd() *cobra.Command {
 	var dir, project, warehouse string
+	var summary summaryFlags
 	cmd := &cobra.Command{
-		Use:   "import --project P FILE...",
+		Use:   "import [--project P] FILE...",
 		Short: "Load exported submissions (NDJSON or {\"Items\":[...]} pages; plain, .gz or .zst)",
 		Long: `import loads exported submissions into project P: NDJSON (one submission per
 line), API pages ({"Items":[...]}) or JSON arrays; plain, gzip or zstd.
@@ -457,6 +510,12 @@ copy on a tie). Importing part of a day, or the same file twice, never drops a
 submission; only 'kycetl run', which fetches whole days from the API, replaces
 a day.
 
+Every item goes to the raw archive under the UTC day of its own created_at,
+then through the same flattener, Parquet files and warehouse load as kycetl
+run. --project names the project every row is recorded under (default
+"default", as for kycetl run). Items that cannot be read as submissions are
+quarantined, never dropped.
+
 A FILE that holds no submission at all (empty, blank, an empty .gz) is a usage
 error (exit 2) naming it, and nothing is imported.`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -466,9 +525,6 @@ error (exit 2) naming it, and nothing is imported.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, files []string) error {
-			if project == "" {
-				return usagef("--project is required")
-			}
 			if err := archive.ValidateProject(project); err != nil {
 				return usagef("--project: %v", err)
 			}
@@ -479,7 +535,7 @@ error (exit 2) naming it, and nothing is imported.`,
 					return usagef("%s is a directory: name the export files", f)
 				}
 			}
-			err := e.fromArchive(cmd.Context(), dir, warehouse, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
+			err := e.fromArchive(cmd.Context(), dir, warehouse, false, summary, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
 				return pl.Import(cmd.Context(), project, files)
 			})
 			if errors.Is(err, pipeline.ErrNoItems) {
@@ -489,17 +545,27 @@ error (exit 2) naming it, and nothing is imported.`,
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
-	cmd.Flags().StringVar(&project, "project", "", "project name recorded with every row (required)")
+	cmd.Flags().StringVar(&project, "project", defaultProj, "project name recorded with every row")
+	summary.add(cmd)
 	cmd.Flags().StringVar(&warehouse, "warehouse", "duckdb", "duckdb or bigquery://PROJECT/DATASET")
 	return cmd
 }
 
 // fromArchive runs an import or a rebuild: no API, the PII key from the
-// environment, the directory locked, the one-line summary on stderr.
-func (e *env) fromArchive(ctx context.Context, dir, warehouse string, do func(*pipeline.Pipeline) (*pipeline.Summary, error)) error {
+// environment (rehash: another key than the archive's may re-hash it), the
+// directory locked, the one-line summary on stderr.
+func (e *env) fromArchive(ctx context.Context, dir, warehouse string, rehash bool, summary summaryFlags, do func(*pipeline.Pipeline) (*pipeline.Summary, error)) error {
+	if err := summary.check(); err != nil {
+		return err
+	}
 	pol, err := e.policy(false)
 	if err != nil {
 		return err
+	}
+	if !rehash {
+		if err := pipeline.CheckPIIKey(archive.Layout{Dir: dir}, pol); err != nil {
+			return err
+		}
 	}
 	lk, err := lock.Acquire(dir)
 	if err != nil {
@@ -511,7 +577,7 @@ func (e *env) fromArchive(ctx context.Context, dir, warehouse string, do func(*p
 		return err
 	}
 	defer w.Close()
-	pl, done, err := e.pipeline(w, pol, 0)
+	pl, done, err := e.pipeline(w, pol, 0, pipeline.WithRehash(rehash))
 	if err != nil {
 		return err
 	}
@@ -520,28 +586,43 @@ func (e *env) fromArchive(ctx context.Context, dir, warehouse string, do func(*p
 	if sum != nil {
 		fmt.Fprintln(e.stderr, sum)
 	}
-	return err
+	return errors.Join(err, summary.write(e, sum, err))
 }
 
 func (e *env) rebuildCmd() *cobra.Command {
 	var dir, warehouse string
+	var rehash bool
+	var summary summaryFlags
 	cmd := &cobra.Command{
 		Use:   "rebuild",
 		Short: "Re-derive every Parquet partition and the warehouse from the raw archive (no API call)",
-		Long: `rebuild re-derives every current partition (the newest run's version of each
-project and day) from the raw archive in --dir and reloads the warehouse, with
-no API call. --dir must be an existing archive directory: a missing one is a
-usage error (exit 2), never created.`,
+		Long: `rebuild re-derives the current version of every partition (for each project
+and day, the newest run that loaded it) from its raw archive file: new Parquet
+files under a new run, recorded in a new manifest, then loaded into the
+warehouse. No API call is made; --dir must be an existing archive directory (a missing one is a
+usage error, exit 2, never created). Use it after upgrading kycetl (a schema change
+or a fix in the flattener), after changing the PII policy, or to load the
+archive into another warehouse (--warehouse). Old runs' files are kept.
+
+Hashed PII columns are hashed with KYCETL_PII_KEY. Each run records a
+fingerprint of its key in its manifest (never the key), and every command
+that writes (run, import, rebuild, schedule) refuses, with exit code 2, a key
+other than the one the current partitions were hashed with: another key would
+give the same values other hashes and break joins on hashed columns. To move
+the archive to a new key on purpose, run rebuild --rehash with the new key:
+every partition is hashed again with it, and later runs must use it.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := archiveDir(dir); err != nil {
 				return err
 			}
-			return e.fromArchive(cmd.Context(), dir, warehouse, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
+			return e.fromArchive(cmd.Context(), dir, warehouse, rehash, summary, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
 				return pl.Rebuild(cmd.Context())
 			})
 		},
 	}
+	summary.add(cmd)
+	cmd.Flags().BoolVar(&rehash, "rehash", false, "re-hash every partition with the KYCETL_PII_KEY given, another key than the archive's")
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
 	cmd.Flags().StringVar(&warehouse, "warehouse", "duckdb", "duckdb or bigquery://PROJECT/DATASET")
 	return cmd
@@ -552,9 +633,13 @@ func (e *env) verifyCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check every archive file against its manifest (present, sha256, rows, schema version)",
-		Long: `verify re-checks every file of the archive in --dir against its manifest:
-present, sha256, rows, schema version. Exit 1 when a file does not match or
-there is no manifest; a --dir that does not exist is a usage error (exit 2).`,
+		Long: `verify audits the archive in --dir, as an auditor would: every file that a run's
+manifest names must be present, with the sha256, byte size and row count the
+manifest recorded, and every manifest must be readable and of a known schema
+version. It reads the files only and never the API or the warehouse. It prints
+one line per problem and a summary; exit 1 when anything does not match, or
+when --dir holds no manifests at all; a --dir that does not exist is a usage
+error (exit 2).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := archiveDir(dir); err != nil {

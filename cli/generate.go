@@ -11,17 +11,20 @@ import (
 )
 
 // generateCmd writes synthetic submissions as NDJSON, for benchmarks of
-// `kycetl import` and for trying BI set-ups; hidden from the help.
+// `kycetl import` and for trying BI set-ups.
 func (e *env) generateCmd() *cobra.Command {
 	var out string
 	var perDay int
 	var seed int64
 	var window dateFlags
 	cmd := &cobra.Command{
-		Use:    "generate --from D --to D --per-day N --out FILE",
-		Short:  "Write synthetic ARGOS submissions as NDJSON (benchmarks, demos)",
-		Hidden: true,
-		Args:   noArgs,
+		Use:   "generate --from D --to D --per-day N --out FILE",
+		Short: "Write synthetic ARGOS submissions as NDJSON (benchmarks, demos), for kycetl import",
+		Long: `generate writes deterministic synthetic ARGOS submissions (the ones the demo and
+the sandbox serve) as NDJSON, --per-day of them for every UTC day of
+[--from, --to], to --out. Load them with kycetl import, e.g. to try a BI
+set-up or to time an import, without a vendor account.`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			from, to, err := window.parse(true)
 			if err != nil {

@@ -69,12 +69,16 @@ func (c *countingAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(rec.Body.Bytes())
 }
 
-// counts returns the counts served since the last call.
+// counts returns the counts served since the last call, but for the one
+// call of one item with which a run checks the keys before it starts.
 func (c *countingAPI) counts() map[int]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := c.served
 	c.served = map[int]int{}
+	if out[1]--; out[1] <= 0 {
+		delete(out, 1)
+	}
 	return out
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kycetl/kycetl/argos"
 	"github.com/kycetl/kycetl/fakeargos"
+	"github.com/kycetl/kycetl/pii"
 	"github.com/kycetl/kycetl/synth"
 )
 
@@ -25,7 +26,9 @@ func (e *env) sandboxCmd() *cobra.Command {
 		Short: "Serve a built-in ARGOS-compatible API with synthetic data (no vendor account needed)",
 		Long: `sandbox serves the ARGOS ID check submission API (GET /v3/submission) on
 --addr with deterministic synthetic submissions, until Ctrl-C. Point kycetl run,
-kycetl schedule or any ARGOS client at it with the variables it prints.
+kycetl schedule or any ARGOS client at it with the variables it prints; they
+include KYCETL_PII_KEY, set to the fixed key of synthetic data (the demo's), so
+that the printed kycetl run works as it is.
 
 --fault-rate makes that share of answers fail like a real API on a bad day
 (429 with Retry-After, 500, 502, truncated bodies, malformed JSON, spread
@@ -75,7 +78,7 @@ answers) with --secret-key, or the API key when it is empty.`,
 			}
 			// Printing the keys is the point: they are the sandbox's own,
 			// guarding synthetic data only.
-			fmt.Fprintf(out, "\nexport ARGOS_API_URL=%s\nexport ARGOS_API_KEY=%s\n", url, apiKey)
+			fmt.Fprintf(out, "\nexport ARGOS_API_URL=%s\nexport ARGOS_API_KEY=%s\nexport %s=%s\n", url, apiKey, pii.KeyEnv, syntheticPIIKey)
 			if secure {
 				fmt.Fprintf(out, "export ARGOS_SECRET_KEY=%s\n", secret)
 			}

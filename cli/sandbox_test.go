@@ -215,3 +215,43 @@ func TestSandboxUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSandboxPrintedCommandsWork runs the commands the sandbox prints,
+// exactly as printed (its export lines as the only environment, its
+// kycetl run line word for word, in a fresh directory), plain and with
+// secure data transfer.
+func TestSandboxPrintedCommandsWork(t *testing.T) {
+	for _, args := range [][]string{nil, {"--secure", "--secret-key", "printed-secret"}} {
+		_, out, stop := startSandbox(t, args...)
+		vars := map[string]string{}
+		var runLine []string
+		for _, line := range strings.Split(out.String(), "\n") {
+			if kv, ok := strings.CutPrefix(line, "export "); ok {
+				k, v, _ := strings.Cut(kv, "=")
+				vars[k] = v
+			}
+			if strings.HasPrefix(line, "kycetl run ") {
+				runLine = strings.Fields(line)[1:]
+			}
+		}
+		if runLine == nil {
+			t.Fatalf("sandbox %v printed no kycetl run line:\n%s", args, out)
+		}
+		t.Chdir(t.TempDir())
+		code, stdout, stderr := kycetl(t, vars, runLine...)
+		if code != ExitOK || !strings.Contains(stdout, "warehouse: ") {
+			t.Errorf("sandbox %v: the printed %q with the printed exports %v: exit %d\n%s", args, strings.Join(runLine, " "), keys(vars), code, stderr)
+		}
+		if err := stop(); err != nil {
+			t.Errorf("sandbox: %v", err)
+		}
+	}
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

@@ -132,6 +132,9 @@ func (e *env) schedule(ctx context.Context, cfg *config.Config, opts ...schedule
 		return err
 	}
 	defer lk.Close()
+	if err := pipeline.CheckPIIKey(archive.Layout{Dir: cfg.Dir}, pol); err != nil {
+		return err
+	}
 	if err := e.prepareWarehouse(ctx, cfg); err != nil {
 		return err
 	}

@@ -69,7 +69,7 @@ while a run holds the DuckDB file it waits for up to --wait.`,
 		},
 	}
 	cmd.Flags().StringVar(&path, "config", "", "configuration file: report on its jobs")
-	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory (default: the configuration's)")
+	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory; with --config, the file's dir unless this is given")
 	cmd.Flags().IntVar(&runs, "runs", 5, "last runs to show per job")
 	cmd.Flags().DurationVar(&wait, "wait", 30*time.Second, "how long to wait for the warehouse while a run holds it")
 	return cmd

@@ -13,6 +13,11 @@ import (
 // day (reset at 00:00 UTC), GET and POST together.
 const DefaultDailyCalls = 500_000
 
+// MinDailyCalls is the smallest daily call budget: what an Extractor sets
+// aside for an API day before it knows what the window's days cost. A
+// smaller budget could never start a window.
+const MinDailyCalls = 10
+
 // ErrBudgetExhausted is matched (errors.Is) by a window that stopped at a
 // day boundary because the day's call budget could not cover the next API
 // day; errors.As with *BudgetError tells from which day to continue.
@@ -24,9 +29,20 @@ type BudgetError struct {
 	Limit        int64     // calls per UTC day
 	Day          time.Time // the UTC day whose budget is spent
 	ContinueFrom time.Time // the first window day not handed on
+	WindowFrom   time.Time // the first day of the window
+	Left         int64     // calls left when the window stopped (Check)
 }
 
+// NothingDone reports whether the window stopped before its first day:
+// there is nothing to continue from, only the same window to run again.
+func (e *BudgetError) NothingDone() bool { return !e.ContinueFrom.After(e.WindowFrom) }
+
 func (e *BudgetError) Error() string {
+	if e.NothingDone() {
+		return fmt.Sprintf("call budget of %d for %s (UTC) reached before the first day of the window: nothing was loaded "+
+			"(%d calls left, %d needed to start a day); run the window again after 00:00 UTC, or with a larger --daily-calls",
+			e.Limit, argos.FormatDate(e.Day), e.Left, MinDailyCalls)
+	}
 	return fmt.Sprintf("call budget of %d for %s (UTC) reached; continue with --from %s",
 		e.Limit, argos.FormatDate(e.Day), argos.FormatDate(e.ContinueFrom))
 }
@@ -78,8 +94,8 @@ type seed struct {
 
 // NewBudget returns a budget of limit calls per UTC day.
 func NewBudget(limit int64, opts ...BudgetOption) (*Budget, error) {
-	if limit < 1 {
-		return nil, fmt.Errorf("a call budget of %d calls a day is not positive", limit)
+	if limit < MinDailyCalls {
+		return nil, fmt.Errorf("a call budget of %d calls a day cannot cover one API day: %d calls are set aside before a day's cost is known, so give at least %d", limit, MinDailyCalls, MinDailyCalls)
 	}
 	b := &Budget{limit: limit, now: time.Now}
 	for _, o := range opts {

@@ -199,6 +199,7 @@ type Query struct {
 	UserID             string
 	Email              string
 	RequestType        string // kyc, aml, data or others
+	page               int    // the page's number within its day, for logs; 0 unknown
 }
 
 func (q Query) values(defaultCount int) url.Values {
@@ -270,6 +271,17 @@ var (
 	ErrPageTooLarge = errors.New("the page is too large for the API")
 )
 
+// ErrCredentials is the kind of every error that says the client's
+// credentials are wrong, so that no call of the run can succeed: a 401 or
+// 403 answer (a wrong ARGOS_API_KEY, or a caller's IP the project does not
+// allow), a 400 invalid_payload to an encrypted request (the API could not
+// decrypt it: a wrong ARGOS_SECRET_KEY), an encrypted answer to a client
+// without the secret (ErrEncrypted) or one that does not decrypt with it
+// (ErrDecrypt). Such an error is a configuration error, not a failed day:
+// a Window stops at once on it, and Check finds it with one call before a
+// run writes anything.
+var ErrCredentials = errors.New("the API refused the credentials")
+
 // APIError is an answer of the API other than 200, with the API's own code
 // and message. Check for it with errors.As, and for its kind with
 // errors.Is (ErrCountRefused, ErrPageTooLarge).
@@ -281,14 +293,30 @@ type APIError struct {
 	countRefused bool // see refusesCount
 }
 
-// Is reports whether the error is of kind target: ErrCountRefused or
-// ErrPageTooLarge.
+// Is reports whether the error is of kind target: ErrCountRefused,
+// ErrPageTooLarge or ErrCredentials.
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrCountRefused:
 		return e.countRefused
 	case ErrPageTooLarge:
 		return e.Status == http.StatusRequestEntityTooLarge
+	case ErrCredentials:
+		return e.refusesCredentials()
+	}
+	return false
+}
+
+// refusesCredentials reports whether the answer refuses the client's keys:
+// 401 or 403, or, to an encrypted request, 400 invalid_payload (the only
+// parameter of an encrypted request is its data, which the API could not
+// decrypt or read with its secret).
+func (e *APIError) refusesCredentials() bool {
+	switch {
+	case e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden:
+		return true
+	case e.Status == http.StatusBadRequest && e.secure:
+		return e.Code == "invalid_payload"
 	}
 	return false
 }
@@ -299,7 +327,7 @@ func (e *APIError) Error() string {
 	if e.Code != "" && e.Code != e.Message {
 		fmt.Fprintf(&b, " (%s)", e.Code)
 	}
-	if e.Status == http.StatusForbidden {
+	if e.Status == http.StatusForbidden || e.Status == http.StatusUnauthorized {
 		b.WriteString(" (check ARGOS_API_KEY)")
 	}
 	if e.Status == http.StatusBadRequest && e.secure {
@@ -365,7 +393,14 @@ func (c *Client) page(ctx context.Context, q Query, st *Stats) (Page, error) {
 		if errors.As(err, &apiErr) && apiErr.Status == http.StatusTooManyRequests {
 			st.Throttled += wait
 		}
-		c.log.Warn().Err(err).Int("try", tries).Dur("wait", wait).Msg("retrying ARGOS request")
+		ev := c.log.Warn().Err(err).Int("try", tries).Dur("wait", wait)
+		if !q.StartDate.IsZero() {
+			ev = ev.Str("api_day", argos.FormatDate(q.StartDate))
+		}
+		if q.page > 0 {
+			ev = ev.Int("page", q.page)
+		}
+		ev.Msg("retrying ARGOS request")
 	}
 	p, err := backoff.Retry(ctx, op,
 		backoff.WithBackOff(bo),

@@ -64,6 +64,7 @@ func (c *Client) day(ctx context.Context, apiDay time.Time, size *pageSize, fn f
 // dayMax), asking again with fewer items while the API refuses the count
 // or finds the page too large.
 func (c *Client) fittedPage(ctx context.Context, q Query, size *pageSize, dayMax *int, st *Stats, day string, n int) (Page, error) {
+	q.page = n
 	for {
 		q.Count = min(*dayMax, size.get())
 		p, err := c.page(ctx, q, st)

@@ -16,11 +16,13 @@ var (
 	// a cut connection produces it too.
 	ErrMalformedPage = errors.New("malformed page")
 	// ErrEncrypted means the project has secure data transfer on and the
-	// client was not given the secret to decrypt the answer.
-	ErrEncrypted = errors.New("the response is encrypted (the project has secure data transfer on): set ARGOS_SECRET_KEY to the project's secret key, or to its API key when it has none")
+	// client was not given the secret to decrypt the answer. It is of kind
+	// ErrCredentials.
+	ErrEncrypted error = &credentialError{"the response is encrypted (the project has secure data transfer on): set ARGOS_SECRET_KEY to the project's secret key, or to its API key when it has none"}
 	// ErrDecrypt means an encrypted answer did not decrypt to JSON with
-	// the client's secret: the secret is wrong. It is not retried.
-	ErrDecrypt = errors.New("decrypting the response failed: check ARGOS_SECRET_KEY (the project's secret key, or its API key when it has none)")
+	// the client's secret: the secret is wrong. It is not retried. It is
+	// of kind ErrCredentials.
+	ErrDecrypt error = &credentialError{"decrypting the response failed: check ARGOS_SECRET_KEY (the project's secret key, or its API key when it has none)"}
 	// ErrPageStall means the API returned a nextpageKey it had returned
 	// before in the same chain: following it would loop forever.
 	ErrPageStall = errors.New("page stall")
@@ -170,3 +172,11 @@ func decodeSecurePage(body []byte, c *argoscrypt.Cipher) (Page, error) {
 	}
 	return p, err
 }
+
+// credentialError is a sentinel of kind ErrCredentials.
+type credentialError struct{ msg string }
+
+func (e *credentialError) Error() string { return e.msg }
+
+// Is makes errors.Is(err, ErrCredentials) true.
+func (e *credentialError) Is(target error) bool { return target == ErrCredentials }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -138,6 +139,11 @@ type Extractor struct {
 	restarts    int
 	budget      *Budget
 	optErrors   []error
+	// checked is the work of Check calls not yet counted in a window: the
+	// next window adds it to its first API day, so that days' Stats count
+	// every call.
+	checkedMu sync.Mutex
+	checked   Stats
 }
 
 // ExtractorOption configures an Extractor.
@@ -210,7 +216,40 @@ func (e *Extractor) Budget() *Budget { return e.budget }
 // firstDayEstimate is the reservation for an API day before any day of the
 // window was fetched; later days reserve the most calls any fetched day
 // took.
-const firstDayEstimate = 10
+const firstDayEstimate = MinDailyCalls
+
+// Check makes sure that a window starting on day from can start, before a
+// run writes anything: that the call budget covers its first API day
+// (else a *BudgetError that says nothing was done), and, with one call of
+// one item of that API day counted on the budget, that the API accepts the
+// client's keys (else an error of kind ErrCredentials). Other errors of
+// that call are returned too, after the client's retries. With no budget
+// left for the call, the keys are not checked; Window then stops at once
+// anyway.
+func (e *Extractor) Check(ctx context.Context, from time.Time) error {
+	if err := errors.Join(e.optErrors...); err != nil {
+		return fmt.Errorf("configuring the extractor: %w", err)
+	}
+	from = argos.Day(from)
+	if e.budget.Remaining() < firstDayEstimate {
+		return &BudgetError{Limit: e.budget.Limit(), Day: e.budget.Day(), ContinueFrom: from, WindowFrom: from, Left: e.budget.Remaining()}
+	}
+	if !e.budget.reserve(1) {
+		return nil
+	}
+	var st Stats
+	apiDay := from.AddDate(0, 0, -e.margin)
+	_, err := e.c.page(ctx, Query{StartDate: apiDay, EndDate: apiDay, Count: 1}, &st)
+	e.budget.settle(1, st.Calls)
+	st.Pages = 0 // a probe, not a page of the window
+	e.checkedMu.Lock()
+	e.checked.Add(st)
+	e.checkedMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("checking the API with one call for %s: %w", argos.FormatDate(apiDay), err)
+	}
+	return nil
+}
 
 // Window extracts the UTC days from..to (inclusive) and calls fn once for
 // each complete day.
@@ -246,7 +285,9 @@ const firstDayEstimate = 10
 // level. A refusal of a count of 1 fails the day like any other error.
 //
 // Errors: an error from fn, or the end of ctx, stops the window (no fn call
-// starts after it) and is returned. An API day that still fails after the
+// starts after it) and is returned; so does an API day that fails with an
+// error of kind ErrCredentials (wrong keys fail every day alike), at once:
+// no fn call starts after it. An API day that still fails after the
 // client's retries (and, for a stalled chain, the extractor's restarts)
 // does not stop the window: the days that need it (D−margin..D+margin) are
 // never handed to fn, so their previous partitions stay, and the window
@@ -278,11 +319,16 @@ func (e *Extractor) Window(ctx context.Context, from, to time.Time, fn func(ctx 
 		nextStart: from.AddDate(0, 0, -e.margin),
 	}
 	s.nextMerge = s.nextStart
+	e.checkedMu.Lock()
+	s.checked, e.checked = e.checked, Stats{}
+	e.checkedMu.Unlock()
 	s.size = newPageSize(e.c.pageSize)
 	s.run()
 	switch {
 	case s.fnErr != nil:
 		return s.fnErr
+	case s.credErr != nil:
+		return fmt.Errorf("extracting %s..%s: %w", argos.FormatDate(from), argos.FormatDate(to), s.credErr)
 	case context.Cause(ctx) != nil:
 		return fmt.Errorf("extracting %s..%s: %w", argos.FormatDate(from), argos.FormatDate(to), context.Cause(ctx))
 	}
@@ -313,8 +359,10 @@ type slices struct {
 	results chan fetchResult
 	handled chan handledDay
 
-	stopped   bool // the budget stopped the window
+	checked   Stats // Check's work, added to the first API day
+	stopped   bool  // the budget stopped the window
 	budgetErr *BudgetError
+	credErr   error // the API refused the credentials (ErrCredentials)
 	fnErr     error
 	failures  []DayFailure
 }
@@ -329,7 +377,7 @@ type handledDay struct {
 	err error
 }
 
-func (s *slices) aborted() bool { return s.fnErr != nil || s.ctx.Err() != nil }
+func (s *slices) aborted() bool { return s.fnErr != nil || s.credErr != nil || s.ctx.Err() != nil }
 
 func (s *slices) run() {
 	for {
@@ -344,8 +392,19 @@ func (s *slices) run() {
 			s.e.budget.settle(s.reserved[r.f.day], r.f.stats.Calls)
 			delete(s.reserved, r.f.day)
 			s.estimate = max(s.estimate, r.f.stats.Calls)
+			if r.f.day.Equal(s.w.from.AddDate(0, 0, -s.e.margin)) {
+				r.f.stats.Add(s.checked) // already settled on the budget
+			}
 			if r.err != nil && s.ctx.Err() != nil {
 				s.held-- // cut short by the end of the window, not a failure
+				continue
+			}
+			if errors.Is(r.err, ErrCredentials) {
+				// No call can succeed with these keys: stop the window
+				// rather than fail every day the same way.
+				s.held--
+				s.credErr = r.err
+				s.cancel()
 				continue
 			}
 			s.pending[r.f.day] = r
@@ -383,7 +442,7 @@ func (s *slices) dispatch() {
 			// only when none is left to do so.
 			if s.fetching == 0 {
 				s.stopped = true
-				s.budgetErr = &BudgetError{Limit: s.e.budget.Limit(), Day: s.e.budget.Day()}
+				s.budgetErr = &BudgetError{Limit: s.e.budget.Limit(), Day: s.e.budget.Day(), WindowFrom: s.w.from, Left: s.e.budget.Remaining()}
 				s.e.c.log.Warn().Str("api_day", argos.FormatDate(s.nextStart)).Int64("limit", s.e.budget.Limit()).
 					Int64("spent", s.e.budget.Spent()).Msg("call budget reached, stopping at a day boundary")
 			}

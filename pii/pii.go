@@ -5,6 +5,7 @@ package pii
 
 import (
 	"crypto/hmac"
+	"crypto/pbkdf2"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/kycetl/kycetl/schema"
 )
@@ -29,6 +31,41 @@ type Policy struct {
 	overrides map[string]schema.PII // "table.column" → action
 	keys      map[string]schema.PII // JSON key → action, see KeyAction
 	key       []byte
+	fpOnce    sync.Once
+	fp        string
+}
+
+// fingerprintLabel is the fixed text whose HMAC under the key is the key's
+// fingerprint; fingerprintRounds makes each guess of a key cost that many
+// HMACs (PBKDF2-HMAC-SHA256 of the label).
+const (
+	fingerprintLabel  = "kycetl PII key fingerprint v1"
+	fingerprintRounds = 100_000
+	// FingerprintScheme prefixes every fingerprint, so that another scheme
+	// can follow without being mistaken for another key.
+	FingerprintScheme = "pbkdf2-sha256-100k:"
+)
+
+// Fingerprint identifies the HMAC key without revealing it, so that an
+// archive can record which key its hashed columns were made with and a run
+// can refuse another key: an HMAC-SHA256 of a fixed label under the key,
+// iterated (PBKDF2, 100,000 rounds) so that testing a guessed key is slow,
+// truncated to 128 bits. It is "" for a policy without a key (nothing is
+// hashed).
+func (p *Policy) Fingerprint() string {
+	if p.key == nil {
+		return ""
+	}
+	p.fpOnce.Do(func() {
+		sum, err := pbkdf2.Key(sha256.New, string(p.key), []byte(fingerprintLabel), fingerprintRounds, 16)
+		if err != nil { // only for lengths FIPS mode refuses; the key is at least 16 bytes
+			mac := hmac.New(sha256.New, p.key)
+			mac.Write([]byte(fingerprintLabel))
+			sum = mac.Sum(nil)[:16]
+		}
+		p.fp = FingerprintScheme + hex.EncodeToString(sum)
+	})
+	return p.fp
 }
 
 // Option configures a Policy.

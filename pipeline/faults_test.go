@@ -201,12 +201,13 @@ func TestKilledRunRerun(t *testing.T) {
 	}
 	ctx := context.Background()
 	// An API load commits day by day. The first API days get through (one
-	// page each), so that the first days commit, the next are in flight,
-	// and the run hangs on the rest until it is killed.
+	// page each, after the one call that checks the keys), so that the
+	// first days commit, the next are in flight, and the run hangs on the
+	// rest until it is killed.
 	first := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	last := first.AddDate(0, 0, 9)
 	gen := synth.New(31, synth.WithVolume(40, 80), synth.WithAsOf(last.AddDate(0, 0, 5)))
-	g := &gate{next: fakeargos.New(gen, fakeargos.WithAPIKey(apiKey)), n: 4, opened: make(chan struct{})}
+	g := &gate{next: fakeargos.New(gen, fakeargos.WithAPIKey(apiKey)), n: 5, opened: make(chan struct{})}
 	base := serveHandler(t, g)
 	dir := t.TempDir()
 	layout := archive.Layout{Dir: dir}

@@ -26,6 +26,7 @@ func (p *Pipeline) Load(ctx context.Context, src Window, command, project string
 	if err != nil {
 		return nil, err
 	}
+	r.progress = p.newProgress(p.log.With().Str("run_id", r.m.RunID).Str("project", project).Logger(), r.start, int(to.Sub(from).Hours()/24)+1)
 	var keys []archive.PartitionKey
 	for d := argos.Day(from); !d.After(to); d = d.AddDate(0, 0, 1) {
 		keys = append(keys, archive.PartitionKey{Project: project, Day: argos.FormatDate(d)})
@@ -46,18 +47,30 @@ func (p *Pipeline) Load(ctx context.Context, src Window, command, project string
 	// Days the extraction could not complete (their API day or a margin
 	// day failed after retries, or the call budget ran out) were never
 	// handed on, so their previous partitions stand; they are recorded.
+	// They are committed together, in one manifest rewrite and one ledger
+	// write, and the days the budget left out are logged in one line: a
+	// budget stop early in a long backfill leaves thousands of them.
 	var de *extract.DayErrors
 	if errors.As(err, &de) {
-		for _, f := range de.Days {
+		recs := make([]*archive.DayRecord, len(de.Days))
+		errs := make([]error, len(de.Days))
+		skipped := 0
+		for i, f := range de.Days {
 			rec := r.newDay(project, f.Day)
 			rec.Pages, rec.APICalls, rec.Retries = f.Stats.Pages, f.Stats.Calls, f.Stats.Retries
 			rec.WaitSeconds, rec.ThrottledSeconds = f.Stats.Waited.Seconds(), f.Stats.Throttled.Seconds()
 			if f.Skipped() {
 				rec.Outcome = archive.OutcomeSkipped
+				skipped++
 			}
-			if cerr := r.commit(ctx, rec, f.Err); cerr != nil {
-				err = errors.Join(err, cerr)
-			}
+			recs[i], errs[i] = rec, f.Err
+		}
+		if skipped > 0 {
+			r.p.log.Warn().Str("run_id", r.m.RunID).Str("project", project).Int("days", skipped).
+				Str("first_day", argos.FormatDate(de.Budget.ContinueFrom)).Err(de.Budget).Msg("days not loaded: the call budget ran out")
+		}
+		if cerr := r.commitDays(ctx, recs, errs); cerr != nil {
+			err = errors.Join(err, cerr)
 		}
 		if de.Budget == nil {
 			err = fmt.Errorf("%w: %w", ErrDaysFailed, de)

@@ -25,6 +25,7 @@ import (
 
 	"github.com/kycetl/kycetl/archive"
 	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/extract"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/pii"
 	"github.com/kycetl/kycetl/schema"
@@ -43,6 +44,10 @@ type Pipeline struct {
 	// loads, which a single-writer warehouse (DuckDB) needs anyway.
 	workers int
 	whMu    sync.Mutex
+	rehash  bool // see WithRehash
+	// progressParts and progressEvery: see WithProgress.
+	progressParts int
+	progressEvery time.Duration
 }
 
 // Option configures a Pipeline.
@@ -67,7 +72,7 @@ func WithWorkers(n int) Option { return func(pl *Pipeline) { pl.workers = n } }
 // New makes a Pipeline writing under layout and loading into wh.
 func New(layout archive.Layout, wh load.Warehouse, opts ...Option) (*Pipeline, error) {
 	p := &Pipeline{layout: layout, wh: wh, log: zerolog.Nop(), now: time.Now, onDay: func(archive.DayRecord) {},
-		workers: runtime.GOMAXPROCS(0)}
+		workers: runtime.GOMAXPROCS(0), progressParts: DefaultProgressParts, progressEvery: DefaultProgressInterval}
 	for _, o := range opts {
 		o(p)
 	}
@@ -97,6 +102,9 @@ type Summary struct {
 	Quarantined int64
 	Bytes       int64
 	Duration    time.Duration
+	// Manifest is the run's final manifest: its window and every day it
+	// recorded, as the ledger has them.
+	Manifest *archive.Manifest
 }
 
 // String is the one-line summary of a run.
@@ -129,9 +137,14 @@ type run struct {
 	// planned holds the days recorded planned in the ledger and not
 	// finished yet (see plan).
 	planned map[archive.PartitionKey]bool
+	// progress logs a long run's progress; nil when there is none to log.
+	progress *progress
 }
 
 func (p *Pipeline) begin(command string, from, to time.Time) (*run, error) {
+	if err := p.checkPIIKey(); err != nil {
+		return nil, err
+	}
 	durable, err := archive.NewSyncGroup(p.layout.Dir)
 	if err != nil {
 		return nil, err
@@ -143,7 +156,7 @@ func (p *Pipeline) begin(command string, from, to time.Time) (*run, error) {
 	}
 	m := &archive.Manifest{
 		RunID: archive.NewRunID(now, last), Command: command, SchemaVersion: schema.Version,
-		StartedAt: now,
+		StartedAt: now, PIIKey: p.policy.Fingerprint(),
 	}
 	if !from.IsZero() {
 		m.WindowFrom, m.WindowTo = argos.FormatDate(from), argos.FormatDate(to)
@@ -278,6 +291,11 @@ func (r *run) record(rec *archive.DayRecord, dayErr error) {
 	if rec.Outcome == archive.OutcomeFailed {
 		r.sum.Failed = append(r.sum.Failed, fmt.Sprintf("%s %s: %v", rec.Project, rec.Day, dayErr))
 	}
+	if rec.Outcome == archive.OutcomeSkipped && errors.Is(dayErr, extract.ErrBudgetExhausted) {
+		r.p.onDay(*rec) // Load logs the days the budget left out in one line
+		return
+	}
+	defer r.progress.day()
 	ev := r.p.log.Info()
 	if dayErr != nil {
 		ev = r.p.log.Error().Str("error", rec.Error)
@@ -324,6 +342,7 @@ func (r *run) finish(err error) (*Summary, error) {
 	}
 	r.sum.Duration = r.m.FinishedAt.Sub(r.start)
 	s := r.sum
+	s.Manifest = r.m
 	if err == nil && len(s.Failed) > 0 {
 		err = fmt.Errorf("%w: %s", ErrDaysFailed, strings.Join(s.Failed, "; "))
 	}
