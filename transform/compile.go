@@ -24,6 +24,7 @@ type node struct {
 	path   string // full source path, for extra keys and coercion records
 	rel    string // path relative to the scope's element, the extra key
 	name   string // the key that leads here
+	key    []byte // name, as a PerValue row's list
 	after  *node  // the kid of the same parent last met right after this one
 }
 
@@ -59,7 +60,7 @@ func (w *keyWalk) kid(k []byte) *node {
 }
 
 func newNode(name, path, rel string) *node {
-	return &node{col: -1, zipCol: -1, name: name, path: path, rel: rel}
+	return &node{col: -1, zipCol: -1, name: name, key: []byte(name), path: path, rel: rel}
 }
 
 // deriver computes a derived column from the row's source element and
@@ -78,8 +79,9 @@ type tableBuilder struct {
 	colPath []string        // by column: full source path, for coercion records
 	colRel  []string        // by column: path relative to the row's element, the extra key
 
-	iProject, iDate, iRun, iSub, iOrd, iParent, iExtra, iKey, iValue int
-	kinds                                                            []colKind // by column
+	kinds  []colKind // by column: how a row fills it
+	iExtra int       // the extra column, or -1
+	iValue int       // PerValue: the element's column, or -1
 
 	vals    []*fastjson.Value   // current element's values, by column
 	zipVals [][]*fastjson.Value // PerIndex: gathered array elements, by column
@@ -88,16 +90,46 @@ type tableBuilder struct {
 	batched int // rows since the last flush
 }
 
-// colKind says how a row's column is filled.
+// colKind says how a row's column is filled; compile decides it once.
 type colKind uint8
 
 const (
-	fromSource colKind = iota // the row's value at the column's path: appendValue
-	derived                   // computed from the row's element: tableBuilder.derive
-	lineage                   // a key kycetl fills itself: Flattener.lineage
-	atFlush                   // the same in every row: Flattener.partitionColumn
-	extraText                 // the row's extra object, appended last
+	fromSource    colKind = iota // the row's value at the column's path (PerValue: the element)
+	derived                      // computed from the row's element: tableBuilder.derive
+	subID                        // the submission's ID, on a child row
+	ordinal                      // the row's position in its source
+	parentOrdinal                // the position of the element the row is nested in
+	entryKey                     // the object key (PerEntry) or the list's key (PerValue)
+	project                      // these three are the same in every row:
+	createdDate                  // built whole at flush by
+	runID                        // Flattener.partitionColumn
+	extraText                    // the row's extra object, appended last
 )
+
+// columnKind decides how column c of table t is filled.
+func columnKind(t *schema.Table, c schema.Column) colKind {
+	switch {
+	case c.Name == schema.ProjectCol.Name:
+		return project
+	case c.Name == schema.CreatedDateCol.Name:
+		return createdDate
+	case c.Name == schema.RunIDCol.Name:
+		return runID
+	case c.Name == schema.SubmissionCol.Name && t.Shape != schema.PerSubmission:
+		return subID
+	case c.Name == schema.OrdinalCol.Name:
+		return ordinal
+	case c.Name == schema.ParentOrdCol.Name:
+		return parentOrdinal
+	case c.Name == schema.ExtraCol.Name:
+		return extraText
+	case c.Name == t.KeyColumn && (t.Shape == schema.PerEntry || t.Shape == schema.PerValue):
+		return entryKey
+	case c.Name == t.ValueColumn && t.Shape == schema.PerValue, c.Path != "":
+		return fromSource
+	}
+	return derived
+}
 
 // compile builds the builders and tries for every flattened table.
 func compile(mem memory.Allocator, policy *pii.Policy, tables []*schema.Table, derivers map[string]deriver) (map[string]*tableBuilder, error) {
@@ -108,49 +140,24 @@ func compile(mem memory.Allocator, policy *pii.Policy, tables []*schema.Table, d
 		tb.derive = make([]deriver, len(tb.cols))
 		tb.colPath = make([]string, len(tb.cols))
 		tb.colRel = make([]string, len(tb.cols))
-		tb.iProject, tb.iDate, tb.iRun, tb.iSub, tb.iOrd, tb.iParent, tb.iExtra, tb.iKey, tb.iValue = -1, -1, -1, -1, -1, -1, -1, -1, -1
+		tb.kinds = make([]colKind, len(tb.cols))
+		tb.iExtra, tb.iValue = -1, -1
 		for i, c := range tb.cols {
 			tb.acts[i] = policy.Action(t, c)
+			tb.kinds[i] = columnKind(t, c)
 			switch {
-			case c.Name == schema.ProjectCol.Name:
-				tb.iProject = i
-			case c.Name == schema.CreatedDateCol.Name:
-				tb.iDate = i
-			case c.Name == schema.RunIDCol.Name:
-				tb.iRun = i
-			case c.Name == schema.SubmissionCol.Name && t.Shape != schema.PerSubmission:
-				tb.iSub = i
-			case c.Name == schema.OrdinalCol.Name:
-				tb.iOrd = i
-			case c.Name == schema.ParentOrdCol.Name:
-				tb.iParent = i
-			case c.Name == schema.ExtraCol.Name:
+			case tb.kinds[i] == extraText:
 				tb.iExtra = i
-			case c.Name == t.KeyColumn && (t.Shape == schema.PerEntry || t.Shape == schema.PerValue):
-				tb.iKey = i
-			case c.Name == t.ValueColumn && t.Shape == schema.PerValue:
-				tb.iValue = i // fromSource: the element itself is the value
-			case c.Path == "":
+			case tb.kinds[i] == entryKey:
+				tb.colPath[i] = rowPath(t) // where an unreadable key is recorded
+			case tb.kinds[i] == fromSource && c.Path == "":
+				tb.iValue = i
+			case tb.kinds[i] == derived:
 				d, ok := derivers[t.Name+"."+c.Name]
 				if !ok {
 					return nil, fmt.Errorf("compiling %s: derived column %s has no deriver", t.Name, c.Name)
 				}
 				tb.derive[i] = d
-			}
-		}
-		tb.kinds = make([]colKind, len(tb.cols))
-		for i := range tb.cols {
-			switch i {
-			case tb.iProject, tb.iDate, tb.iRun:
-				tb.kinds[i] = atFlush
-			case tb.iSub, tb.iOrd, tb.iParent, tb.iKey:
-				tb.kinds[i] = lineage
-			case tb.iExtra:
-				tb.kinds[i] = extraText
-			default:
-				if tb.derive[i] != nil {
-					tb.kinds[i] = derived
-				}
 			}
 		}
 		tb.vals = make([]*fastjson.Value, len(tb.cols))

@@ -261,12 +261,12 @@ func (f *Flattener) emit(t *schema.Table, rb *array.RecordBuilder, rows int, fix
 // that every row of the partition shares (project, created_date, run_id),
 // in one go: appending them row by row was a tenth of the flattening.
 func (f *Flattener) partitionColumn(tb *tableBuilder, i, n int) arrow.Array {
-	switch i {
-	case tb.iProject:
+	switch tb.kinds[i] {
+	case project:
 		return repeatedString(f.project, n)
-	case tb.iRun:
+	case runID:
 		return repeatedString(f.runID, n)
-	case tb.iDate:
+	case createdDate:
 		days := make([]arrow.Date32, n)
 		for j := range days {
 			days[j] = f.day32
@@ -332,22 +332,7 @@ func (f *Flattener) element(tb *tableBuilder, e *fastjson.Value, ord, parentOrd 
 	if key != nil && tb.t.SensitiveKeys {
 		f.sensitive = f.policy.KeyAction(string(key))
 	}
-	for i, b := range tb.rb.Fields() {
-		switch tb.kinds[i] {
-		case fromSource:
-			if v := tb.vals[i]; v != nil {
-				f.appendValue(tb, i, b, v)
-			} else {
-				b.AppendNull() // most declared fields are absent from a row
-			}
-		case derived:
-			tb.derive[i](e, b)
-		case lineage:
-			f.lineage(tb, i, b, ord, parentOrd, key)
-		}
-		// extraText is appended below, once coercion failures have added
-		// theirs; atFlush columns are built whole by partitionColumn.
-	}
+	f.appendRow(tb, e, ord, parentOrd, key)
 	f.sensitive = schema.Keep
 	if tb.iExtra >= 0 {
 		b := tb.rb.Field(tb.iExtra).(*array.StringBuilder)
@@ -358,11 +343,39 @@ func (f *Flattener) element(tb *tableBuilder, e *fastjson.Value, ord, parentOrd 
 			b.BinaryBuilder.Append(tb.extra)
 		}
 	}
-	tb.rows++
-	tb.batched++
 	for _, z := range tb.zips {
 		f.emitZip(z, ord)
 	}
+}
+
+// appendRow appends one row's columns to tb, but for extra (appended by the
+// caller once coercions have added theirs) and the partition's columns
+// (built whole at flush): the one place a column is filled by its kind.
+// elem is the row's element (nil for a zipped row), key its object key or
+// list name.
+func (f *Flattener) appendRow(tb *tableBuilder, elem *fastjson.Value, ord, parentOrd int64, key []byte) {
+	for i, b := range tb.rb.Fields() {
+		switch tb.kinds[i] {
+		case fromSource:
+			if v := tb.vals[i]; v != nil {
+				f.appendValue(tb, i, b, v)
+			} else {
+				b.AppendNull() // most declared fields are absent from a row
+			}
+		case derived:
+			tb.derive[i](elem, b)
+		case subID:
+			b.(*array.StringBuilder).BinaryBuilder.Append(f.subID)
+		case ordinal:
+			b.(*array.Int64Builder).Append(ord)
+		case parentOrdinal:
+			b.(*array.Int64Builder).Append(parentOrd)
+		case entryKey:
+			b.(*array.StringBuilder).BinaryBuilder.Append(f.validText(key, tb.colPath[i]))
+		}
+	}
+	tb.rows++
+	tb.batched++
 }
 
 // walk visits the keys of the object o at trie node n of tb's scope.
@@ -465,50 +478,17 @@ func (f *Flattener) emitZip(z *tableBuilder, parentOrd int64) {
 				z.vals[c] = vs[i]
 			}
 		}
-		for c, b := range z.rb.Fields() {
-			switch z.kinds[c] {
-			case lineage:
-				f.lineage(z, c, b, int64(i), parentOrd, nil)
-			case atFlush:
-			default:
-				f.appendValue(z, c, b, z.vals[c])
-			}
-		}
-		z.rows++
-		z.batched++
-	}
-}
-
-// lineage appends column i, one of the key columns kycetl fills itself.
-func (f *Flattener) lineage(tb *tableBuilder, i int, b array.Builder, ord, parentOrd int64, key []byte) {
-	switch i {
-	case tb.iSub:
-		b.(*array.StringBuilder).BinaryBuilder.Append(f.subID)
-	case tb.iOrd:
-		b.(*array.Int64Builder).Append(ord)
-	case tb.iParent:
-		b.(*array.Int64Builder).Append(parentOrd)
-	case tb.iKey:
-		b.(*array.StringBuilder).BinaryBuilder.Append(f.validText(key, tb.root.path))
+		f.appendRow(z, nil, int64(i), parentOrd, nil)
 	}
 }
 
 // value writes one row of the PerValue table z: element e of the array at
 // node c, whose key names the list.
 func (f *Flattener) value(z *tableBuilder, c *node, e *fastjson.Value, ord int64) {
-	for i, b := range z.rb.Fields() {
-		switch {
-		case i == z.iKey:
-			b.(*array.StringBuilder).Append(c.name)
-		case i == z.iValue:
-			z.colPath[i], z.colRel[i] = c.path+"[]", c.rel+"[]" // where a coercion is recorded
-			f.appendValue(z, i, b, e)
-		case z.kinds[i] == lineage:
-			f.lineage(z, i, b, ord, -1, nil)
-		}
-	}
-	z.rows++
-	z.batched++
+	clear(z.vals)
+	z.vals[z.iValue] = e
+	z.colPath[z.iValue], z.colRel[z.iValue] = c.path+"[]", c.rel+"[]" // where a coercion is recorded
+	f.appendRow(z, e, ord, -1, c.key)
 }
 
 func (f *Flattener) coerced(path, reason string) {
