@@ -12,7 +12,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/kycetl/kycetl/archive"
+	"github.com/kycetl/kycetl/load/archive"
 )
 
 // Partition names one project's UTC day.

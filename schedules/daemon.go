@@ -9,8 +9,8 @@ import (
 	"github.com/robfig/cron/v3"
 	"github.com/rs/zerolog"
 
-	"github.com/kycetl/kycetl/argos"
-	"github.com/kycetl/kycetl/config"
+	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/internal/config"
 )
 
 // Runner loads the days [from, to] of project for job. It honours ctx; see

@@ -10,7 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/kycetl/kycetl/config"
+	"github.com/kycetl/kycetl/internal/config"
 	"github.com/kycetl/kycetl/internal/kyctest"
 )
 

@@ -7,9 +7,9 @@ import (
 	"sort"
 	"time"
 
-	"github.com/kycetl/kycetl/archive"
-	"github.com/kycetl/kycetl/argos"
-	"github.com/kycetl/kycetl/schema"
+	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/load/archive"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // Ledger is what the daemon reads of the load_runs ledger before a run.

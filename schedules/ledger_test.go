@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kycetl/kycetl/archive"
-	"github.com/kycetl/kycetl/config"
+	"github.com/kycetl/kycetl/internal/config"
+	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/load/duckdb"
 )
 

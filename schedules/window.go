@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/kycetl/kycetl/argos"
-	"github.com/kycetl/kycetl/config"
+	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/internal/config"
 )
 
 // CommandPrefix starts the load_runs command of every scheduled run.

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kycetl/kycetl/config"
+	"github.com/kycetl/kycetl/internal/config"
 )
 
 func day(s string) time.Time {

@@ -6,12 +6,12 @@ import (
 	"strings"
 	"text/template"
 
-	"github.com/kycetl/kycetl/schema"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // View is one warehouse view: its name, its query, with table references
 // still to be rendered, and its columns in order. The columns of the
-// published views are the BI contract (design §6): a column is only ever
+// published views are the BI contract: a column is only ever
 // added, at the end, never renamed, removed or moved; each engine's tests
 // check that its view has exactly these columns.
 type View struct {

@@ -106,7 +106,7 @@ func TestViewsUseTheSharedSubset(t *testing.T) {
 	}
 }
 
-// published are the views and columns of design §6 as first published:
+// published are the views and columns as first published:
 // the BI contract. A view may gain columns at the end, never lose, rename
 // or move one.
 var published = map[string][]string{

@@ -6,8 +6,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"github.com/kycetl/kycetl/schema"
-	"github.com/kycetl/kycetl/synth"
+	"github.com/kycetl/kycetl/extract/argos/synth"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 type discardSink struct{}

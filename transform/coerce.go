@@ -12,8 +12,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/valyala/fastjson"
 
-	"github.com/kycetl/kycetl/argos"
-	"github.com/kycetl/kycetl/schema"
+	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // appendValue coerces v to column i's type and appends it. A value that

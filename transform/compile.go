@@ -8,8 +8,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/valyala/fastjson"
 
-	"github.com/kycetl/kycetl/pii"
-	"github.com/kycetl/kycetl/schema"
+	"github.com/kycetl/kycetl/transform/pii"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // node is one step of a compiled JSON path.

@@ -4,8 +4,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/valyala/fastjson"
 
-	"github.com/kycetl/kycetl/argos"
-	"github.com/kycetl/kycetl/schema"
+	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // derivers compute the columns the schema declares without a path, keyed

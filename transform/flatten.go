@@ -14,9 +14,9 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/valyala/fastjson"
 
-	"github.com/kycetl/kycetl/argos"
-	"github.com/kycetl/kycetl/pii"
-	"github.com/kycetl/kycetl/schema"
+	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/transform/pii"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // Sink receives the flattened records of one partition. Records arrive in

@@ -5,7 +5,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"github.com/kycetl/kycetl/schema"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // Sizes carries each table's batch size from one Flattener to the next, so

@@ -18,9 +18,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/valyala/fastjson"
 
-	"github.com/kycetl/kycetl/argos"
-	"github.com/kycetl/kycetl/pii"
-	"github.com/kycetl/kycetl/schema"
+	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/transform/pii"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")

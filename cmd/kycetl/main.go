@@ -5,7 +5,7 @@ package main
 import (
 	"os"
 
-	"github.com/kycetl/kycetl/cli"
+	"github.com/kycetl/kycetl/internal/cli"
 )
 
 func main() { os.Exit(cli.Main(os.Args[1:])) }

@@ -23,7 +23,7 @@ type DaySource interface {
 }
 
 // Expected counts every day of [from, to] from src's items, by the
-// definitions of design §5: status = lower-cased kyc.result, missing or
+// definitions of the statistics page: status = lower-cased kyc.result, missing or
 // empty = incomplete; AML = carries an aml object.
 func Expected(src DaySource, from, to time.Time) (map[string]Counts, error) {
 	out := map[string]Counts{}

@@ -29,10 +29,10 @@ import (
 	"google.golang.org/api/option"
 	storage "google.golang.org/api/storage/v1"
 
-	"github.com/kycetl/kycetl/archive"
 	"github.com/kycetl/kycetl/load"
-	"github.com/kycetl/kycetl/schema"
+	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/sql"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // Scheme is the URL scheme of a BigQuery warehouse: bigquery://PROJECT/DATASET.

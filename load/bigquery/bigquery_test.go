@@ -18,13 +18,13 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	bq "google.golang.org/api/bigquery/v2"
 
-	"github.com/kycetl/kycetl/archive"
-	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/load"
+	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/load/bigquery/bqfake"
 	"github.com/kycetl/kycetl/load/loadtest"
-	"github.com/kycetl/kycetl/schema"
 	"github.com/kycetl/kycetl/sql"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")

@@ -8,7 +8,7 @@ import (
 
 	bq "google.golang.org/api/bigquery/v2"
 
-	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/bigquery/bqfake"
 	"github.com/kycetl/kycetl/load/loadtest"

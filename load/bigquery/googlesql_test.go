@@ -8,8 +8,8 @@ import (
 	"github.com/cloudspannerecosystem/memefish"
 	"github.com/cloudspannerecosystem/memefish/ast"
 
-	"github.com/kycetl/kycetl/archive"
 	"github.com/kycetl/kycetl/load"
+	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/load/loadtest"
 	"github.com/kycetl/kycetl/sql"
 )

@@ -12,7 +12,7 @@ import (
 	"cloud.google.com/go/civil"
 	bq "google.golang.org/api/bigquery/v2"
 
-	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/bigquery/bqfake"
 )

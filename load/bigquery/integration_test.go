@@ -12,7 +12,7 @@ import (
 	"cloud.google.com/go/bigquery"
 	"google.golang.org/api/iterator"
 
-	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/loadtest"
 	"github.com/kycetl/kycetl/sql"

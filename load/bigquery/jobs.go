@@ -9,7 +9,7 @@ import (
 	"cloud.google.com/go/bigquery"
 	"google.golang.org/api/googleapi"
 
-	"github.com/kycetl/kycetl/archive"
+	"github.com/kycetl/kycetl/load/archive"
 )
 
 // cancelTimeout bounds the request that cancels a job after its caller gave up.

@@ -13,8 +13,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
-	"github.com/kycetl/kycetl/archive"
-	"github.com/kycetl/kycetl/schema"
+	"github.com/kycetl/kycetl/load/archive"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // readBatchRows is how many rows a merge reads at a time.

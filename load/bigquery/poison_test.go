@@ -14,11 +14,11 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 	bq "google.golang.org/api/bigquery/v2"
 
-	"github.com/kycetl/kycetl/archive"
+	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/load/bigquery/bqfake"
-	"github.com/kycetl/kycetl/pii"
-	"github.com/kycetl/kycetl/schema"
 	"github.com/kycetl/kycetl/transform"
+	"github.com/kycetl/kycetl/transform/pii"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // poisonSeeds are values that once made a Parquet file unreadable or a

@@ -18,10 +18,10 @@ import (
 	"google.golang.org/api/googleapi"
 	storage "google.golang.org/api/storage/v1"
 
-	"github.com/kycetl/kycetl/archive"
-	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/load"
-	"github.com/kycetl/kycetl/schema"
+	"github.com/kycetl/kycetl/load/archive"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 const (

@@ -10,10 +10,10 @@ import (
 	"cloud.google.com/go/civil"
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"github.com/kycetl/kycetl/archive"
-	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/load"
-	"github.com/kycetl/kycetl/schema"
+	"github.com/kycetl/kycetl/load/archive"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // runsPerJob bounds the days one RecordRuns job writes (and so its number

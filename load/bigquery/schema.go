@@ -6,7 +6,7 @@ import (
 	"cloud.google.com/go/bigquery"
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"github.com/kycetl/kycetl/schema"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // maxDescription is BigQuery's limit on a column description.

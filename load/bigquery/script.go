@@ -8,9 +8,9 @@ import (
 
 	"cloud.google.com/go/bigquery"
 
-	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/load"
-	"github.com/kycetl/kycetl/schema"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // transaction wraps statements in one transaction that a failure rolls

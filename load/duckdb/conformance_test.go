@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/loadtest"
 )

@@ -30,11 +30,11 @@ import (
 	duckdbdriver "github.com/duckdb/duckdb-go/v2"
 	"github.com/rs/zerolog"
 
-	"github.com/kycetl/kycetl/archive"
-	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/load"
-	"github.com/kycetl/kycetl/schema"
+	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/sql"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // Warehouse is a DuckDB database file holding the warehouse.

@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kycetl/kycetl/archive"
 	"github.com/kycetl/kycetl/load"
+	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/load/loadtest"
-	"github.com/kycetl/kycetl/schema"
 	"github.com/kycetl/kycetl/sql"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 func TestPrepareIsIdempotent(t *testing.T) {

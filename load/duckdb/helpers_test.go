@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kycetl/kycetl/argos"
+	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/loadtest"
-	"github.com/kycetl/kycetl/schema"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 func openPrepared(t *testing.T) *Warehouse {

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/kycetl/kycetl/internal/kyctest"
-	"github.com/kycetl/kycetl/schema"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // snapshot describes every file and directory under dir (kyctest.Tree).

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kycetl/kycetl/argos"
-	"github.com/kycetl/kycetl/schema"
+	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // TestViews loads a handcrafted set of submissions and checks every column

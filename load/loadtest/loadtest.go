@@ -22,10 +22,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/kycetl/kycetl/archive"
 	"github.com/kycetl/kycetl/load"
-	"github.com/kycetl/kycetl/schema"
+	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/sql"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // Harness opens warehouses of one engine and observes them.

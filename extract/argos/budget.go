@@ -1,0 +1,174 @@
+package argos
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// DefaultDailyCalls is the vendor's quota: 500,000 calls per project and UTC
+// day (reset at 00:00 UTC), GET and POST together.
+const DefaultDailyCalls = 500_000
+
+// MinDailyCalls is the smallest daily call budget: what an Extractor sets
+// aside for an API day before it knows what the window's days cost. A
+// smaller budget could never start a window.
+const MinDailyCalls = 10
+
+// ErrBudgetExhausted is matched (errors.Is) by a window that stopped at a
+// day boundary because the day's call budget could not cover the next API
+// day; errors.As with *BudgetError tells from which day to continue.
+var ErrBudgetExhausted = errors.New("call budget exhausted")
+
+// BudgetError says that a window stopped for the call budget, and where to
+// continue.
+type BudgetError struct {
+	Limit        int64     // calls per UTC day
+	Day          time.Time // the UTC day whose budget is spent
+	ContinueFrom time.Time // the first window day not handed on
+	WindowFrom   time.Time // the first day of the window
+	Left         int64     // calls left when the window stopped (Check)
+}
+
+// NothingDone reports whether the window stopped before its first day:
+// there is nothing to continue from, only the same window to run again.
+func (e *BudgetError) NothingDone() bool { return !e.ContinueFrom.After(e.WindowFrom) }
+
+func (e *BudgetError) Error() string {
+	if e.NothingDone() {
+		return fmt.Sprintf("call budget of %d for %s (UTC) reached before the first day of the window: nothing was loaded "+
+			"(%d calls left, %d needed to start a day); run the window again after 00:00 UTC, or with a larger --daily-calls",
+			e.Limit, FormatDate(e.Day), e.Left, MinDailyCalls)
+	}
+	return fmt.Sprintf("call budget of %d for %s (UTC) reached; continue with --from %s",
+		e.Limit, FormatDate(e.Day), FormatDate(e.ContinueFrom))
+}
+
+// Is makes errors.Is(err, ErrBudgetExhausted) true.
+func (e *BudgetError) Is(target error) bool { return target == ErrBudgetExhausted }
+
+// Budget counts API calls against a daily limit per project. Calls are
+// counted on the UTC day the clock shows when they are settled; the count
+// starts again at 00:00 UTC. An Extractor reserves an estimate before it
+// starts an API day and settles the reservation with the calls actually
+// made when the day is fetched; one Budget may be shared by the extractors
+// of one project. It is safe for concurrent use.
+type Budget struct {
+	mu       sync.Mutex
+	limit    int64
+	now      func() time.Time
+	day      time.Time // the UTC day spent counts
+	spent    int64
+	reserved int64
+	seeds    []seed
+}
+
+// BudgetOption configures a Budget.
+type BudgetOption func(*Budget)
+
+// WithBudgetClock sets the clock that decides the UTC day (default
+// time.Now).
+func WithBudgetClock(now func() time.Time) BudgetOption {
+	return func(b *Budget) {
+		if now != nil {
+			b.now = now
+		}
+	}
+}
+
+// WithSpent seeds the budget with calls already made on UTC day day, by
+// earlier runs (the sum of load_runs.api_calls of today's work): a second
+// run of the day starts from what is left. Calls of another day than the
+// current one are ignored; seeds of the same day add up.
+func WithSpent(day time.Time, calls int64) BudgetOption {
+	return func(b *Budget) { b.seeds = append(b.seeds, seed{Day(day), max(calls, 0)}) }
+}
+
+type seed struct {
+	day   time.Time
+	calls int64
+}
+
+// NewBudget returns a budget of limit calls per UTC day.
+func NewBudget(limit int64, opts ...BudgetOption) (*Budget, error) {
+	if limit < MinDailyCalls {
+		return nil, fmt.Errorf("a call budget of %d calls a day cannot cover one API day: %d calls are set aside before a day's cost is known, so give at least %d", limit, MinDailyCalls, MinDailyCalls)
+	}
+	b := &Budget{limit: limit, now: time.Now}
+	for _, o := range opts {
+		o(b)
+	}
+	b.day = Day(b.now())
+	for _, s := range b.seeds {
+		if s.day.Equal(b.day) {
+			b.spent += s.calls
+		}
+	}
+	return b, nil
+}
+
+// roll starts a new count when the UTC day changed. Reservations in flight
+// carry over: they are settled into the new day.
+func (b *Budget) roll() {
+	if d := Day(b.now()); !d.Equal(b.day) {
+		b.day, b.spent = d, 0
+	}
+}
+
+// Limit is the number of calls allowed per UTC day.
+func (b *Budget) Limit() int64 { return b.limit }
+
+// Day is the UTC day being counted.
+func (b *Budget) Day() time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.roll()
+	return b.day
+}
+
+// Spent is the number of calls counted on the current UTC day.
+func (b *Budget) Spent() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.roll()
+	return b.spent
+}
+
+// Remaining is the number of calls left today, after the calls spent and
+// those reserved by API days in flight; never negative.
+func (b *Budget) Remaining() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.roll()
+	return max(b.limit-b.spent-b.reserved, 0)
+}
+
+// Spend counts calls made outside an Extractor with the same key.
+func (b *Budget) Spend(calls int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.roll()
+	b.spent += max(calls, 0)
+}
+
+// reserve sets n calls aside if that many are left today.
+func (b *Budget) reserve(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.roll()
+	if b.spent+b.reserved+n > b.limit {
+		return false
+	}
+	b.reserved += n
+	return true
+}
+
+// settle replaces a reservation by the calls actually made.
+func (b *Budget) settle(reserved, calls int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.roll()
+	b.reserved = max(b.reserved-reserved, 0)
+	b.spent += max(calls, 0)
+}

@@ -1,0 +1,703 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	gosql "database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/extract/argos/sandbox"
+	"github.com/kycetl/kycetl/extract/argos/synth"
+	"github.com/kycetl/kycetl/internal/config"
+	"github.com/kycetl/kycetl/internal/lock"
+	"github.com/kycetl/kycetl/internal/pipeline"
+	"github.com/kycetl/kycetl/load"
+	"github.com/kycetl/kycetl/load/archive"
+	"github.com/kycetl/kycetl/load/bigquery"
+	"github.com/kycetl/kycetl/load/duckdb"
+	"github.com/kycetl/kycetl/sql/stats"
+	"github.com/kycetl/kycetl/transform/pii"
+	"github.com/kycetl/kycetl/transform/schema"
+)
+
+// Environment variables.
+const (
+	envAPIURL = "ARGOS_API_URL"
+	envAPIKey = "ARGOS_API_KEY"
+	// envSecretKey turns on secure data transfer: query parameters and answers
+	// encrypted with a key derived from it (extract/argos/argoscrypt).
+	envSecretKey = "ARGOS_SECRET_KEY"
+	// defaultAPIURL is the vendor's production base URL.
+	defaultAPIURL = "https://rest-api.argosidentity.com"
+)
+
+// workspace is an archive directory with its warehouse open: the embedded
+// DuckDB file by default, or BigQuery.
+type workspace struct {
+	layout archive.Layout
+	wh     load.Warehouse
+	duck   *duckdb.Warehouse // the same warehouse when it is DuckDB; nil for BigQuery
+}
+
+// open opens the archive in dir and the warehouse named by spec: "" or
+// "duckdb" for <dir>/kyc.duckdb, or bigquery://PROJECT/DATASET[?location=..&staging=gs://..].
+func (e *env) open(ctx context.Context, dir, spec string) (*workspace, error) {
+	l := archive.Layout{Dir: dir}
+	w := &workspace{layout: l}
+	switch {
+	case spec == "" || spec == "duckdb":
+		wh, err := duckdb.Open(ctx, l.DuckDBPath(), duckdb.WithLogger(e.log))
+		if err != nil {
+			return nil, fmt.Errorf("opening the warehouse in %s: %w", dir, err)
+		}
+		w.wh, w.duck = wh, wh
+	case strings.HasPrefix(spec, bigquery.Scheme):
+		cfg, err := bigquery.ParseURL(spec)
+		if err != nil {
+			return nil, usagef("--warehouse: %v", err)
+		}
+		wh, err := bigquery.Open(ctx, cfg, bigquery.WithLogger(e.log))
+		if err != nil {
+			return nil, fmt.Errorf("opening BigQuery %s.%s: %w", cfg.Project, cfg.Dataset, err)
+		}
+		w.wh = wh
+	default:
+		return nil, usagef("--warehouse %q: want duckdb or bigquery://PROJECT/DATASET", spec)
+	}
+	if err := w.wh.Prepare(ctx); err != nil {
+		w.wh.Close()
+		return nil, fmt.Errorf("preparing the warehouse: %w", err)
+	}
+	return w, nil
+}
+
+func (w *workspace) Close() error { return w.wh.Close() }
+
+// local is the DuckDB warehouse for commands that query it.
+func (w *workspace) local() (*duckdb.Warehouse, error) {
+	if w.duck == nil {
+		return nil, usagef("this command reads the embedded DuckDB warehouse; with BigQuery, query the views in the dataset")
+	}
+	return w.duck, nil
+}
+
+// syntheticPIIKey is the PII key of synthetic data: the demo falls back to
+// it, and the sandbox prints it for the runs it suggests. It guards nothing
+// real, so it is no secret.
+const syntheticPIIKey = "kycetl-synthetic-data-only-not-a-secret"
+
+// policy builds the PII policy from KYCETL_PII_KEY. The demo, which only
+// ever sees synthetic data, falls back to syntheticPIIKey.
+func (e *env) policy(demo bool) (*pii.Policy, error) {
+	if k := e.getenv(pii.KeyEnv); k != "" {
+		p, err := pii.New(pii.WithKey([]byte(k)))
+		if err != nil {
+			return nil, usageError{err}
+		}
+		return p, nil
+	}
+	if demo {
+		return pii.New(pii.WithKey([]byte(syntheticPIIKey)))
+	}
+	p, err := pii.New()
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return p, nil
+}
+
+// pipeline wires a Pipeline with a progress bar over total days on a
+// terminal, and extra options.
+func (e *env) pipeline(w *workspace, pol *pii.Policy, total int, extra ...pipeline.Option) (*pipeline.Pipeline, func(), error) {
+	opts := append([]pipeline.Option{pipeline.WithPolicy(pol), pipeline.WithLogger(e.log), pipeline.WithClock(e.now)}, extra...)
+	done := func() {}
+	if e.terminal && total > 1 {
+		bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(e.stderr), progressbar.OptionSetDescription("loading days"),
+			progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionSetPredictTime(true))
+		// The bar shows the days; per-day log lines would tear it, so only
+		// warnings and errors are logged while it runs.
+		quiet := e.log.Level(max(e.log.GetLevel(), zerolog.WarnLevel))
+		opts = append(opts, pipeline.WithDayHook(func(archive.DayRecord) { bar.Add(1) }), pipeline.WithLogger(quiet))
+		done = func() { bar.Finish() }
+	}
+	p, err := pipeline.New(w.layout, w.wh, opts...)
+	return p, done, err
+}
+
+func (e *env) demoCmd() *cobra.Command {
+	var dir string
+	var days int
+	var seed int64
+	var pageSize pageSizeFlag
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Load the last 60 days from a built-in ARGOS-compatible API into DuckDB and show the statistics",
+		Long: `demo starts a built-in ARGOS-compatible API on loopback serving deterministic
+synthetic submissions, loads the last 60 days (UTC, today included) through the
+real extraction path, prints the indicator cards and the daily table, and leaves
+the archive and the DuckDB warehouse in --dir for BI tools.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if days < 1 || days > 3660 {
+				return usagef("--days must be between 1 and 3660, got %d", days)
+			}
+			if err := pageSize.check(); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			key := randomHex(16)
+			srv := sandbox.New(synth.New(seed, synth.WithAsOf(e.now())), sandbox.WithAPIKey(key), sandbox.WithLogger(e.log))
+			url, err := srv.Start()
+			if err != nil {
+				return fmt.Errorf("starting the built-in API: %w", err)
+			}
+			defer srv.Close()
+			e.log.Info().Str("url", url).Msg("built-in ARGOS-compatible API listening")
+			client, err := argos.NewClient(url, key, argos.WithLogger(e.log), argos.WithPageSize(int(pageSize)))
+			if err != nil {
+				return err
+			}
+			pol, err := e.policy(true)
+			if err != nil {
+				return err
+			}
+			to := argos.Day(e.now())
+			from := to.AddDate(0, 0, -(days - 1))
+			return e.load(ctx, loadJob{dir: dir, src: argos.NewExtractor(client), policy: pol, command: "demo", project: "demo", from: from, to: to})
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
+	cmd.Flags().IntVar(&days, "days", 60, "days to load, ending today (UTC)")
+	cmd.Flags().Int64Var(&seed, "seed", 1, "seed of the synthetic data")
+	pageSize.add(cmd)
+	return cmd
+}
+
+func (e *env) runCmd() *cobra.Command {
+	var dir, project, warehouse, cfgPath string
+	var concurrency int
+	var dailyCalls int64
+	var pageSize pageSizeFlag
+	var window dateFlags
+	var summary summaryFlags
+	cmd := &cobra.Command{
+		Use:   "run --from YYYY-MM-DD --to YYYY-MM-DD",
+		Short: "Load one window of days from the ARGOS API (nightly load or backfill)",
+		Long: `run loads every UTC day of [--from, --to] from the API at $ARGOS_API_URL
+(default ` + defaultAPIURL + `) with the key in $ARGOS_API_KEY, and with
+secure data transfer when $ARGOS_SECRET_KEY is set. With --config, the project,
+its API URL, key variables and page size, the directory, the warehouse, the PII
+policy and the credit rate card come from the configuration file (flags given
+override it). When the API refuses the page size, the run goes on with half of
+it (down to 1) and logs the size that worked. Each day's partition is
+replaced whole, so re-running a window is safe. Exit code 1 when any day failed
+(the others are loaded). --to may be today (UTC; a nightly load includes the day
+so far) but not later: a future day is a usage error (exit 2). Before writing
+anything, one API call checks the keys: a 401/403 (ARGOS_API_KEY) or a secret
+that cannot decrypt (ARGOS_SECRET_KEY) stops the run with exit code 2 and leaves
+the directory as it was.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			from, to, err := window.parse(true)
+			if err != nil {
+				return err
+			}
+			// A day after today (UTC) has no submissions yet: loading it
+			// would record it ok with 0, as if it were over.
+			if today := argos.Day(e.now()); to.After(today) {
+				return usagef("--to %s is after today (%s, UTC): a day can be loaded from the day it starts", argos.FormatDate(to), argos.FormatDate(today))
+			}
+			if concurrency < 1 || concurrency > 64 {
+				return usagef("--concurrency must be between 1 and 64, got %d", concurrency)
+			}
+			if err := pageSize.check(); err != nil {
+				return err
+			}
+			if err := summary.check(); err != nil {
+				return err
+			}
+			budget, err := argos.NewBudget(dailyCalls)
+			if err != nil {
+				return usagef("--daily-calls: %v", err)
+			}
+			extOpts := []argos.ExtractorOption{argos.WithConcurrency(concurrency), argos.WithBudget(budget)}
+			job := loadJob{command: "run", from: from, to: to, dir: dir, project: project, warehouse: warehouse, budget: budget, summary: summary}
+			if cfgPath != "" {
+				cfg, err := e.readConfig(cfgPath)
+				if err != nil {
+					return err
+				}
+				if !cmd.Flags().Changed("dir") {
+					job.dir = cfg.Dir
+				}
+				if !cmd.Flags().Changed("warehouse") && cfg.Warehouse.Engine != config.EngineDuckDB {
+					job.warehouse = cfg.Warehouse.String()
+				}
+				p, ok := cfg.Project(project)
+				if !cmd.Flags().Changed("project") && len(cfg.Projects) == 1 {
+					p, ok = cfg.Projects[0], true
+				}
+				if !ok {
+					return usagef("--project %q is not in %s", project, cfgPath)
+				}
+				if cmd.Flags().Changed("page-size") {
+					p.PageSize = int(pageSize)
+				}
+				job.project, job.rates = p.Name, cfg.CreditRates
+				if job.policy, err = e.configPolicy(cfg); err != nil {
+					return err
+				}
+				if job.src, err = e.configExtractor(p, extOpts...); err != nil {
+					return err
+				}
+				return e.load(cmd.Context(), job)
+			}
+			if err := archive.ValidateProject(project); err != nil {
+				return usagef("--project: %v", err)
+			}
+			key := e.getenv(envAPIKey)
+			if key == "" {
+				return usagef("%s is not set: set it to your ARGOS project's API key", envAPIKey)
+			}
+			url := e.getenv(envAPIURL)
+			if url == "" {
+				url = defaultAPIURL
+			}
+			opts := []argos.ClientOption{argos.WithLogger(e.log), argos.WithPageSize(int(pageSize))}
+			if secret := e.getenv(envSecretKey); secret != "" {
+				opts = append(opts, argos.WithSecureTransfer(secret))
+			}
+			client, err := argos.NewClient(url, key, opts...)
+			if err != nil {
+				return usageError{err}
+			}
+			job.src = argos.NewExtractor(client, extOpts...)
+			if job.policy, err = e.policy(false); err != nil {
+				return err
+			}
+			return e.load(cmd.Context(), job)
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
+	cmd.Flags().StringVar(&project, "project", defaultProj, "project name recorded with every row")
+	cmd.Flags().StringVar(&warehouse, "warehouse", "duckdb", "duckdb (<dir>/kyc.duckdb) or bigquery://PROJECT/DATASET[?location=EU&staging=gs://bucket/prefix]")
+	cmd.Flags().StringVar(&cfgPath, "config", "", "configuration file (see kycetl.example.yaml)")
+	cmd.Flags().IntVar(&concurrency, "concurrency", argos.DefaultConcurrency, "API days fetched at once")
+	cmd.Flags().Int64Var(&dailyCalls, "daily-calls", argos.DefaultDailyCalls, fmt.Sprintf("API calls allowed per project and UTC day (the vendor's limit), at least %d; a run stops at a day boundary before exceeding it and says from which day to continue", argos.MinDailyCalls))
+	pageSize.add(cmd)
+	window.add(cmd, "to load")
+	summary.add(cmd)
+	return cmd
+}
+
+// loadJob is one window to load.
+type loadJob struct {
+	dir, warehouse   string
+	src              pipeline.Window
+	policy           *pii.Policy
+	command, project string
+	from, to         time.Time
+	rates            []schema.CreditRate // nil keeps the warehouse's card
+	budget           *argos.Budget       // seeded with today's calls from the ledger
+	summary          summaryFlags
+}
+
+// checker is a source that can tell, before a run writes anything, whether
+// its window can start (*extract.Extractor).
+type checker interface {
+	Check(ctx context.Context, from time.Time) error
+}
+
+var _ checker = (*argos.Extractor)(nil)
+
+// load runs one window through the pipeline under the directory lock and
+// prints the statistics of the window. Before anything is written, the
+// source checks that the window can start — keys the API accepts, a call
+// budget left for a day —, so that wrong keys or a spent budget leave no
+// trace (no warehouse file, no ledger rows, no manifest).
+func (e *env) load(ctx context.Context, job loadJob) error {
+	if err := pipeline.CheckPIIKey(archive.Layout{Dir: job.dir}, job.policy); err != nil {
+		return err
+	}
+	check := func() error {
+		if c, ok := job.src.(checker); ok {
+			return c.Check(ctx, job.from)
+		}
+		return nil
+	}
+	// Today's calls are in the ledger of an existing DuckDB warehouse;
+	// without one nothing was spent, and the check comes before the
+	// directory is even locked.
+	duckDB := job.warehouse == "" || job.warehouse == "duckdb"
+	_, statErr := os.Stat(archive.Layout{Dir: job.dir}.DuckDBPath())
+	checked := duckDB && errors.Is(statErr, os.ErrNotExist)
+	if checked {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	lk, err := lock.Acquire(job.dir)
+	if err != nil {
+		return err
+	}
+	defer lk.Close()
+	w, err := e.open(ctx, job.dir, job.warehouse)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	if job.budget != nil && w.duck != nil {
+		if err := seedBudget(ctx, w.duck.DB(), job.budget, job.project); err != nil {
+			return err
+		}
+	}
+	if !checked {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	if job.rates != nil && w.duck != nil {
+		if err := setCreditRates(ctx, w.duck.DB(), job.rates); err != nil {
+			return err
+		}
+	}
+	days := int(job.to.Sub(job.from).Hours()/24) + 1
+	pl, done, err := e.pipeline(w, job.policy, days)
+	if err != nil {
+		return err
+	}
+	sum, err := pl.Load(ctx, job.src, job.command, job.project, job.from, job.to)
+	done()
+	if sum != nil {
+		fmt.Fprintln(e.stderr, sum)
+	}
+	if serr := job.summary.write(e, sum, err); serr != nil {
+		return errors.Join(err, serr)
+	}
+	if err != nil && !errors.Is(err, pipeline.ErrDaysFailed) {
+		return err
+	}
+	if w.duck == nil || job.summary.format == "json" {
+		return err
+	}
+	page, qerr := stats.Query(ctx, w.duck.DB(), stats.Filter{From: job.from, To: job.to, Project: job.project})
+	if qerr != nil {
+		return qerr
+	}
+	if perr := stats.Print(e.stdout, "table", page); perr != nil {
+		return perr
+	}
+	abs, _ := filepath.Abs(w.layout.DuckDBPath())
+	fmt.Fprintf(e.stdout, "\nwarehouse: %s (views: stats_daily, stats_totals, stats_status_distribution, stats_by_country, stats_by_user, credit_usage_daily)\n", abs)
+	return err
+}
+
+func (e *env) statsCmd() *cobra.Command {
+	var dir, project, status, sortBy, format, period string
+	var window dateFlags
+	cmd := &cobra.Command{
+		Use:   "stats",
+		Short: "Print the statistics page from the warehouse, with the dashboard's filters",
+		Long: `Print the statistics page from the warehouse, with the dashboard's filters:
+the indicator cards (total, approved, rejected, incomplete, pending, AML count,
+credit usage, approval rate), then the daily table.
+
+Period: --from and --to (UTC days, inclusive), or --period 7d, 30d or 90d (that
+many days up to and including today, UTC) or month (this calendar month up to
+today); --period excludes --from and --to.
+
+--status S keeps the submissions of status S: the cards and the daily table
+count only them (their number, AML count and credits); the ratios and the
+approval rate stay those of all submissions, of which S's ratio is its share.
+
+--project P that the warehouse does not hold is a usage error (exit 2) that
+lists the projects it holds.
+
+--format json gives the cards and the days with the views' column names
+(snake_case); json and csv give ratios as exact fractions, only the table
+rounds them to percentages.
+
+stats only reads: it opens the DuckDB warehouse read-only and writes nothing
+(no lock, WAL or temporary file in --dir), so it works in a read-only
+directory and any number of stats run at once. While a run or import is
+writing the warehouse, stats fails at once, naming the writer's pid.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			from, to, err := window.parse(false)
+			if err != nil {
+				return err
+			}
+			if period != "" {
+				if window.from != "" || window.to != "" {
+					return usagef("--period %s excludes --from and --to: give one or the other", period)
+				}
+				if from, to, err = stats.Period(period, e.now()); err != nil {
+					return usagef("--period: %v", err)
+				}
+			}
+			f := stats.Filter{From: from, To: to, Project: project}
+			if status != "" {
+				f.Status = argos.Status(strings.ToLower(status))
+				if !f.Status.Valid() {
+					return usagef("--status %q: want approved, rejected, incomplete or pending", status)
+				}
+			}
+			switch sortBy {
+			case "", "day":
+			case "credits":
+				f.ByCredits = true
+			default:
+				return usagef("--sort %q: want day or credits", sortBy)
+			}
+			if !contains(stats.Formats, format) {
+				return usagef("--format %q: want %s", format, strings.Join(stats.Formats, ", "))
+			}
+			if _, err := os.Stat(archive.Layout{Dir: dir}.DuckDBPath()); err != nil {
+				return fmt.Errorf("no warehouse in %s: load one first (kycetl demo, kycetl run or kycetl import), or point --dir at it", dir)
+			}
+			// Read-only: stats writes nothing, so it runs in a read-only
+			// directory and beside any number of other readers.
+			wh, err := duckdb.Open(cmd.Context(), archive.Layout{Dir: dir}.DuckDBPath(), duckdb.WithReadOnly(), duckdb.WithLogger(e.log))
+			if err != nil {
+				return fmt.Errorf("opening the warehouse in %s: %w", dir, err)
+			}
+			defer wh.Close()
+			page, err := stats.Query(cmd.Context(), wh.DB(), f)
+			var unknown *stats.UnknownProjectError
+			if errors.As(err, &unknown) {
+				return usageError{fmt.Errorf("--project: %w", err)}
+			}
+			if err != nil {
+				return err
+			}
+			return stats.Print(e.stdout, format, page)
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
+	cmd.Flags().StringVar(&project, "project", "", "only this project (one the warehouse holds)")
+	cmd.Flags().StringVar(&status, "status", "", "only submissions of this status: approved, rejected, incomplete, pending")
+	cmd.Flags().StringVar(&sortBy, "sort", "day", "sort by day or credits (credit usage, highest first)")
+	cmd.Flags().StringVar(&format, "format", "table", "output format: table, csv or json")
+	cmd.Flags().StringVar(&period, "period", "", "a period ending today (UTC): "+strings.Join(stats.Periods, ", ")+"; not with --from/--to")
+	window.add(cmd, "to show")
+	return cmd
+}
+
+func (e *env) importCmd() *cobra.Command {
+	var dir, project, warehouse string
+	var summary summaryFlags
+	cmd := &cobra.Command{
+		Use:   "import [--project P] FILE...",
+		Short: "Load exported submissions (NDJSON or {\"Items\":[...]} pages; plain, .gz or .zst)",
+		Long: `import loads exported submissions into project P: NDJSON (one submission per
+line), API pages ({"Items":[...]}) or JSON arrays; plain, gzip or zstd.
+
+An export file is not a whole day: import merges each day it touches with the
+day's current items (from the raw archive) and writes a new version of the day
+that holds both, each submission once in its newest updated_at (the imported
+copy on a tie). Importing part of a day, or the same file twice, never drops a
+submission; only 'kycetl run', which fetches whole days from the API, replaces
+a day.
+
+Every item goes to the raw archive under the UTC day of its own created_at,
+then through the same flattener, Parquet files and warehouse load as kycetl
+run. --project names the project every row is recorded under (default
+"default", as for kycetl run). Items that cannot be read as submissions are
+quarantined, never dropped.
+
+A FILE that holds no submission at all (empty, blank, an empty .gz) is a usage
+error (exit 2) naming it, and nothing is imported.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("import needs at least one FILE")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, files []string) error {
+			if err := archive.ValidateProject(project); err != nil {
+				return usagef("--project: %v", err)
+			}
+			for _, f := range files {
+				if fi, err := os.Stat(f); err != nil {
+					return usageError{err}
+				} else if fi.IsDir() {
+					return usagef("%s is a directory: name the export files", f)
+				}
+			}
+			err := e.fromArchive(cmd.Context(), dir, warehouse, false, summary, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
+				return pl.Import(cmd.Context(), project, files)
+			})
+			if errors.Is(err, pipeline.ErrNoItems) {
+				return usageError{err} // a FILE argument with nothing to import
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
+	cmd.Flags().StringVar(&project, "project", defaultProj, "project name recorded with every row")
+	summary.add(cmd)
+	cmd.Flags().StringVar(&warehouse, "warehouse", "duckdb", "duckdb or bigquery://PROJECT/DATASET")
+	return cmd
+}
+
+// fromArchive runs an import or a rebuild: no API, the PII key from the
+// environment (rehash: another key than the archive's may re-hash it), the
+// directory locked, the one-line summary on stderr.
+func (e *env) fromArchive(ctx context.Context, dir, warehouse string, rehash bool, summary summaryFlags, do func(*pipeline.Pipeline) (*pipeline.Summary, error)) error {
+	if err := summary.check(); err != nil {
+		return err
+	}
+	pol, err := e.policy(false)
+	if err != nil {
+		return err
+	}
+	if !rehash {
+		if err := pipeline.CheckPIIKey(archive.Layout{Dir: dir}, pol); err != nil {
+			return err
+		}
+	}
+	lk, err := lock.Acquire(dir)
+	if err != nil {
+		return err
+	}
+	defer lk.Close()
+	w, err := e.open(ctx, dir, warehouse)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	pl, done, err := e.pipeline(w, pol, 0, pipeline.WithRehash(rehash))
+	if err != nil {
+		return err
+	}
+	sum, err := do(pl)
+	done()
+	if sum != nil {
+		fmt.Fprintln(e.stderr, sum)
+	}
+	return errors.Join(err, summary.write(e, sum, err))
+}
+
+func (e *env) rebuildCmd() *cobra.Command {
+	var dir, warehouse string
+	var rehash bool
+	var summary summaryFlags
+	cmd := &cobra.Command{
+		Use:   "rebuild",
+		Short: "Re-derive every Parquet partition and the warehouse from the raw archive (no API call)",
+		Long: `rebuild re-derives the current version of every partition (for each project
+and day, the newest run that loaded it) from its raw archive file: new Parquet
+files under a new run, recorded in a new manifest, then loaded into the
+warehouse. No API call is made; --dir must be an existing archive directory (a missing one is a
+usage error, exit 2, never created). Use it after upgrading kycetl (a schema change
+or a fix in the flattener), after changing the PII policy, or to load the
+archive into another warehouse (--warehouse). Old runs' files are kept.
+
+Hashed PII columns are hashed with KYCETL_PII_KEY. Each run records a
+fingerprint of its key in its manifest (never the key), and every command
+that writes (run, import, rebuild, schedule) refuses, with exit code 2, a key
+other than the one the current partitions were hashed with: another key would
+give the same values other hashes and break joins on hashed columns. To move
+the archive to a new key on purpose, run rebuild --rehash with the new key:
+every partition is hashed again with it, and later runs must use it.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := archiveDir(dir); err != nil {
+				return err
+			}
+			return e.fromArchive(cmd.Context(), dir, warehouse, rehash, summary, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
+				return pl.Rebuild(cmd.Context())
+			})
+		},
+	}
+	summary.add(cmd)
+	cmd.Flags().BoolVar(&rehash, "rehash", false, "re-hash every partition with the KYCETL_PII_KEY given, another key than the archive's")
+	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
+	cmd.Flags().StringVar(&warehouse, "warehouse", "duckdb", "duckdb or bigquery://PROJECT/DATASET")
+	return cmd
+}
+
+func (e *env) verifyCmd() *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Check every archive file against its manifest (present, sha256, rows, schema version)",
+		Long: `verify audits the archive in --dir, as an auditor would: every file that a run's
+manifest names must be present, with the sha256, byte size and row count the
+manifest recorded, and every manifest must be readable and of a known schema
+version. It reads the files only and never the API or the warehouse. It prints
+one line per problem and a summary; exit 1 when anything does not match, or
+when --dir holds no manifests at all; a --dir that does not exist is a usage
+error (exit 2).`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := archiveDir(dir); err != nil {
+				return err
+			}
+			rep, err := archive.Verify(cmd.Context(), archive.Layout{Dir: dir})
+			if err != nil {
+				return err
+			}
+			if rep.Manifests == 0 {
+				return fmt.Errorf("no manifests under %s: nothing to verify (is --dir the archive directory?)", dir)
+			}
+			fmt.Fprint(e.stdout, rep)
+			if !rep.OK() {
+				return errors.New("the archive does not match its manifests")
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
+	return cmd
+}
+
+// archiveDir checks that dir, given to a command that reads an archive
+// (rebuild, verify, status), is a directory: a missing one is a usage error
+// naming it, never created.
+func archiveDir(dir string) error {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return usagef("no archive directory %s (is --dir the directory a run, import or demo wrote?)", dir)
+	}
+	return nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// seedBudget counts against today's call budget the API calls that earlier
+// runs of the project made today (UTC), as the ledger has them.
+func seedBudget(ctx context.Context, db *gosql.DB, b *argos.Budget, project string) error {
+	day := b.Day()
+	var spent int64
+	err := db.QueryRowContext(ctx, "SELECT COALESCE(SUM(api_calls), 0) FROM "+schema.LoadRuns.Name+
+		" WHERE project = ? AND started_at >= ? AND started_at < ?", project, day, day.AddDate(0, 0, 1)).Scan(&spent)
+	if err != nil {
+		return fmt.Errorf("reading today's API calls from load_runs: %w", err)
+	}
+	b.Spend(spent)
+	return nil
+}

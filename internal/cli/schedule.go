@@ -1,0 +1,407 @@
+package cli
+
+import (
+	"context"
+	gosql "database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"github.com/spf13/cobra"
+
+	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/internal/config"
+	"github.com/kycetl/kycetl/internal/lock"
+	"github.com/kycetl/kycetl/internal/pipeline"
+	"github.com/kycetl/kycetl/load/archive"
+	"github.com/kycetl/kycetl/schedules"
+	"github.com/kycetl/kycetl/transform/pii"
+	"github.com/kycetl/kycetl/transform/schema"
+)
+
+// warehouseWait is how long a run waits for the DuckDB file while another
+// process (kycetl status, a BI tool) has it open.
+const warehouseWait = time.Minute
+
+func (e *env) scheduleCmd() *cobra.Command {
+	var path string
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "schedule --config FILE",
+		Short: "Run the scheduled jobs of a configuration file (the cron daemon)",
+		Long: `schedule runs, until SIGTERM or SIGINT, the jobs of every project of the
+configuration file: nightly loads with a look-back, a weekly reconcile with a
+longer one, hourly loads of today. After downtime or failed days a run reaches
+back to the first day not loaded completely, so no day is skipped. A job whose
+previous run is still going skips its tick; a lock on the warehouse directory
+keeps a second daemon or a kycetl run out. On SIGTERM the run in flight finishes
+its day (or, after 20 s, abandons it: no partial partition) and schedule exits
+within 30 s.
+
+--dry-run checks the file and prints each job's next five fire times and the
+days each would load. kycetl run stays the one-shot alternative (for cron or a
+Kubernetes CronJob); kycetl status reports on the jobs.
+
+Exit codes: 0 stopped cleanly, 1 failed (the directory is locked, a run did not
+stop in time), 2 configuration error.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if path == "" {
+				return usagef("--config is required: the configuration file (see kycetl.example.yaml)")
+			}
+			cfg, err := e.readConfig(path)
+			if err != nil {
+				return err
+			}
+			if dryRun {
+				return e.dryRun(cfg)
+			}
+			return e.schedule(cmd.Context(), cfg)
+		},
+	}
+	cmd.Flags().StringVar(&path, "config", "", "configuration file (required)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "check the file and print each job's next five fire times; run nothing")
+	return cmd
+}
+
+// readConfig loads a configuration file; any problem is a usage error.
+func (e *env) readConfig(path string) (*config.Config, error) {
+	cfg, err := config.Load(path, e.getenv)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return cfg, nil
+}
+
+// configPolicy is the PII policy of a configuration, the key from the
+// variable it names.
+func (e *env) configPolicy(cfg *config.Config) (*pii.Policy, error) {
+	pol, err := cfg.Policy(e.getenv)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return pol, nil
+}
+
+// configExtractor is the extractor of a configured project, its keys read
+// from the variables the configuration names, asking for its page_size;
+// with secret_key_env it speaks the secure data transfer.
+func (e *env) configExtractor(p config.Project, extOpts ...argos.ExtractorOption) (*argos.Extractor, error) {
+	key, err := p.APIKey(e.getenv)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	opts := []argos.ClientOption{argos.WithLogger(e.log), argos.WithPageSize(p.PageSize)}
+	if p.SecretKeyEnv != "" {
+		secret := e.getenv(p.SecretKeyEnv)
+		if secret == "" {
+			return nil, usagef("project %s: %s is not set: set it to the project's secret key for secure data transfer (or to its API key when it has none)", p.Name, p.SecretKeyEnv)
+		}
+		opts = append(opts, argos.WithSecureTransfer(secret))
+	}
+	c, err := argos.NewClient(p.APIURL, key, opts...)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("project %s: %w", p.Name, err)}
+	}
+	return argos.NewExtractor(c, extOpts...), nil
+}
+
+// schedule runs the daemon until ctx is cancelled.
+func (e *env) schedule(ctx context.Context, cfg *config.Config, opts ...schedules.Option) error {
+	if cfg.Warehouse.Engine != config.EngineDuckDB {
+		return usagef("%s: warehouse %s: kycetl schedule loads into duckdb only in this build", cfg.File, cfg.Warehouse)
+	}
+	pol, err := e.configPolicy(cfg)
+	if err != nil {
+		return err
+	}
+	r := &scheduleRunner{e: e, cfg: cfg, pol: pol, sources: map[string]pipeline.Window{}}
+	for _, p := range cfg.Projects {
+		if r.sources[p.Name], err = e.configExtractor(p); err != nil {
+			return err
+		}
+	}
+	lk, err := lock.Acquire(cfg.Dir)
+	if err != nil {
+		return err
+	}
+	defer lk.Close()
+	if err := pipeline.CheckPIIKey(archive.Layout{Dir: cfg.Dir}, pol); err != nil {
+		return err
+	}
+	if err := e.prepareWarehouse(ctx, cfg); err != nil {
+		return err
+	}
+	d, err := schedules.New(cfg, r, r, append([]schedules.Option{schedules.WithLogger(e.log), schedules.WithClock(e.now)}, opts...)...)
+	if err != nil {
+		return usageError{err}
+	}
+	e.log.Info().Int("pid", os.Getpid()).Str("config", cfg.File).Str("dir", cfg.Dir).Str("timezone", cfg.Timezone).Msg("kycetl schedule started")
+	return d.Run(ctx)
+}
+
+// prepareWarehouse creates the warehouse's tables and writes the file's
+// credit rate card, once, before the first tick.
+func (e *env) prepareWarehouse(ctx context.Context, cfg *config.Config) error {
+	w, err := e.openWaiting(ctx, cfg.Dir)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	if cfg.CreditRates == nil {
+		return nil
+	}
+	return setCreditRates(ctx, w.duck.DB(), cfg.CreditRates)
+}
+
+// setCreditRates replaces the credit_rates table with rates, in one
+// transaction.
+func setCreditRates(ctx context.Context, db *gosql.DB, rates []schema.CreditRate) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("writing the credit rate card: %w", err)
+	}
+	defer tx.Rollback()
+	table := schema.CreditRates.Name
+	if _, err := tx.ExecContext(ctx, "DELETE FROM "+table); err != nil {
+		return fmt.Errorf("writing the credit rate card: %w", err)
+	}
+	for _, r := range rates {
+		var validTo any
+		if r.ValidTo != "" {
+			validTo = r.ValidTo
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO "+table+" (item, credits, valid_from, valid_to) VALUES (?, ?, CAST(? AS DATE), CAST(? AS DATE))",
+			r.Item, r.Credits, r.ValidFrom, validTo); err != nil {
+			return fmt.Errorf("writing credit rate %s from %s: %w", r.Item, r.ValidFrom, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("writing the credit rate card: %w", err)
+	}
+	return nil
+}
+
+// openWaiting opens the workspace, waiting up to warehouseWait while
+// another process has the DuckDB file open.
+func (e *env) openWaiting(ctx context.Context, dir string) (*workspace, error) {
+	return whileLocked(ctx, warehouseWait, func() (*workspace, error) { return e.open(ctx, dir, "") })
+}
+
+// whileLocked retries open while it fails because another process holds
+// the DuckDB file, for up to wait; any other error is returned at once.
+func whileLocked[T any](ctx context.Context, wait time.Duration, open func() (T, error)) (T, error) {
+	opts := []backoff.RetryOption{backoff.WithMaxElapsedTime(wait)}
+	if wait <= 0 {
+		opts = []backoff.RetryOption{backoff.WithMaxTries(1)}
+	}
+	return backoff.Retry(ctx, func() (T, error) {
+		v, err := open()
+		if err != nil && !strings.Contains(err.Error(), "Could not set lock") {
+			return v, backoff.Permanent(err)
+		}
+		return v, err
+	}, opts...)
+}
+
+// scheduleRunner runs the daemon's jobs through the pipeline. It opens the
+// warehouse for each run and closes it after, so that BI tools and kycetl
+// status can open the file between runs.
+type scheduleRunner struct {
+	e       *env
+	cfg     *config.Config
+	pol     *pii.Policy
+	sources map[string]pipeline.Window // by project name
+}
+
+var (
+	_ schedules.Runner = (*scheduleRunner)(nil)
+	_ schedules.Ledger = (*scheduleRunner)(nil)
+)
+
+// History implements schedules.Ledger from the warehouse's load_runs.
+func (r *scheduleRunner) History(ctx context.Context, project string, since time.Time) (schedules.History, error) {
+	w, err := r.e.openWaiting(ctx, r.cfg.Dir)
+	if err != nil {
+		return schedules.History{}, err
+	}
+	defer w.Close()
+	return schedules.LoadRuns{DB: w.duck.DB()}.History(ctx, project, since)
+}
+
+// Run implements schedules.Runner.
+func (r *scheduleRunner) Run(ctx context.Context, job config.Job, p config.Project, from, to time.Time) error {
+	w, err := r.e.openWaiting(ctx, r.cfg.Dir)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	pl, _, err := r.e.pipeline(w, r.pol, 0)
+	if err != nil {
+		return err
+	}
+	src := betweenDays{src: r.sources[p.Name], stop: schedules.StopRequested(ctx)}
+	command := schedules.Command(job)
+	sum, err := pl.Load(ctx, src, command, p.Name, from, to)
+	if err == nil || errors.Is(err, pipeline.ErrDaysFailed) || sum == nil {
+		return err
+	}
+	// The run stopped early: record the days it did not get to, so that
+	// the ledger shows the run and catch-up retries them.
+	outcome, msg := archive.OutcomeFailed, err.Error()
+	if errors.Is(err, errStopping) || ctx.Err() != nil {
+		outcome, msg = archive.OutcomeSkipped, "abandoned: kycetl schedule was stopping"
+	}
+	if rerr := recordUnfinished(context.WithoutCancel(ctx), w, sum.RunID, command, p.Name, from, to, outcome, msg, r.e.now().UTC()); rerr != nil {
+		r.e.log.Error().Err(rerr).Str("run_id", sum.RunID).Msg("recording the days the run did not load")
+	}
+	return err
+}
+
+// recordUnfinished writes a load_runs row with outcome and msg for every
+// day of [from, to] that run runID has no row for.
+func recordUnfinished(ctx context.Context, w *workspace, runID, command, project string, from, to time.Time, outcome, msg string, now time.Time) error {
+	rows, err := w.duck.DB().QueryContext(ctx, "SELECT day FROM "+schema.LoadRuns.Name+" WHERE run_id = ? AND project = ?", runID, project)
+	if err != nil {
+		return fmt.Errorf("reading the days of run %s: %w", runID, err)
+	}
+	done := map[time.Time]bool{}
+	for rows.Next() {
+		var d time.Time
+		if err := rows.Scan(&d); err != nil {
+			rows.Close()
+			return fmt.Errorf("reading the days of run %s: %w", runID, err)
+		}
+		done[argos.Day(d)] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading the days of run %s: %w", runID, err)
+	}
+	var days []archive.DayRecord
+	for d := argos.Day(from); !d.After(to); d = d.AddDate(0, 0, 1) {
+		if !done[d] {
+			days = append(days, archive.DayRecord{Project: project, Day: argos.FormatDate(d), StartedAt: now, FinishedAt: now, Outcome: outcome, Error: msg})
+		}
+	}
+	if len(days) == 0 {
+		return nil
+	}
+	m := &archive.Manifest{RunID: runID, Command: command, WindowFrom: argos.FormatDate(from), WindowTo: argos.FormatDate(to)}
+	return w.wh.RecordRuns(ctx, m, days)
+}
+
+// errStopping ends a window when the daemon is asked to stop.
+var errStopping = errors.New("kycetl schedule is stopping")
+
+// betweenDays hands a window's days on until the daemon is asked to stop:
+// then the day in flight finishes (its context is the run's, cancelled
+// only at the end of the grace), a fetch in progress is abandoned, and the
+// window ends before the next day.
+type betweenDays struct {
+	src  pipeline.Window
+	stop <-chan struct{} // nil outside the daemon
+}
+
+var _ pipeline.Window = betweenDays{}
+
+func (b betweenDays) Window(ctx context.Context, from, to time.Time, fn func(context.Context, argos.DayItems) error) error {
+	fetchCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var mu sync.Mutex
+	inDay, stopping := false, false
+	go func() {
+		select {
+		case <-b.stop:
+			mu.Lock()
+			stopping = true
+			if !inDay {
+				cancel(errStopping)
+			}
+			mu.Unlock()
+		case <-fetchCtx.Done():
+		}
+	}()
+	err := b.src.Window(fetchCtx, from, to, func(_ context.Context, d argos.DayItems) error {
+		mu.Lock()
+		if stopping {
+			mu.Unlock()
+			return errStopping
+		}
+		inDay = true
+		mu.Unlock()
+		err := fn(ctx, d)
+		mu.Lock()
+		inDay = false
+		if stopping {
+			cancel(errStopping)
+		}
+		mu.Unlock()
+		return err
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if err != nil && stopping && !errors.Is(err, errStopping) {
+		return fmt.Errorf("%w (%v)", errStopping, err)
+	}
+	return err
+}
+
+// dryRun prints what the daemon would do: every job's next five fire
+// times and the days each would load, with the environment it needs.
+func (e *env) dryRun(cfg *config.Config) error {
+	now := e.now().In(cfg.Location)
+	set := func(name string) string {
+		if e.getenv(name) == "" {
+			return "NOT SET"
+		}
+		return "set"
+	}
+	fmt.Fprintf(e.stdout, "%s is valid: warehouse %s in %s, schedules in %s, PII key in $%s (%s)\n",
+		cfg.File, cfg.Warehouse, cfg.Dir, cfg.Timezone, cfg.PII.KeyEnv, set(cfg.PII.KeyEnv))
+	if cfg.CreditRates != nil {
+		fmt.Fprintf(e.stdout, "credit rate card: %d rates, written to the warehouse when the daemon starts\n", len(cfg.CreditRates))
+	}
+	for _, p := range cfg.Projects {
+		fmt.Fprintf(e.stdout, "\nproject %s: %s, API key in $%s (%s)", p.Name, p.APIURL, p.APIKeyEnv, set(p.APIKeyEnv))
+		if p.SecretKeyEnv != "" {
+			fmt.Fprintf(e.stdout, ", secret key in $%s (%s)", p.SecretKeyEnv, set(p.SecretKeyEnv))
+		}
+		fmt.Fprintln(e.stdout)
+		if len(p.Jobs) == 0 {
+			fmt.Fprintln(e.stdout, "  no jobs")
+		}
+		for _, j := range p.Jobs {
+			fmt.Fprintf(e.stdout, "  job %s (%s): %q, look-back %d days, catch-up up to %d days\n",
+				j.Name, j.Kind, j.Schedule, j.LookbackDays, max(j.MaxCatchUpDays, j.LookbackDays))
+			next, err := schedules.Next(j.Schedule, now, 5)
+			if err != nil {
+				return usageError{err}
+			}
+			if len(next) == 0 {
+				fmt.Fprintln(e.stdout, "    never fires")
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+			for _, t := range next {
+				from, to := schedules.Window(j, t, time.Time{})
+				fmt.Fprintf(tw, "    %s\tloads %s..%s\n", showTime(t), argos.FormatDate(from), argos.FormatDate(to))
+			}
+			tw.Flush()
+		}
+	}
+	return nil
+}
+
+// showTime shows a fire time with its weekday and zone, and its seconds
+// when it has any (@every schedules).
+func showTime(t time.Time) string {
+	if t.Second() != 0 {
+		return t.Format("Mon 2006-01-02 15:04:05 MST")
+	}
+	return t.Format("Mon 2006-01-02 15:04 MST")
+}

@@ -1,0 +1,383 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/internal/config"
+	"github.com/kycetl/kycetl/internal/lock"
+	"github.com/kycetl/kycetl/load/archive"
+	"github.com/kycetl/kycetl/load/duckdb"
+	"github.com/kycetl/kycetl/schedules"
+)
+
+// statusSpan is how far back kycetl status --dir (no configuration, so no
+// look-backs) looks for failed days.
+const statusSpan = 90
+
+func (e *env) statusCmd() *cobra.Command {
+	var path, dir string
+	var runs int
+	var wait time.Duration
+	cmd := &cobra.Command{
+		Use:   "status [--config FILE | --dir DIR]",
+		Short: "Show the scheduled jobs' last runs, next fire times and failed days; exit 1 when unhealthy",
+		Long: `status reads the load_runs ledger of the warehouse and shows, for each job of
+the configuration file, its last runs and how they ended, its next fire times,
+and per project the days whose latest load failed (within the catch-up
+horizon) and the days of the jobs' look-backs that were never loaded.
+Without --config it shows the last runs of every command found in the ledger
+and the failed days of the last 90 days.
+
+A run that did not finish its window shows as interrupted (killed: its days
+stay planned in the ledger) or stopped (Ctrl-C, SIGTERM, or out of API calls:
+its days are recorded skipped).
+
+Exit codes, for cron, monitoring and Kubernetes probes: 0 healthy (or nothing
+ran yet), 1 unhealthy — the latest run of a job failed, a day failed, a day
+of a look-back is missing, or a day that an interrupted or stopped run did not
+finish has not been loaded by any run (a run that loads it makes status healthy
+again) —, 2 usage or configuration error. status only reads;
+while a run holds the DuckDB file it waits for up to --wait.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runs < 1 {
+				return usagef("--runs must be at least 1, got %d", runs)
+			}
+			var cfg *config.Config
+			if path != "" {
+				var err error
+				if cfg, err = e.readConfig(path); err != nil {
+					return err
+				}
+				if !cmd.Flags().Changed("dir") {
+					dir = cfg.Dir
+				}
+			}
+			return e.status(cmd.Context(), cfg, dir, runs, wait)
+		},
+	}
+	cmd.Flags().StringVar(&path, "config", "", "configuration file: report on its jobs")
+	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory; with --config, the file's dir unless this is given")
+	cmd.Flags().IntVar(&runs, "runs", 5, "last runs to show per job")
+	cmd.Flags().DurationVar(&wait, "wait", 30*time.Second, "how long to wait for the warehouse while a run holds it")
+	return cmd
+}
+
+// errUnhealthy is status's failure: the report says why.
+var errUnhealthy = errors.New("unhealthy")
+
+func (e *env) status(ctx context.Context, cfg *config.Config, dir string, nRuns int, wait time.Duration) error {
+	if err := archiveDir(dir); err != nil {
+		return err
+	}
+	now := e.now()
+	var ledger *schedules.LoadRuns
+	layout := archive.Layout{Dir: dir}
+	if _, err := os.Stat(layout.DuckDBPath()); err == nil {
+		// Read-only: status never changes the warehouse, and several can
+		// read at once.
+		wh, err := whileLocked(ctx, wait, func() (*duckdb.Warehouse, error) {
+			return duckdb.Open(ctx, layout.DuckDBPath()+"?access_mode=read_only", duckdb.WithLogger(e.log))
+		})
+		if err != nil {
+			return e.busy(dir, err)
+		}
+		defer wh.Close()
+		ledger = &schedules.LoadRuns{DB: wh.DB()}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("reading %s: %w", layout.DuckDBPath(), err)
+	}
+	rep := &report{w: e.stdout, now: now}
+	if pid, held, err := lock.Holder(dir); err == nil && held {
+		rep.printf("warehouse %s: in use by kycetl pid %d\n", dir, pid)
+		if ledger != nil {
+			// The holder's run is the newest: its planned days are in
+			// progress, not left behind.
+			if rep.running, err = ledger.Latest(ctx); err != nil {
+				return err
+			}
+		}
+	} else {
+		rep.printf("warehouse %s: no kycetl process running on it\n", dir)
+	}
+	if ledger == nil {
+		rep.printf("no load recorded yet\n")
+	}
+	var err error
+	if cfg != nil {
+		err = rep.jobs(ctx, ledger, cfg, nRuns)
+	} else if ledger != nil {
+		err = rep.commands(ctx, ledger, nRuns)
+	}
+	if err != nil {
+		return err
+	}
+	if len(rep.problems) > 0 {
+		rep.printf("\nstatus: UNHEALTHY: %s\n", strings.Join(rep.problems, "; "))
+		return fmt.Errorf("%w: %s", errUnhealthy, strings.Join(rep.problems, "; "))
+	}
+	rep.printf("\nstatus: ok\n")
+	return nil
+}
+
+// busy explains a warehouse that stayed locked.
+func (e *env) busy(dir string, err error) error {
+	if pid, held, _ := lock.Holder(dir); held {
+		return fmt.Errorf("the warehouse in %s is busy (kycetl pid %d is loading); try again, or raise --wait: %w", dir, pid, err)
+	}
+	return err
+}
+
+// report prints status and collects what makes it unhealthy.
+type report struct {
+	w        io.Writer
+	now      time.Time
+	running  string // the run in progress, if any
+	problems []string
+}
+
+func (r *report) printf(format string, a ...any) { fmt.Fprintf(r.w, format, a...) }
+
+func (r *report) problem(format string, a ...any) {
+	r.problems = append(r.problems, fmt.Sprintf(format, a...))
+}
+
+// jobs reports on every job of the configuration.
+func (r *report) jobs(ctx context.Context, l *schedules.LoadRuns, cfg *config.Config, nRuns int) error {
+	now := r.now.In(cfg.Location)
+	today := argos.Day(now)
+	for _, p := range cfg.Projects {
+		r.printf("\nproject %s\n", p.Name)
+		// How far back to read: the catch-up horizon of every job, and
+		// the look-back of each job's last tick.
+		since := today
+		expected := map[time.Time]bool{}
+		for _, j := range p.Jobs {
+			since = minTime(since, today.AddDate(0, 0, -max(j.MaxCatchUpDays, j.LookbackDays)))
+			prev, err := schedules.Prev(j.Schedule, now)
+			if err != nil {
+				return usageError{err}
+			}
+			if prev.IsZero() {
+				continue
+			}
+			// The days the last tick's run should have found loaded: its
+			// look-back, without its own day (loaded by that very run).
+			from, to := schedules.Window(j, prev, time.Time{})
+			for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
+				expected[d] = true
+				since = minTime(since, d)
+			}
+		}
+		var h schedules.History
+		if l != nil {
+			var err error
+			if h, err = l.History(ctx, p.Name, since); err != nil {
+				return err
+			}
+		}
+		for _, j := range p.Jobs {
+			r.printf("  job %s (%s, %q in %s, look-back %d days)\n", j.Name, j.Kind, j.Schedule, cfg.Timezone, j.LookbackDays)
+			next, err := schedules.Next(j.Schedule, now, 3)
+			if err != nil {
+				return usageError{err}
+			}
+			var times []string
+			for _, t := range next {
+				times = append(times, showTime(t))
+			}
+			r.printf("    next: %s\n", orNone(strings.Join(times, ", ")))
+			if err := r.runs(ctx, l, p.Name, schedules.Command(j), "job "+j.Name, nRuns); err != nil {
+				return err
+			}
+		}
+		r.failedDays(p.Name, h)
+		if err := r.incompleteDays(ctx, l, p.Name); err != nil {
+			return err
+		}
+		var missing []time.Time
+		for d := range expected {
+			if s := h.Days[d]; !h.First.IsZero() && !d.Before(argos.Day(h.First)) && !s.OK && !s.Failed {
+				missing = append(missing, d)
+			}
+		}
+		sort.Slice(missing, func(i, j int) bool { return missing[i].Before(missing[j]) })
+		r.printf("  missing days: %s\n", orNone(dayRanges(missing)))
+		if len(missing) > 0 {
+			r.problem("%s: %d days never loaded (%s)", p.Name, len(missing), dayRanges(missing))
+		}
+	}
+	return nil
+}
+
+// commands reports on every (project, command) of the ledger.
+func (r *report) commands(ctx context.Context, l *schedules.LoadRuns, nRuns int) error {
+	srcs, err := l.Sources(ctx)
+	if err != nil {
+		return err
+	}
+	project := ""
+	for _, s := range srcs {
+		if s.Project != project {
+			if project != "" {
+				if err := r.projectFailedDays(ctx, l, project); err != nil {
+					return err
+				}
+			}
+			project = s.Project
+			r.printf("\nproject %s\n", project)
+		}
+		r.printf("  command %s\n", s.Command)
+		if err := r.runs(ctx, l, s.Project, s.Command, s.Command, nRuns); err != nil {
+			return err
+		}
+	}
+	if project != "" {
+		return r.projectFailedDays(ctx, l, project)
+	}
+	return nil
+}
+
+func (r *report) projectFailedDays(ctx context.Context, l *schedules.LoadRuns, project string) error {
+	h, err := l.History(ctx, project, argos.Day(r.now).AddDate(0, 0, -statusSpan))
+	if err != nil {
+		return err
+	}
+	r.failedDays(project, h)
+	return r.incompleteDays(ctx, l, project)
+}
+
+// incompleteDays prints the days that a run set out to load and did not
+// finish (killed, or stopped) and that no run has loaded since; each
+// makes status unhealthy until a run loads it.
+func (r *report) incompleteDays(ctx context.Context, l *schedules.LoadRuns, project string) error {
+	if l == nil {
+		return nil
+	}
+	days, err := l.Incomplete(ctx, project, r.running)
+	if err != nil {
+		return err
+	}
+	r.printf("  days of interrupted runs not loaded: %s\n", orNone(dayRanges(days)))
+	if len(days) > 0 {
+		r.problem("%s: %d days of interrupted or stopped runs were never loaded (%s); run their window again", project, len(days), dayRanges(days))
+	}
+	return nil
+}
+
+// runs prints the last runs of a command; the latest failing is a problem.
+func (r *report) runs(ctx context.Context, l *schedules.LoadRuns, project, command, what string, n int) error {
+	if l == nil {
+		r.printf("    last runs: none yet\n")
+		return nil
+	}
+	runs, err := l.Runs(ctx, project, command, n)
+	if err != nil {
+		return err
+	}
+	if len(runs) == 0 {
+		r.printf("    last runs: none yet\n")
+		return nil
+	}
+	r.printf("    last runs:\n")
+	tw := tabwriter.NewWriter(r.w, 0, 0, 2, ' ', 0)
+	for _, run := range runs {
+		outcome := run.Outcome()
+		if run.RunID == r.running && run.Unfinished > 0 {
+			outcome = "running"
+		}
+		fmt.Fprintf(tw, "      %s\t%s..%s\t%d days\t%s\tstarted %s, took %s\t%s\n", run.RunID,
+			argos.FormatDate(run.From), argos.FormatDate(run.To), run.Days, outcome,
+			showTime(run.StartedAt.In(r.now.Location())), run.FinishedAt.Sub(run.StartedAt).Round(time.Second), runDetail(run))
+	}
+	tw.Flush()
+	if latest := runs[0]; latest.Outcome() == archive.OutcomeFailed {
+		r.problem("%s %s: the latest run %s failed on %d of %d days", project, what, latest.RunID, latest.Failed, latest.Days)
+	}
+	return nil
+}
+
+func runDetail(r schedules.Run) string {
+	switch {
+	case r.Failed > 0:
+		return fmt.Sprintf("%d failed: %s", r.Failed, truncate(r.Error, 120))
+	case r.Unfinished > 0:
+		return fmt.Sprintf("%d days never finished: the run was killed, or is still running", r.Unfinished)
+	case r.Left > 0:
+		return fmt.Sprintf("%d days left when the run was stopped", r.Left)
+	}
+	return ""
+}
+
+// failedDays prints the days whose latest load failed; each is a problem.
+func (r *report) failedDays(project string, h schedules.History) {
+	var days []time.Time
+	for d, s := range h.Days {
+		if s.Failed {
+			days = append(days, d)
+		}
+	}
+	sort.Slice(days, func(i, j int) bool { return days[i].Before(days[j]) })
+	if len(days) == 0 {
+		r.printf("  failed days: none\n")
+		return
+	}
+	r.printf("  failed days:\n")
+	for _, d := range days {
+		s := h.Days[d]
+		r.printf("    %s  run %s: %s\n", argos.FormatDate(d), s.RunID, truncate(s.Error, 160))
+	}
+	r.problem("%s: %d days failed (%s)", project, len(days), dayRanges(days))
+}
+
+// dayRanges writes sorted days as "2025-03-01..2025-03-04, 2025-03-09".
+func dayRanges(days []time.Time) string {
+	var parts []string
+	for i := 0; i < len(days); {
+		j := i
+		for j+1 < len(days) && days[j+1].Equal(days[j].AddDate(0, 0, 1)) {
+			j++
+		}
+		if i == j {
+			parts = append(parts, argos.FormatDate(days[i]))
+		} else {
+			parts = append(parts, argos.FormatDate(days[i])+".."+argos.FormatDate(days[j]))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ", ")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func truncate(s string, n int) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,86 @@
+package schema
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"regexp"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/tables.md")
+
+// TestDictionaryIsCurrent fails when docs/tables.md no longer matches the
+// declarations.
+func TestDictionaryIsCurrent(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteDictionary(&b); err != nil {
+		t.Fatal(err)
+	}
+	const path = "../../docs/tables.md"
+	if *update {
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	have, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(have, b.Bytes()) {
+		t.Fatal("docs/tables.md is stale: run `go test ./transform/schema -update` and commit it")
+	}
+}
+
+var snake = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+func TestDeclarations(t *testing.T) {
+	tables := map[string]bool{}
+	for _, tb := range All() {
+		if tables[tb.Name] || !snake.MatchString(tb.Name) {
+			t.Errorf("table name %q is duplicated or not snake_case", tb.Name)
+		}
+		tables[tb.Name] = true
+		if tb.Doc == "" {
+			t.Errorf("%s has no description", tb.Name)
+		}
+		if tb.Parent != nil && tb.Parent.Shape != PerElement {
+			t.Errorf("%s: parent %s must be a per-element table", tb.Name, tb.Parent.Name)
+		}
+		cols := map[string]bool{}
+		for _, c := range tb.AllColumns() {
+			if cols[c.Name] || !snake.MatchString(c.Name) {
+				t.Errorf("%s.%s is duplicated or not snake_case", tb.Name, c.Name)
+			}
+			cols[c.Name] = true
+			if c.Doc == "" {
+				t.Errorf("%s.%s has no description", tb.Name, c.Name)
+			}
+			if (c.PII == Hash || c.JSON) && c.Type != String {
+				t.Errorf("%s.%s: hashed and JSON columns must be text", tb.Name, c.Name)
+			}
+		}
+		if tb.KeyColumn != "" && !cols[tb.KeyColumn] {
+			t.Errorf("%s: key column %s is not declared", tb.Name, tb.KeyColumn)
+		}
+		if tb.ArrowSchema().NumFields() != len(tb.AllColumns()) {
+			t.Errorf("%s: Arrow schema does not match the columns", tb.Name)
+		}
+	}
+}
+
+// TestDefaultPII pins the default policy: government ID,
+// document, licence, CURP, serial, SSN and bank-account numbers and phone
+// numbers are hashed, wherever the reference puts them (data.*, ocr.*,
+// review.*, bank_verification.*).
+func TestDefaultPII(t *testing.T) {
+	want := map[string]bool{"identity_number": true, "document_number": true, "ssn_number": true, "phone_number": true,
+		"ocr_number": true, "ocr_license_number": true, "ocr_identity_number": true, "ocr_curp_number": true, "ocr_serial_number": true,
+		"review_document_number": true, "review_license_number": true, "review_identity_number": true, "review_curp_number": true,
+		"bank_account_number": true}
+	for _, c := range Submissions.Columns {
+		if (c.PII == Hash) != want[c.Name] {
+			t.Errorf("submissions.%s: PII %s", c.Name, c.PII)
+		}
+	}
+}
