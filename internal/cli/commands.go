@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -15,9 +13,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/kycetl/kycetl/extract"
 	"github.com/kycetl/kycetl/extract/argos"
-	"github.com/kycetl/kycetl/extract/argos/sandbox"
-	"github.com/kycetl/kycetl/extract/argos/synth"
 	"github.com/kycetl/kycetl/internal/config"
 	"github.com/kycetl/kycetl/internal/lock"
 	"github.com/kycetl/kycetl/internal/pipeline"
@@ -152,25 +149,18 @@ the archive and the DuckDB warehouse in --dir for BI tools.`,
 				return err
 			}
 			ctx := cmd.Context()
-			key := randomHex(16)
-			srv := sandbox.New(synth.New(seed, synth.WithAsOf(e.now())), sandbox.WithAPIKey(key), sandbox.WithLogger(e.log))
-			url, err := srv.Start()
-			if err != nil {
-				return fmt.Errorf("starting the built-in API: %w", err)
-			}
-			defer srv.Close()
-			e.log.Info().Str("url", url).Msg("built-in ARGOS-compatible API listening")
-			client, err := argos.NewClient(url, key, argos.WithLogger(e.log), argos.WithPageSize(int(pageSize)))
+			src, srv, err := pipeline.DefaultSource.Sandbox(ctx, extract.SandboxOptions{Seed: seed, AsOf: e.now(), PageSize: int(pageSize), Log: e.log})
 			if err != nil {
 				return err
 			}
+			defer srv.Close()
 			pol, err := e.policy(true)
 			if err != nil {
 				return err
 			}
 			to := argos.Day(e.now())
 			from := to.AddDate(0, 0, -(days - 1))
-			return e.load(ctx, loadJob{dir: dir, src: argos.NewExtractor(client), policy: pol, command: "demo", project: "demo", from: from, to: to})
+			return e.load(ctx, loadJob{dir: dir, src: src, policy: pol, command: "demo", project: "demo", from: from, to: to})
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
@@ -626,12 +616,6 @@ func archiveDir(dir string) error {
 		return usagef("no archive directory %s (is --dir the directory a run, import or demo wrote?)", dir)
 	}
 	return nil
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 func contains(list []string, s string) bool {
