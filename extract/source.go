@@ -44,6 +44,22 @@ type Fetcher interface {
 	Window(ctx context.Context, from, to time.Time, fn func(ctx context.Context, d argos.DayItems) error) error
 }
 
+// Checker is a Fetcher that can tell, before a run writes anything,
+// whether its window can start: keys the API accepts, a call budget left
+// for a day.
+type Checker interface {
+	Check(ctx context.Context, from time.Time) error
+}
+
+// Budget is a daily call budget that a run seeds with the calls the ledger
+// says earlier runs made today.
+type Budget interface {
+	// Day is the UTC day the budget counts.
+	Day() time.Time
+	// Spend counts n calls against it.
+	Spend(n int64)
+}
+
 // Flattener turns a day's raw items into records (*transform.Flattener).
 type Flattener interface {
 	// Add flattens one raw item; source and ordinal name it in quarantine.

@@ -15,8 +15,6 @@ import (
 // window, one day at a time (a source's extract.Fetcher).
 type Window = extract.Fetcher
 
-var _ Window = (*argos.Extractor)(nil)
-
 // Load extracts the window [from, to] for project and loads every day:
 // raw archive, Parquet, warehouse. command names the run in the ledger.
 func (p *Pipeline) Load(ctx context.Context, src Window, command, project string, from, to time.Time) (*Summary, error) {

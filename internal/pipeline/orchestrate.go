@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kycetl/kycetl/extract"
 	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/internal/config"
 	"github.com/kycetl/kycetl/internal/lock"
@@ -21,26 +22,6 @@ import (
 // Opener opens the warehouse a run loads into and prepares it
 // (load.Warehouse.Prepare); the caller closes it.
 type Opener func(ctx context.Context) (load.Warehouse, error)
-
-// Checker is a source that can tell, before a run writes anything, whether
-// its window can start: keys the API accepts, a call budget left for a day
-// (*argos.Extractor).
-type Checker interface {
-	Check(ctx context.Context, from time.Time) error
-}
-
-var _ Checker = (*argos.Extractor)(nil)
-
-// Budget is a daily call budget that a run seeds with the calls the
-// ledger says earlier runs made today (*argos.Budget).
-type Budget interface {
-	// Day is the UTC day the budget counts.
-	Day() time.Time
-	// Spend counts n calls against it.
-	Spend(n int64)
-}
-
-var _ Budget = (*argos.Budget)(nil)
 
 // Job is one window to load by a command (run, demo).
 type Job struct {
@@ -63,7 +44,7 @@ type Job struct {
 	// Rates replaces the warehouse's credit rate card; nil keeps it.
 	Rates []schema.CreditRate
 	// Budget is seeded with today's calls from the ledger; nil for none.
-	Budget Budget
+	Budget extract.Budget
 }
 
 // Days is the number of days of the job's window.
@@ -80,7 +61,7 @@ func LoadJob(ctx context.Context, job Job, report func(load.Warehouse, *Summary,
 		return err
 	}
 	check := func() error {
-		if c, ok := job.Src.(Checker); ok {
+		if c, ok := job.Src.(extract.Checker); ok {
 			return c.Check(ctx, job.From)
 		}
 		return nil
@@ -137,7 +118,7 @@ func ledger(wh load.Warehouse) (schedules.LoadRuns, bool) {
 // seedBudget counts against today's call budget the API calls that earlier
 // runs of the project made today (UTC), as the ledger has them. A warehouse
 // whose ledger kycetl cannot read leaves the budget as it is.
-func seedBudget(ctx context.Context, wh load.Warehouse, b Budget, project string) error {
+func seedBudget(ctx context.Context, wh load.Warehouse, b extract.Budget, project string) error {
 	l, ok := ledger(wh)
 	if !ok {
 		return nil

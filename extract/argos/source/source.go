@@ -27,7 +27,12 @@ const Name = "argos"
 // Source is ARGOS ID check.
 type Source struct{}
 
-var _ extract.Source = Source{}
+var (
+	_ extract.Source  = Source{}
+	_ extract.Fetcher = (*argos.Extractor)(nil)
+	_ extract.Checker = (*argos.Extractor)(nil)
+	_ extract.Budget  = (*argos.Budget)(nil)
+)
 
 // Name implements extract.Source.
 func (Source) Name() string { return Name }
