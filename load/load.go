@@ -7,12 +7,14 @@ package load
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/kycetl/kycetl/load/archive"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // Partition names one project's UTC day.
@@ -67,6 +69,21 @@ type Batcher interface {
 // included has ErrNotReplaced.
 type Reporter interface {
 	Outcome(p Partition) ([]archive.Job, error)
+}
+
+// RateCard is implemented by a warehouse whose credit rate card a run can
+// replace (DuckDB; a BigQuery card is edited in BigQuery).
+type RateCard interface {
+	// SetCreditRates replaces the credit_rates table with rates, in one
+	// transaction.
+	SetCreditRates(ctx context.Context, rates []schema.CreditRate) error
+}
+
+// Queryable is implemented by a warehouse that kycetl reads back itself
+// over database/sql (DuckDB): the load_runs ledger (schedules.LoadRuns) and
+// the statistics (sql/stats). BigQuery is read by its own clients.
+type Queryable interface {
+	DB() *sql.DB
 }
 
 // ErrNotReplaced is Outcome's answer for a partition no Replace included.

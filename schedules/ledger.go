@@ -271,3 +271,37 @@ func (l LoadRuns) Sources(ctx context.Context) ([]Source, error) {
 	}
 	return out, rows.Err()
 }
+
+// Calls is the number of API calls that the runs of project started on
+// day (UTC) made, as their rows recorded them.
+func (l LoadRuns) Calls(ctx context.Context, project string, day time.Time) (int64, error) {
+	day = argos.Day(day)
+	var spent int64
+	err := l.DB.QueryRowContext(ctx, "SELECT COALESCE(SUM(api_calls), 0) FROM "+loadRuns+
+		" WHERE project = ? AND started_at >= ? AND started_at < ?", project, day, day.AddDate(0, 0, 1)).Scan(&spent)
+	if err != nil {
+		return 0, fmt.Errorf("reading the API calls of %s on %s from %s: %w", project, argos.FormatDate(day), loadRuns, err)
+	}
+	return spent, nil
+}
+
+// RunDays is the set of days of project that run runID has rows for.
+func (l LoadRuns) RunDays(ctx context.Context, runID, project string) (map[time.Time]bool, error) {
+	rows, err := l.DB.QueryContext(ctx, "SELECT day FROM "+loadRuns+" WHERE run_id = ? AND project = ?", runID, project)
+	if err != nil {
+		return nil, fmt.Errorf("reading the days of run %s from %s: %w", runID, loadRuns, err)
+	}
+	defer rows.Close()
+	done := map[time.Time]bool{}
+	for rows.Next() {
+		var d time.Time
+		if err := rows.Scan(&d); err != nil {
+			return nil, fmt.Errorf("reading the days of run %s from %s: %w", runID, loadRuns, err)
+		}
+		done[argos.Day(d)] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading the days of run %s from %s: %w", runID, loadRuns, err)
+	}
+	return done, nil
+}

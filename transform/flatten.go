@@ -78,7 +78,7 @@ type Flattener struct {
 	log            zerolog.Logger
 
 	parser     fastjson.Parser
-	tables     []*tableBuilder // schema.Flattened() order
+	tables     []*tableBuilder // schema.SubmissionTables() order
 	subs       *tableBuilder
 	quarantine *array.RecordBuilder
 	qRows      int64
@@ -120,11 +120,11 @@ func New(project, runID string, day time.Time, sink Sink, opts ...Option) (*Flat
 		return nil, errors.New("flattener batch size must be positive")
 	}
 	f.hasher = f.policy.Hasher()
-	tbs, err := compile(f.mem, f.policy, schema.Flattened(), derivers)
+	tbs, err := compile(f.mem, f.policy, schema.SubmissionTables(), derivers)
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range schema.Flattened() {
+	for _, t := range schema.SubmissionTables() {
 		f.tables = append(f.tables, tbs[t.Name])
 	}
 	f.subs = tbs[schema.Submissions.Name]

@@ -2,9 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
-	gosql "database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -16,9 +13,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/kycetl/kycetl/extract"
 	"github.com/kycetl/kycetl/extract/argos"
-	"github.com/kycetl/kycetl/extract/argos/sandbox"
-	"github.com/kycetl/kycetl/extract/argos/synth"
 	"github.com/kycetl/kycetl/internal/config"
 	"github.com/kycetl/kycetl/internal/lock"
 	"github.com/kycetl/kycetl/internal/pipeline"
@@ -47,7 +43,6 @@ const (
 type workspace struct {
 	layout archive.Layout
 	wh     load.Warehouse
-	duck   *duckdb.Warehouse // the same warehouse when it is DuckDB; nil for BigQuery
 }
 
 // open opens the archive in dir and the warehouse named by spec: "" or
@@ -61,7 +56,7 @@ func (e *env) open(ctx context.Context, dir, spec string) (*workspace, error) {
 		if err != nil {
 			return nil, fmt.Errorf("opening the warehouse in %s: %w", dir, err)
 		}
-		w.wh, w.duck = wh, wh
+		w.wh = wh
 	case strings.HasPrefix(spec, bigquery.Scheme):
 		cfg, err := bigquery.ParseURL(spec)
 		if err != nil {
@@ -83,14 +78,6 @@ func (e *env) open(ctx context.Context, dir, spec string) (*workspace, error) {
 }
 
 func (w *workspace) Close() error { return w.wh.Close() }
-
-// local is the DuckDB warehouse for commands that query it.
-func (w *workspace) local() (*duckdb.Warehouse, error) {
-	if w.duck == nil {
-		return nil, usagef("this command reads the embedded DuckDB warehouse; with BigQuery, query the views in the dataset")
-	}
-	return w.duck, nil
-}
 
 // syntheticPIIKey is the PII key of synthetic data: the demo falls back to
 // it, and the sandbox prints it for the runs it suggests. It guards nothing
@@ -119,8 +106,8 @@ func (e *env) policy(demo bool) (*pii.Policy, error) {
 
 // pipeline wires a Pipeline with a progress bar over total days on a
 // terminal, and extra options.
-func (e *env) pipeline(w *workspace, pol *pii.Policy, total int, extra ...pipeline.Option) (*pipeline.Pipeline, func(), error) {
-	opts := append([]pipeline.Option{pipeline.WithPolicy(pol), pipeline.WithLogger(e.log), pipeline.WithClock(e.now)}, extra...)
+func (e *env) pipeline(layout archive.Layout, wh load.Warehouse, pol *pii.Policy, total int, extra ...pipeline.Option) (*pipeline.Pipeline, func(), error) {
+	opts := append(e.pipelineOptions(pol), extra...)
 	done := func() {}
 	if e.terminal && total > 1 {
 		bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(e.stderr), progressbar.OptionSetDescription("loading days"),
@@ -131,8 +118,14 @@ func (e *env) pipeline(w *workspace, pol *pii.Policy, total int, extra ...pipeli
 		opts = append(opts, pipeline.WithDayHook(func(archive.DayRecord) { bar.Add(1) }), pipeline.WithLogger(quiet))
 		done = func() { bar.Finish() }
 	}
-	p, err := pipeline.New(w.layout, w.wh, opts...)
+	p, err := pipeline.New(layout, wh, opts...)
 	return p, done, err
+}
+
+// pipelineOptions are the options of every run: the PII policy, the
+// logger and the clock.
+func (e *env) pipelineOptions(pol *pii.Policy) []pipeline.Option {
+	return []pipeline.Option{pipeline.WithPolicy(pol), pipeline.WithLogger(e.log), pipeline.WithClock(e.now)}
 }
 
 func (e *env) demoCmd() *cobra.Command {
@@ -156,25 +149,18 @@ the archive and the DuckDB warehouse in --dir for BI tools.`,
 				return err
 			}
 			ctx := cmd.Context()
-			key := randomHex(16)
-			srv := sandbox.New(synth.New(seed, synth.WithAsOf(e.now())), sandbox.WithAPIKey(key), sandbox.WithLogger(e.log))
-			url, err := srv.Start()
-			if err != nil {
-				return fmt.Errorf("starting the built-in API: %w", err)
-			}
-			defer srv.Close()
-			e.log.Info().Str("url", url).Msg("built-in ARGOS-compatible API listening")
-			client, err := argos.NewClient(url, key, argos.WithLogger(e.log), argos.WithPageSize(int(pageSize)))
+			src, srv, err := pipeline.DefaultSource.Sandbox(ctx, extract.SandboxOptions{Seed: seed, AsOf: e.now(), PageSize: int(pageSize), Log: e.log})
 			if err != nil {
 				return err
 			}
+			defer srv.Close()
 			pol, err := e.policy(true)
 			if err != nil {
 				return err
 			}
 			to := argos.Day(e.now())
 			from := to.AddDate(0, 0, -(days - 1))
-			return e.load(ctx, loadJob{dir: dir, src: argos.NewExtractor(client), policy: pol, command: "demo", project: "demo", from: from, to: to})
+			return e.load(ctx, loadJob{dir: dir, src: src, policy: pol, command: "demo", project: "demo", from: from, to: to})
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
@@ -313,94 +299,53 @@ type loadJob struct {
 	summary          summaryFlags
 }
 
-// checker is a source that can tell, before a run writes anything, whether
-// its window can start (*extract.Extractor).
-type checker interface {
-	Check(ctx context.Context, from time.Time) error
-}
-
-var _ checker = (*argos.Extractor)(nil)
-
-// load runs one window through the pipeline under the directory lock and
-// prints the statistics of the window. Before anything is written, the
-// source checks that the window can start — keys the API accepts, a call
-// budget left for a day —, so that wrong keys or a spent budget leave no
-// trace (no warehouse file, no ledger rows, no manifest).
+// load runs one window (pipeline.LoadJob) and prints its summary and the
+// statistics of the window.
 func (e *env) load(ctx context.Context, job loadJob) error {
-	if err := pipeline.CheckPIIKey(archive.Layout{Dir: job.dir}, job.policy); err != nil {
-		return err
+	layout := archive.Layout{Dir: job.dir}
+	pj := pipeline.Job{
+		Layout: layout, Policy: job.policy, Src: job.src,
+		Local: job.warehouse == "" || job.warehouse == "duckdb",
+		Open: func(ctx context.Context) (load.Warehouse, error) {
+			w, err := e.open(ctx, job.dir, job.warehouse)
+			if err != nil {
+				return nil, err
+			}
+			return w.wh, nil
+		},
+		Command: job.command, Project: job.project, From: job.from, To: job.to, Rates: job.rates,
 	}
-	check := func() error {
-		if c, ok := job.src.(checker); ok {
-			return c.Check(ctx, job.from)
+	if job.budget != nil {
+		pj.Budget = job.budget
+	}
+	pj.Pipeline = func(wh load.Warehouse) (*pipeline.Pipeline, func(), error) {
+		return e.pipeline(layout, wh, job.policy, pj.Days())
+	}
+	return pipeline.LoadJob(ctx, pj, func(wh load.Warehouse, sum *pipeline.Summary, err error) error {
+		if sum != nil {
+			fmt.Fprintln(e.stderr, sum)
 		}
-		return nil
-	}
-	// Today's calls are in the ledger of an existing DuckDB warehouse;
-	// without one nothing was spent, and the check comes before the
-	// directory is even locked.
-	duckDB := job.warehouse == "" || job.warehouse == "duckdb"
-	_, statErr := os.Stat(archive.Layout{Dir: job.dir}.DuckDBPath())
-	checked := duckDB && errors.Is(statErr, os.ErrNotExist)
-	if checked {
-		if err := check(); err != nil {
+		if serr := job.summary.write(e, sum, err); serr != nil {
+			return errors.Join(err, serr)
+		}
+		if err != nil && !errors.Is(err, pipeline.ErrDaysFailed) {
 			return err
 		}
-	}
-	lk, err := lock.Acquire(job.dir)
-	if err != nil {
-		return err
-	}
-	defer lk.Close()
-	w, err := e.open(ctx, job.dir, job.warehouse)
-	if err != nil {
-		return err
-	}
-	defer w.Close()
-	if job.budget != nil && w.duck != nil {
-		if err := seedBudget(ctx, w.duck.DB(), job.budget, job.project); err != nil {
+		q, ok := wh.(load.Queryable)
+		if !ok || job.summary.format == "json" {
 			return err
 		}
-	}
-	if !checked {
-		if err := check(); err != nil {
-			return err
+		page, qerr := stats.Query(ctx, q.DB(), stats.Filter{From: job.from, To: job.to, Project: job.project})
+		if qerr != nil {
+			return qerr
 		}
-	}
-	if job.rates != nil && w.duck != nil {
-		if err := setCreditRates(ctx, w.duck.DB(), job.rates); err != nil {
-			return err
+		if perr := stats.Print(e.stdout, "table", page); perr != nil {
+			return perr
 		}
-	}
-	days := int(job.to.Sub(job.from).Hours()/24) + 1
-	pl, done, err := e.pipeline(w, job.policy, days)
-	if err != nil {
+		abs, _ := filepath.Abs(layout.DuckDBPath())
+		fmt.Fprintf(e.stdout, "\nwarehouse: %s (views: stats_daily, stats_totals, stats_status_distribution, stats_by_country, stats_by_user, credit_usage_daily)\n", abs)
 		return err
-	}
-	sum, err := pl.Load(ctx, job.src, job.command, job.project, job.from, job.to)
-	done()
-	if sum != nil {
-		fmt.Fprintln(e.stderr, sum)
-	}
-	if serr := job.summary.write(e, sum, err); serr != nil {
-		return errors.Join(err, serr)
-	}
-	if err != nil && !errors.Is(err, pipeline.ErrDaysFailed) {
-		return err
-	}
-	if w.duck == nil || job.summary.format == "json" {
-		return err
-	}
-	page, qerr := stats.Query(ctx, w.duck.DB(), stats.Filter{From: job.from, To: job.to, Project: job.project})
-	if qerr != nil {
-		return qerr
-	}
-	if perr := stats.Print(e.stdout, "table", page); perr != nil {
-		return perr
-	}
-	abs, _ := filepath.Abs(w.layout.DuckDBPath())
-	fmt.Fprintf(e.stdout, "\nwarehouse: %s (views: stats_daily, stats_totals, stats_status_distribution, stats_by_country, stats_by_user, credit_usage_daily)\n", abs)
-	return err
+	})
 }
 
 func (e *env) statsCmd() *cobra.Command {
@@ -577,7 +522,7 @@ func (e *env) fromArchive(ctx context.Context, dir, warehouse string, rehash boo
 		return err
 	}
 	defer w.Close()
-	pl, done, err := e.pipeline(w, pol, 0, pipeline.WithRehash(rehash))
+	pl, done, err := e.pipeline(w.layout, w.wh, pol, 0, pipeline.WithRehash(rehash))
 	if err != nil {
 		return err
 	}
@@ -673,12 +618,6 @@ func archiveDir(dir string) error {
 	return nil
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -686,18 +625,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// seedBudget counts against today's call budget the API calls that earlier
-// runs of the project made today (UTC), as the ledger has them.
-func seedBudget(ctx context.Context, db *gosql.DB, b *argos.Budget, project string) error {
-	day := b.Day()
-	var spent int64
-	err := db.QueryRowContext(ctx, "SELECT COALESCE(SUM(api_calls), 0) FROM "+schema.LoadRuns.Name+
-		" WHERE project = ? AND started_at >= ? AND started_at < ?", project, day, day.AddDate(0, 0, 1)).Scan(&spent)
-	if err != nil {
-		return fmt.Errorf("reading today's API calls from load_runs: %w", err)
-	}
-	b.Spend(spent)
-	return nil
 }

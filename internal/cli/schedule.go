@@ -2,12 +2,9 @@ package cli
 
 import (
 	"context"
-	gosql "database/sql"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -18,10 +15,10 @@ import (
 	"github.com/kycetl/kycetl/internal/config"
 	"github.com/kycetl/kycetl/internal/lock"
 	"github.com/kycetl/kycetl/internal/pipeline"
+	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/schedules"
 	"github.com/kycetl/kycetl/transform/pii"
-	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // warehouseWait is how long a run waits for the DuckDB file while another
@@ -120,12 +117,20 @@ func (e *env) schedule(ctx context.Context, cfg *config.Config, opts ...schedule
 	if err != nil {
 		return err
 	}
-	r := &scheduleRunner{e: e, cfg: cfg, pol: pol, sources: map[string]pipeline.Window{}}
+	sources := map[string]pipeline.Window{}
 	for _, p := range cfg.Projects {
-		if r.sources[p.Name], err = e.configExtractor(p); err != nil {
+		if sources[p.Name], err = e.configExtractor(p); err != nil {
 			return err
 		}
 	}
+	open := func(ctx context.Context) (load.Warehouse, error) {
+		w, err := e.openWaiting(ctx, cfg.Dir)
+		if err != nil {
+			return nil, err
+		}
+		return w.wh, nil
+	}
+	r := pipeline.NewScheduler(archive.Layout{Dir: cfg.Dir}, open, sources, e.pipelineOptions(pol)...)
 	lk, err := lock.Acquire(cfg.Dir)
 	if err != nil {
 		return err
@@ -134,7 +139,7 @@ func (e *env) schedule(ctx context.Context, cfg *config.Config, opts ...schedule
 	if err := pipeline.CheckPIIKey(archive.Layout{Dir: cfg.Dir}, pol); err != nil {
 		return err
 	}
-	if err := e.prepareWarehouse(ctx, cfg); err != nil {
+	if err := r.Prepare(ctx, cfg.CreditRates); err != nil {
 		return err
 	}
 	d, err := schedules.New(cfg, r, r, append([]schedules.Option{schedules.WithLogger(e.log), schedules.WithClock(e.now)}, opts...)...)
@@ -143,48 +148,6 @@ func (e *env) schedule(ctx context.Context, cfg *config.Config, opts ...schedule
 	}
 	e.log.Info().Int("pid", os.Getpid()).Str("config", cfg.File).Str("dir", cfg.Dir).Str("timezone", cfg.Timezone).Msg("kycetl schedule started")
 	return d.Run(ctx)
-}
-
-// prepareWarehouse creates the warehouse's tables and writes the file's
-// credit rate card, once, before the first tick.
-func (e *env) prepareWarehouse(ctx context.Context, cfg *config.Config) error {
-	w, err := e.openWaiting(ctx, cfg.Dir)
-	if err != nil {
-		return err
-	}
-	defer w.Close()
-	if cfg.CreditRates == nil {
-		return nil
-	}
-	return setCreditRates(ctx, w.duck.DB(), cfg.CreditRates)
-}
-
-// setCreditRates replaces the credit_rates table with rates, in one
-// transaction.
-func setCreditRates(ctx context.Context, db *gosql.DB, rates []schema.CreditRate) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("writing the credit rate card: %w", err)
-	}
-	defer tx.Rollback()
-	table := schema.CreditRates.Name
-	if _, err := tx.ExecContext(ctx, "DELETE FROM "+table); err != nil {
-		return fmt.Errorf("writing the credit rate card: %w", err)
-	}
-	for _, r := range rates {
-		var validTo any
-		if r.ValidTo != "" {
-			validTo = r.ValidTo
-		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO "+table+" (item, credits, valid_from, valid_to) VALUES (?, ?, CAST(? AS DATE), CAST(? AS DATE))",
-			r.Item, r.Credits, r.ValidFrom, validTo); err != nil {
-			return fmt.Errorf("writing credit rate %s from %s: %w", r.Item, r.ValidFrom, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("writing the credit rate card: %w", err)
-	}
-	return nil
 }
 
 // openWaiting opens the workspace, waiting up to warehouseWait while
@@ -207,149 +170,6 @@ func whileLocked[T any](ctx context.Context, wait time.Duration, open func() (T,
 		}
 		return v, err
 	}, opts...)
-}
-
-// scheduleRunner runs the daemon's jobs through the pipeline. It opens the
-// warehouse for each run and closes it after, so that BI tools and kycetl
-// status can open the file between runs.
-type scheduleRunner struct {
-	e       *env
-	cfg     *config.Config
-	pol     *pii.Policy
-	sources map[string]pipeline.Window // by project name
-}
-
-var (
-	_ schedules.Runner = (*scheduleRunner)(nil)
-	_ schedules.Ledger = (*scheduleRunner)(nil)
-)
-
-// History implements schedules.Ledger from the warehouse's load_runs.
-func (r *scheduleRunner) History(ctx context.Context, project string, since time.Time) (schedules.History, error) {
-	w, err := r.e.openWaiting(ctx, r.cfg.Dir)
-	if err != nil {
-		return schedules.History{}, err
-	}
-	defer w.Close()
-	return schedules.LoadRuns{DB: w.duck.DB()}.History(ctx, project, since)
-}
-
-// Run implements schedules.Runner.
-func (r *scheduleRunner) Run(ctx context.Context, job config.Job, p config.Project, from, to time.Time) error {
-	w, err := r.e.openWaiting(ctx, r.cfg.Dir)
-	if err != nil {
-		return err
-	}
-	defer w.Close()
-	pl, _, err := r.e.pipeline(w, r.pol, 0)
-	if err != nil {
-		return err
-	}
-	src := betweenDays{src: r.sources[p.Name], stop: schedules.StopRequested(ctx)}
-	command := schedules.Command(job)
-	sum, err := pl.Load(ctx, src, command, p.Name, from, to)
-	if err == nil || errors.Is(err, pipeline.ErrDaysFailed) || sum == nil {
-		return err
-	}
-	// The run stopped early: record the days it did not get to, so that
-	// the ledger shows the run and catch-up retries them.
-	outcome, msg := archive.OutcomeFailed, err.Error()
-	if errors.Is(err, errStopping) || ctx.Err() != nil {
-		outcome, msg = archive.OutcomeSkipped, "abandoned: kycetl schedule was stopping"
-	}
-	if rerr := recordUnfinished(context.WithoutCancel(ctx), w, sum.RunID, command, p.Name, from, to, outcome, msg, r.e.now().UTC()); rerr != nil {
-		r.e.log.Error().Err(rerr).Str("run_id", sum.RunID).Msg("recording the days the run did not load")
-	}
-	return err
-}
-
-// recordUnfinished writes a load_runs row with outcome and msg for every
-// day of [from, to] that run runID has no row for.
-func recordUnfinished(ctx context.Context, w *workspace, runID, command, project string, from, to time.Time, outcome, msg string, now time.Time) error {
-	rows, err := w.duck.DB().QueryContext(ctx, "SELECT day FROM "+schema.LoadRuns.Name+" WHERE run_id = ? AND project = ?", runID, project)
-	if err != nil {
-		return fmt.Errorf("reading the days of run %s: %w", runID, err)
-	}
-	done := map[time.Time]bool{}
-	for rows.Next() {
-		var d time.Time
-		if err := rows.Scan(&d); err != nil {
-			rows.Close()
-			return fmt.Errorf("reading the days of run %s: %w", runID, err)
-		}
-		done[argos.Day(d)] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reading the days of run %s: %w", runID, err)
-	}
-	var days []archive.DayRecord
-	for d := argos.Day(from); !d.After(to); d = d.AddDate(0, 0, 1) {
-		if !done[d] {
-			days = append(days, archive.DayRecord{Project: project, Day: argos.FormatDate(d), StartedAt: now, FinishedAt: now, Outcome: outcome, Error: msg})
-		}
-	}
-	if len(days) == 0 {
-		return nil
-	}
-	m := &archive.Manifest{RunID: runID, Command: command, WindowFrom: argos.FormatDate(from), WindowTo: argos.FormatDate(to)}
-	return w.wh.RecordRuns(ctx, m, days)
-}
-
-// errStopping ends a window when the daemon is asked to stop.
-var errStopping = errors.New("kycetl schedule is stopping")
-
-// betweenDays hands a window's days on until the daemon is asked to stop:
-// then the day in flight finishes (its context is the run's, cancelled
-// only at the end of the grace), a fetch in progress is abandoned, and the
-// window ends before the next day.
-type betweenDays struct {
-	src  pipeline.Window
-	stop <-chan struct{} // nil outside the daemon
-}
-
-var _ pipeline.Window = betweenDays{}
-
-func (b betweenDays) Window(ctx context.Context, from, to time.Time, fn func(context.Context, argos.DayItems) error) error {
-	fetchCtx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var mu sync.Mutex
-	inDay, stopping := false, false
-	go func() {
-		select {
-		case <-b.stop:
-			mu.Lock()
-			stopping = true
-			if !inDay {
-				cancel(errStopping)
-			}
-			mu.Unlock()
-		case <-fetchCtx.Done():
-		}
-	}()
-	err := b.src.Window(fetchCtx, from, to, func(_ context.Context, d argos.DayItems) error {
-		mu.Lock()
-		if stopping {
-			mu.Unlock()
-			return errStopping
-		}
-		inDay = true
-		mu.Unlock()
-		err := fn(ctx, d)
-		mu.Lock()
-		inDay = false
-		if stopping {
-			cancel(errStopping)
-		}
-		mu.Unlock()
-		return err
-	})
-	mu.Lock()
-	defer mu.Unlock()
-	if err != nil && stopping && !errors.Is(err, errStopping) {
-		return fmt.Errorf("%w (%v)", errStopping, err)
-	}
-	return err
 }
 
 // dryRun prints what the daemon would do: every job's next five fire

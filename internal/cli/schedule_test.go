@@ -24,6 +24,7 @@ import (
 	"github.com/kycetl/kycetl/internal/config"
 	"github.com/kycetl/kycetl/internal/kyctest"
 	"github.com/kycetl/kycetl/internal/lock"
+	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/schedules"
 )
@@ -284,7 +285,7 @@ projects:
 		t.Fatal(err)
 	}
 	defer w.Close()
-	db := w.duck.DB()
+	db := w.wh.(load.Queryable).DB()
 	var okFirst, failed, skippedDays, stoppedRuns int
 	if err := db.QueryRow(`SELECT count(*) FROM load_runs WHERE outcome = 'ok' AND run_id = (SELECT min(run_id) FROM load_runs WHERE command = 'schedule:tick')`).
 		Scan(&okFirst); err != nil {

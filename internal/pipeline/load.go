@@ -6,17 +6,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kycetl/kycetl/extract"
 	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/load/archive"
 )
 
 // Window is what a load needs from extraction: the items of every day of a
-// window, one day at a time. *extract.Extractor implements it.
-type Window interface {
-	Window(ctx context.Context, from, to time.Time, fn func(ctx context.Context, d argos.DayItems) error) error
-}
-
-var _ Window = (*argos.Extractor)(nil)
+// window, one day at a time (a source's extract.Fetcher).
+type Window = extract.Fetcher
 
 // Load extracts the window [from, to] for project and loads every day:
 // raw archive, Parquet, warehouse. command names the run in the ledger.
@@ -92,7 +89,7 @@ func (r *run) writeDayRaw(rec *archive.DayRecord, d argos.DayItems) (string, err
 	for _, b := range d.Bad {
 		items = append(items, b.Raw)
 	}
-	fi, err := r.writeRaw(r.p.layout.RawPath(rec.Project, d.Day, r.m.RunID), items)
+	fi, err := r.writeRaw(r.p.layout.RawPath(r.p.source.Name(), rec.Project, d.Day, r.m.RunID), items)
 	if err != nil {
 		return "", fmt.Errorf("writing raw archive: %w", err)
 	}

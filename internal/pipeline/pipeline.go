@@ -3,6 +3,14 @@
 // flattener into Parquet, then into the warehouse — so that an API load, an
 // import and a rebuild share one path. Each completed day is recorded in the
 // run's manifest and in the load_runs ledger as soon as it is done.
+//
+// A pipeline runs one source (extract.Source: its raw archive, its tables,
+// its flattener) and names no vendor but in the list of sources
+// (sources.go). It is also the one place that orchestrates a run around
+// the load — the directory lock, the PII key check, the source's check
+// before anything is written, the call budget seeded from the ledger, the
+// rate card, the daemon's runs and their unfinished days — so that the
+// command line only parses flags and the environment.
 package pipeline
 
 import (
@@ -23,6 +31,7 @@ import (
 	"github.com/valyala/fastjson"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/kycetl/kycetl/extract"
 	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
@@ -35,6 +44,7 @@ import (
 type Pipeline struct {
 	layout archive.Layout
 	wh     load.Warehouse
+	source extract.Source // see WithSource
 	policy *pii.Policy
 	log    zerolog.Logger
 	now    func() time.Time
@@ -68,9 +78,13 @@ func WithDayHook(fn func(archive.DayRecord)) Option { return func(pl *Pipeline) 
 // Parquet) at once; the default is one per CPU.
 func WithWorkers(n int) Option { return func(pl *Pipeline) { pl.workers = n } }
 
+// WithSource sets the source whose days the pipeline loads, archives and
+// derives; the default is DefaultSource.
+func WithSource(s extract.Source) Option { return func(pl *Pipeline) { pl.source = s } }
+
 // New makes a Pipeline writing under layout and loading into wh.
 func New(layout archive.Layout, wh load.Warehouse, opts ...Option) (*Pipeline, error) {
-	p := &Pipeline{layout: layout, wh: wh, log: zerolog.Nop(), now: time.Now, onDay: func(archive.DayRecord) {},
+	p := &Pipeline{layout: layout, wh: wh, source: DefaultSource, log: zerolog.Nop(), now: time.Now, onDay: func(archive.DayRecord) {},
 		workers: runtime.GOMAXPROCS(0), progressParts: DefaultProgressParts, progressEvery: DefaultProgressInterval}
 	for _, o := range opts {
 		o(p)
@@ -416,14 +430,15 @@ func (r *run) derive(ctx context.Context, rec *archive.DayRecord, rawPath string
 	}
 	sink := &parquetSink{writers: map[string]*archive.ParquetWriter{}}
 	defer sink.abort()
-	for _, t := range schema.Partitioned() {
+	tables := p.tables()
+	for _, t := range tables {
 		w, err := archive.NewParquetWriter(p.layout.ParquetPath(t.Name, rec.Project, day, r.m.RunID), t.ArrowSchema(), archive.WithSyncGroup(r.durable))
 		if err != nil {
 			return load.PartitionFiles{}, fmt.Errorf("opening %s file: %w", t.Name, err)
 		}
 		sink.writers[t.Name] = w
 	}
-	f, err := transform.New(rec.Project, r.m.RunID, day, sink, transform.WithPolicy(p.policy), transform.WithSizes(r.sizes), transform.WithLogger(p.log))
+	f, err := p.source.NewFlattener(rec.Project, r.m.RunID, day, sink, transform.WithPolicy(p.policy), transform.WithSizes(r.sizes), transform.WithLogger(p.log))
 	if err != nil {
 		return load.PartitionFiles{}, err
 	}
@@ -457,7 +472,7 @@ func (r *run) derive(ctx context.Context, rec *archive.DayRecord, rawPath string
 		return load.PartitionFiles{}, err
 	}
 	files := map[string]string{}
-	for _, t := range schema.Partitioned() {
+	for _, t := range tables {
 		fi, err := sink.writers[t.Name].Close()
 		delete(sink.writers, t.Name)
 		if err != nil {
@@ -479,6 +494,26 @@ func (r *run) derive(ctx context.Context, rec *archive.DayRecord, rawPath string
 		rec.Coercions = append(rec.Coercions, archive.Coercion{Path: c.Path, Reason: c.Reason, Count: c.Count})
 	}
 	return load.PartitionFiles{Partition: load.Partition{Project: rec.Project, Day: day}, Files: files}, nil
+}
+
+// tables are the partitioned tables a day of the pipeline's source fills:
+// the source's own and the operational ones (quarantine), in the order of
+// schema.Partitioned.
+func (p *Pipeline) tables() []*schema.Table {
+	other := map[*schema.Table]bool{}
+	for _, t := range schema.Sourced() {
+		other[t] = true
+	}
+	for _, t := range p.source.Tables() {
+		other[t] = false
+	}
+	var out []*schema.Table
+	for _, t := range schema.Partitioned() {
+		if !other[t] {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // parquetSink routes each table's records to its Parquet file.

@@ -51,7 +51,7 @@ func (s *splitter) bucket(day time.Time) (*dayBucket, error) {
 	s.clock++
 	b, ok := s.days[day]
 	if !ok {
-		w, err := archive.NewRawWriter(s.p.layout.RawPath(s.project, day, s.r.m.RunID), archive.WithSyncGroup(s.r.durable))
+		w, err := archive.NewRawWriter(s.p.layout.RawPath(s.p.source.Name(), s.project, day, s.r.m.RunID), archive.WithSyncGroup(s.r.durable))
 		if err != nil {
 			return nil, err
 		}

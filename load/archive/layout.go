@@ -17,14 +17,12 @@ type Layout struct {
 	Dir string
 }
 
-// RawSource is the raw archive's source directory under raw/.
-const RawSource = "argos"
-
-// RawPath is where the exact API items of one project, day and run are kept.
-// The path functions do not check their arguments: validate a project name
-// with ValidateProject before it names a file.
-func (l Layout) RawPath(project string, day time.Time, runID string) string {
-	return filepath.Join(l.Dir, "raw", RawSource, "project="+project,
+// RawPath is where the exact API items of one source (its name: the
+// directory under raw/), project, day and run are kept. The path functions
+// do not check their arguments: validate a project name with
+// ValidateProject before it names a file.
+func (l Layout) RawPath(source, project string, day time.Time, runID string) string {
+	return filepath.Join(l.Dir, "raw", source, "project="+project,
 		"created_date="+argos.FormatDate(day), runID+rawExt)
 }
 

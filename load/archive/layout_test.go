@@ -11,7 +11,7 @@ func TestLayoutPaths(t *testing.T) {
 	l := Layout{Dir: filepath.FromSlash("/arch")}
 	day := time.Date(2025, 2, 1, 23, 59, 0, 0, time.FixedZone("x", -3600)) // 2025-02-02 in UTC
 	cases := []struct{ got, want string }{
-		{l.RawPath("acme", day, "R1"), "/arch/raw/argos/project=acme/created_date=2025-02-02/R1.ndjson.zst"},
+		{l.RawPath("argos", "acme", day, "R1"), "/arch/raw/argos/project=acme/created_date=2025-02-02/R1.ndjson.zst"},
 		{l.ParquetPath("submissions", "acme", day, "R1"), "/arch/parquet/submissions/project=acme/created_date=2025-02-02/R1.parquet"},
 		{l.ManifestPath("R1"), "/arch/manifests/R1.json"},
 		{l.DuckDBPath(), "/arch/kyc.duckdb"},

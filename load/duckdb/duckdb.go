@@ -300,6 +300,8 @@ func columnsOf(ctx context.Context, tx *gosql.Tx, table string) (map[string]bool
 	return have, nil
 }
 
+// seedCreditRates writes schema.DefaultCreditRates when credit_rates is
+// empty; a card that holds rates may have been edited and is kept.
 func seedCreditRates(ctx context.Context, tx *gosql.Tx) error {
 	var n int64
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+quote(schema.CreditRates.Name)).Scan(&n); err != nil {
@@ -308,7 +310,30 @@ func seedCreditRates(ctx context.Context, tx *gosql.Tx) error {
 	if n > 0 {
 		return nil // the card may have been edited: never overwrite it
 	}
-	for _, r := range schema.DefaultCreditRates {
+	return insertCreditRates(ctx, tx, schema.DefaultCreditRates)
+}
+
+var _ load.RateCard = (*Warehouse)(nil)
+
+// SetCreditRates replaces the credit rate card with rates, in one
+// transaction.
+func (w *Warehouse) SetCreditRates(ctx context.Context, rates []schema.CreditRate) error {
+	err := w.inTx(ctx, func(tx *gosql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+quote(schema.CreditRates.Name)); err != nil {
+			return err
+		}
+		return insertCreditRates(ctx, tx, rates)
+	})
+	if err != nil {
+		return fmt.Errorf("writing the credit rate card: %w", err)
+	}
+	return nil
+}
+
+// insertCreditRates inserts rates into credit_rates; an empty ValidTo is
+// NULL, open-ended.
+func insertCreditRates(ctx context.Context, tx *gosql.Tx, rates []schema.CreditRate) error {
+	for _, r := range rates {
 		var validTo any // NULL: open-ended
 		if r.ValidTo != "" {
 			validTo = r.ValidTo
@@ -317,7 +342,7 @@ func seedCreditRates(ctx context.Context, tx *gosql.Tx) error {
 			" (item, credits, valid_from, valid_to) VALUES (?, ?, CAST(? AS DATE), CAST(? AS DATE))",
 			r.Item, r.Credits, r.ValidFrom, validTo)
 		if err != nil {
-			return fmt.Errorf("seeding credit rate %s: %w", r.Item, err)
+			return fmt.Errorf("writing credit rate %s from %s: %w", r.Item, r.ValidFrom, err)
 		}
 	}
 	return nil

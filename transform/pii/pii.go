@@ -130,7 +130,7 @@ func New(opts ...Option) (*Policy, error) {
 		return nil, ErrNoKey
 	}
 	p.keys = map[string]schema.PII{}
-	for _, t := range schema.Flattened() {
+	for _, t := range schema.Sourced() {
 		for _, c := range t.Columns {
 			if c.Path == "" {
 				continue

@@ -84,7 +84,7 @@ func isPrefix(prefix, p []string) bool {
 // submission root, with the column (or table source) that reads it.
 func declaredPaths() map[string][]string {
 	out := map[string][]string{}
-	for _, t := range Flattened() {
+	for _, t := range SubmissionTables() {
 		if t.Shape == PerValue {
 			for _, s := range t.Sources {
 				out[t.Name+"."+t.ValueColumn] = append(out[t.Name+"."+t.ValueColumn], s)

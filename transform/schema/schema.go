@@ -2,6 +2,11 @@
 // their types, the JSON path each value comes from, the PII action and a
 // description. Parquet files, warehouse DDL, the flattener and the data
 // dictionary are all derived from these declarations.
+//
+// The tables a source fills are declared beside it or here, but the list of
+// tables (All, Partitioned) holds only those registered (Register) by the
+// sources kycetl loads, plus the operational tables: this package is
+// imported by every source and so cannot name them itself.
 package schema
 
 import (

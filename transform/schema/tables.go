@@ -359,9 +359,10 @@ var PreVerifications = &Table{
 	},
 }
 
-// All lists every table: submissions, its children, then the operational tables.
+// All lists every table: the registered sources' tables (Register), then
+// the operational tables.
 func All() []*Table {
-	return append(Flattened(), Quarantine, LoadRuns, CreditRates)
+	return append(Sourced(), Quarantine, LoadRuns, CreditRates)
 }
 
 // Children lists the child tables of submissions; a nested table follows its parent.
@@ -373,8 +374,10 @@ func Children() []*Table {
 	}
 }
 
-// Flattened lists the tables the flattener fills from submissions.
-func Flattened() []*Table {
+// SubmissionTables lists the tables the submission flattener (transform)
+// fills from ARGOS submissions: submissions, then its children. The ARGOS
+// source registers them.
+func SubmissionTables() []*Table {
 	return append([]*Table{Submissions}, Children()...)
 }
 
