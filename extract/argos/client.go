@@ -13,11 +13,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
 	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
 
 	"github.com/kycetl/kycetl/extract/argos/argoscrypt"
+	"github.com/kycetl/kycetl/extract/retry"
 )
 
 // SubmissionPath is the API's submission endpoint under the base URL.
@@ -48,9 +48,7 @@ type Client struct {
 	http      *http.Client
 	pageSize  int
 	log       zerolog.Logger
-	maxTries  int
-	initial   time.Duration
-	maxDelay  time.Duration
+	policy    retry.Policy
 	timeout   time.Duration
 	limiter   *rate.Limiter      // shared by every request of the client
 	cipher    *argoscrypt.Cipher // secure data transfer, when on
@@ -93,11 +91,12 @@ func WithLogger(l zerolog.Logger) ClientOption { return func(c *Client) { c.log 
 // (a spent daily quota) fails the page at once.
 func WithRetry(maxTries int, initial, max time.Duration) ClientOption {
 	return func(c *Client) {
-		if maxTries < 1 || initial <= 0 || max < initial {
-			c.optErrors = append(c.optErrors, fmt.Errorf("retry policy (%d tries, %s..%s) needs at least 1 try and 0 < initial <= max", maxTries, initial, max))
+		p := retry.Policy{MaxTries: maxTries, Initial: initial, Max: max}
+		if err := p.Validate(); err != nil {
+			c.optErrors = append(c.optErrors, err)
 			return
 		}
-		c.maxTries, c.initial, c.maxDelay = maxTries, initial, max
+		c.policy = p
 	}
 }
 
@@ -156,9 +155,7 @@ func NewClient(baseURL, apiKey string, opts ...ClientOption) (*Client, error) {
 		limiter:  rate.NewLimiter(DefaultRateLimit, DefaultBurst),
 		pageSize: DefaultPageSize,
 		log:      zerolog.Nop(),
-		maxTries: 6,
-		initial:  500 * time.Millisecond,
-		maxDelay: 30 * time.Second,
+		policy:   retry.DefaultPolicy,
 		timeout:  60 * time.Second,
 	}
 	baseURL = strings.TrimSpace(baseURL)
@@ -358,34 +355,14 @@ func (c *Client) page(ctx context.Context, q Query, st *Stats) (Page, error) {
 		return Page{}, err
 	}
 
-	var retryAfter time.Duration
-	bo := &hintedBackOff{
-		exp: &backoff.ExponentialBackOff{
-			InitialInterval:     c.initial,
-			RandomizationFactor: 0.5,
-			Multiplier:          2,
-			MaxInterval:         c.maxDelay,
-		},
-		hint: &retryAfter,
-	}
-	tries := 0
-	op := func() (Page, error) {
+	try := func() (Page, time.Duration, error) {
 		if err := c.limiter.Wait(ctx); err != nil {
-			return Page{}, backoff.Permanent(fmt.Errorf("waiting for the client's rate limit: %w", err))
+			return Page{}, 0, retry.Permanent(fmt.Errorf("waiting for the client's rate limit: %w", err))
 		}
-		tries++
 		st.Calls++
-		p, ra, err := c.do(ctx, target)
-		retryAfter = ra
-		if err != nil && ctx.Err() != nil {
-			return Page{}, backoff.Permanent(context.Cause(ctx))
-		}
-		if limit := 10 * c.maxDelay; ra > limit {
-			return Page{}, backoff.Permanent(fmt.Errorf("%w; the API asks to wait %s, more than %s", err, ra.Round(time.Second), limit))
-		}
-		return p, err
+		return c.do(ctx, target)
 	}
-	notify := func(err error, wait time.Duration) {
+	notify := func(err error, tries int, wait time.Duration) {
 		st.Retries++
 		st.Waited += wait
 		var apiErr *APIError
@@ -401,22 +378,8 @@ func (c *Client) page(ctx context.Context, q Query, st *Stats) (Page, error) {
 		}
 		ev.Msg("retrying ARGOS request")
 	}
-	p, err := backoff.Retry(ctx, op,
-		backoff.WithBackOff(bo),
-		backoff.WithMaxTries(uint(c.maxTries)),
-		backoff.WithMaxElapsedTime(0),
-		backoff.WithNotify(notify))
+	p, err := retry.Do(ctx, c.policy, try, notify)
 	if err != nil {
-		var perm *backoff.PermanentError
-		if errors.As(err, &perm) {
-			err = perm.Err
-		}
-		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-			err = fmt.Errorf("%w (last error: %v)", cerr, err)
-		}
-		if tries >= c.maxTries && tries > 1 && ctx.Err() == nil {
-			err = fmt.Errorf("giving up after %d tries: %w", tries, err)
-		}
 		return Page{}, err
 	}
 	st.Pages++
@@ -451,7 +414,7 @@ func (c *Client) do(ctx context.Context, target string) (Page, time.Duration, er
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return Page{}, 0, backoff.Permanent(fmt.Errorf("building request: %w", err))
+		return Page{}, 0, retry.Permanent(fmt.Errorf("building request: %w", err))
 	}
 	req.Header.Set("x-api-key", c.apiKey)
 	req.Header.Set("Accept", "application/json")
@@ -467,7 +430,7 @@ func (c *Client) do(ctx context.Context, target string) (Page, time.Duration, er
 		return Page{}, 0, fmt.Errorf("reading response (HTTP %d): %w", resp.StatusCode, err)
 	}
 	if len(body) > maxBody {
-		return Page{}, 0, backoff.Permanent(fmt.Errorf("response larger than %d MiB: use a smaller page size", maxBody>>20))
+		return Page{}, 0, retry.Permanent(fmt.Errorf("response larger than %d MiB: use a smaller page size", maxBody>>20))
 	}
 	c.log.Debug().Str("host", c.endpoint.Host).Int("status", resp.StatusCode).Int("bytes", len(body)).
 		Dur("took", time.Since(started)).Msg("ARGOS response")
@@ -479,15 +442,15 @@ func (c *Client) do(ctx context.Context, target string) (Page, time.Duration, er
 			p, err = decodePage(body)
 		}
 		if errors.Is(err, ErrEncrypted) || errors.Is(err, ErrDecrypt) {
-			return Page{}, 0, backoff.Permanent(err)
+			return Page{}, 0, retry.Permanent(err)
 		}
 		return p, 0, err
 	}
 	apiErr := c.apiError(resp.StatusCode, body)
 	if !apiErr.Retryable() {
-		return Page{}, 0, backoff.Permanent(apiErr)
+		return Page{}, 0, retry.Permanent(apiErr)
 	}
-	return Page{}, retryAfter(resp.Header.Get("Retry-After"), time.Now()), apiErr
+	return Page{}, retry.RetryAfter(resp.Header.Get("Retry-After"), time.Now()), apiErr
 }
 
 // apiError reads the API's error body: {"message": ...} with an optional
@@ -539,39 +502,3 @@ var countWord = regexp.MustCompile(`(?i)\bcount\b`)
 func refusesCount(status int, code, message string) bool {
 	return status == http.StatusBadRequest && code == "invalid_parameter" && countWord.MatchString(message)
 }
-
-// retryAfter reads a Retry-After header: delay seconds or an HTTP date.
-func retryAfter(h string, now time.Time) time.Duration {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(h); err == nil {
-		if n < 0 {
-			return 0
-		}
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(h); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
-}
-
-// hintedBackOff is exponential backoff with jitter whose next wait is
-// replaced by the server's Retry-After when the last answer carried one.
-type hintedBackOff struct {
-	exp  *backoff.ExponentialBackOff
-	hint *time.Duration
-}
-
-func (b *hintedBackOff) NextBackOff() time.Duration {
-	if h := *b.hint; h > 0 {
-		return h
-	}
-	return b.exp.NextBackOff()
-}
-
-func (b *hintedBackOff) Reset() { b.exp.Reset() }
-
-var _ backoff.BackOff = (*hintedBackOff)(nil)

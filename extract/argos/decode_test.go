@@ -3,10 +3,8 @@ package argos
 import (
 	"encoding/json"
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kycetl/kycetl/extract/argos/argoscrypt"
 )
@@ -43,22 +41,6 @@ func TestDecodePage(t *testing.T) {
 		p, err := decodePage([]byte(c.body))
 		if !errors.Is(err, c.err) || (err == nil && (p.Next != nil) != c.next) {
 			t.Errorf("%s: %+v, %v; want error %v, next %v", c.body, p, err, c.err, c.next)
-		}
-	}
-}
-
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2025, 2, 1, 12, 0, 0, 0, time.UTC)
-	for h, want := range map[string]time.Duration{
-		"":     0,
-		"7":    7 * time.Second,
-		"-3":   0,
-		"soon": 0,
-		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
-		now.Add(-time.Minute).Format(http.TimeFormat):     0,
-	} {
-		if got := retryAfter(h, now); got != want {
-			t.Errorf("Retry-After %q: %s, want %s", h, got, want)
 		}
 	}
 }
