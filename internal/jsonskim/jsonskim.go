@@ -32,28 +32,8 @@ func Value(b []byte, i int) (end int, ok bool) {
 	case '"':
 		return String(b, i)
 	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch c := b[i]; {
-			case !structural[c]:
-				i++
-			case c == '"':
-				end, ok := String(b, i)
-				if !ok {
-					return i, false
-				}
-				i = end
-			case c == '{' || c == '[':
-				depth++
-				i++
-			default:
-				i++
-				if depth--; depth == 0 {
-					return i, true
-				}
-			}
-		}
-		return i, false
+		end, _, ok := brackets(b, i)
+		return end, ok
 	}
 	start := i
 	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' && b[i] != '\r' {
@@ -89,9 +69,20 @@ func String(b []byte, i int) (end int, ok bool) {
 const DecoderMaxDepth = 10000
 
 // Depth returns the deepest nesting of objects and arrays in the value
-// starting at b[i] (0 for a scalar), matching quotes and brackets only.
+// starting at b[i] (0 for a scalar), matching quotes and brackets only; for
+// a value the input ends inside, the deepest nesting reached.
 func Depth(b []byte, i int) int {
-	depth, deepest := 0, 0
+	if i >= len(b) || (b[i] != '{' && b[i] != '[') {
+		return 0
+	}
+	_, deepest, _ := brackets(b, i)
+	return deepest
+}
+
+// brackets skims the object or array whose opening bracket is b[i]: its
+// end, its deepest nesting, and whether it ends before the input does.
+func brackets(b []byte, i int) (end, deepest int, ok bool) {
+	depth := 0
 	for i < len(b) {
 		switch c := b[i]; {
 		case !structural[c]:
@@ -99,7 +90,7 @@ func Depth(b []byte, i int) int {
 		case c == '"':
 			end, ok := String(b, i)
 			if !ok {
-				return deepest
+				return i, deepest, false
 			}
 			i = end
 		case c == '{' || c == '[':
@@ -108,12 +99,12 @@ func Depth(b []byte, i int) int {
 			i++
 		default:
 			i++
-			if depth--; depth <= 0 {
-				return deepest
+			if depth--; depth == 0 {
+				return i, deepest, true
 			}
 		}
 	}
-	return deepest
+	return i, deepest, false
 }
 
 // Elements yields the elements of the JSON array whose '[' is v[i]. The
