@@ -84,8 +84,9 @@ type Option func(*Daemon)
 // WithLogger sets the logger (default: none).
 func WithLogger(l zerolog.Logger) Option { return func(d *Daemon) { d.log = l } }
 
-// WithClock sets the clock that windows are computed from (default
-// time.Now); cron's own ticks follow the real clock.
+// WithClock sets the clock that windows and the announced next fire times
+// are computed from (default time.Now); cron's own ticks follow the real
+// clock.
 func WithClock(now func() time.Time) Option { return func(d *Daemon) { d.now = now } }
 
 // WithEvents sets a hook called on every start, end and skip of a run,
@@ -158,9 +159,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}
 	c.Start()
+	now := d.now().In(d.location())
 	for _, p := range d.cfg.Projects {
 		for _, j := range p.Jobs {
-			next, _ := Next(j.Schedule, time.Now().In(d.location()), 1)
+			next, _ := Next(j.Schedule, now, 1)
 			ev := d.log.Info().Str("project", p.Name).Str("job", j.Name).Str("schedule", j.Schedule).Int("lookback_days", j.LookbackDays)
 			if len(next) > 0 {
 				ev = ev.Time("next", next[0])

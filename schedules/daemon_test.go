@@ -2,6 +2,7 @@ package schedules
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -245,5 +246,38 @@ func TestNewRefusesBadSchedule(t *testing.T) {
 func TestStopRequestedOutsideDaemon(t *testing.T) {
 	if ch := StopRequested(context.Background()); ch != nil {
 		t.Error("a plain context has a stop channel")
+	}
+}
+
+// TestRunAnnouncesNextFireByTheClock: the next fire time Run logs for each
+// job is computed from the daemon's clock, in the schedules' time zone.
+func TestRunAnnouncesNextFireByTheClock(t *testing.T) {
+	cfg := cfgWith(config.Job{Name: "nightly", Kind: config.Nightly, Schedule: "0 2 * * *", LookbackDays: 7, MaxCatchUpDays: 30})
+	cfg.Location = time.FixedZone("UTC-5", -5*3600)
+	now := at("2025-03-10T01:30:00Z") // 2025-03-09 20:30 in UTC-5
+	var logs kyctest.SyncBuffer
+	d, err := New(cfg, runnerFunc(nil), &fakeLedger{}, WithClock(func() time.Time { return now }), WithLogger(zerolog.New(&logs)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // Run announces the jobs, then stops at once
+	if err := d.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var scheduled struct {
+		Job  string    `json:"job"`
+		Next time.Time `json:"next"`
+	}
+	for line := range strings.Lines(logs.String()) {
+		if strings.Contains(line, `"message":"job scheduled"`) {
+			if err := json.Unmarshal([]byte(line), &scheduled); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if want := at("2025-03-10T07:00:00Z"); scheduled.Job != "nightly" || !scheduled.Next.Equal(want) {
+		t.Errorf("announced %q next at %s, want nightly at %s (02:00 UTC-5 after the clock's %s)\n%s",
+			scheduled.Job, scheduled.Next, want, now, logs.String())
 	}
 }
