@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"github.com/rs/zerolog"
 
 	"github.com/kycetl/kycetl/internal/config"
@@ -279,5 +280,31 @@ func TestRunAnnouncesNextFireByTheClock(t *testing.T) {
 	if want := at("2025-03-10T07:00:00Z"); scheduled.Job != "nightly" || !scheduled.Next.Equal(want) {
 		t.Errorf("announced %q next at %s, want nightly at %s (02:00 UTC-5 after the clock's %s)\n%s",
 			scheduled.Job, scheduled.Next, want, now, logs.String())
+	}
+}
+
+// TestSkipWhileRunning: a tick that comes while the job's previous run is
+// going is skipped and reported; once the run has ended, the next tick runs.
+func TestSkipWhileRunning(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	runs, skips := 0, 0
+	job := skipWhileRunning(cron.FuncJob(func() {
+		runs++
+		started <- struct{}{}
+		<-release
+	}), func() { skips++ })
+	done := make(chan struct{})
+	go func() { job.Run(); close(done) }()
+	<-started
+	job.Run() // the first run is going: skipped at once
+	if skips != 1 {
+		t.Errorf("a tick during a run: %d skips, want 1", skips)
+	}
+	close(release)
+	<-done
+	go job.Run()
+	<-started // the next tick runs
+	if runs != 2 || skips != 1 {
+		t.Errorf("%d runs and %d skips, want 2 and 1", runs, skips)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/kycetl/kycetl/internal/lock"
 	"github.com/kycetl/kycetl/internal/pipeline"
 	"github.com/kycetl/kycetl/load/archive"
+	"github.com/kycetl/kycetl/load/duckdb"
 	"github.com/kycetl/kycetl/schedules"
 	"github.com/kycetl/kycetl/transform/pii"
 	"github.com/kycetl/kycetl/transform/schema"
@@ -202,7 +202,7 @@ func whileLocked[T any](ctx context.Context, wait time.Duration, open func() (T,
 	}
 	return backoff.Retry(ctx, func() (T, error) {
 		v, err := open()
-		if err != nil && !strings.Contains(err.Error(), "Could not set lock") {
+		if err != nil && !errors.Is(err, duckdb.ErrLocked) {
 			return v, backoff.Permanent(err)
 		}
 		return v, err
