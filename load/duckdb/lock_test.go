@@ -1,34 +1,28 @@
 package duckdb
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/kycetl/kycetl/internal/kyctest"
 )
 
-// holdEnv makes the test binary a process holding a warehouse open: it
-// opens the DuckDB file named by the variable, prints "open" and holds it
-// until its stdin closes.
+// holdEnv makes the test binary a process holding a warehouse open
+// (kyctest.ServeHolder): it opens the DuckDB file named by the variable and
+// prints "open".
 const holdEnv = "KYCETL_DUCKDB_TEST_HOLD"
 
 func TestMain(m *testing.M) {
-	if path := os.Getenv(holdEnv); path != "" {
+	kyctest.ServeHolder(holdEnv, func(path string) (string, func(), error) {
 		w, err := Open(context.Background(), path)
 		if err != nil {
-			fmt.Println("error", err)
-			os.Exit(1)
+			return "", nil, err
 		}
-		fmt.Println("open")
-		bufio.NewReader(os.Stdin).ReadString('\n') // until the parent closes stdin
-		w.Close()
-		os.Exit(0)
-	}
+		return "open", func() { w.Close() }, nil
+	})
 	os.Exit(m.Run())
 }
 
@@ -37,24 +31,10 @@ func TestMain(m *testing.M) {
 // ErrLocked.
 func TestOpenLockedByAnotherProcess(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kyc.duckdb")
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), holdEnv+"="+path)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
+	line, _, release := kyctest.StartHolder(t, holdEnv, path)
+	if line != "open" {
+		t.Fatalf("holder said %q", line)
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || strings.TrimSpace(line) != "open" {
-		t.Fatalf("holder said %q, %v", line, err)
-	}
-
 	if w, err := Open(context.Background(), path); !errors.Is(err, ErrLocked) {
 		if w != nil {
 			w.Close()
@@ -62,8 +42,7 @@ func TestOpenLockedByAnotherProcess(t *testing.T) {
 		t.Fatalf("Open of a file another process holds: %v, want ErrLocked", err)
 	}
 
-	stdin.Close()
-	if err := cmd.Wait(); err != nil {
+	if err := release(); err != nil {
 		t.Fatalf("holder: %v", err)
 	}
 	w, err := Open(context.Background(), path)
