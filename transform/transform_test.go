@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -461,8 +462,11 @@ func TestPIIPolicy(t *testing.T) {
 	if ssn := r["ssn_number"].(string); strings.Contains(ssn, "000-12-3456") || len(ssn) != 64 {
 		t.Errorf("ssn_number = %q, want a hash", ssn)
 	}
-	if _, err := pii.New(); err == nil || !strings.Contains(err.Error(), pii.KeyEnv) {
-		t.Errorf("a hashing policy without a key gave %v, want an error naming %s", err, pii.KeyEnv)
+	if _, err := pii.New(); !errors.Is(err, pii.ErrNoKey) {
+		t.Errorf("a hashing policy without a key gave %v, want ErrNoKey", err)
+	}
+	if _, err := pii.New(pii.WithKey([]byte("too-short"))); !errors.Is(err, pii.ErrShortKey) {
+		t.Errorf("a key of 9 bytes gave %v, want ErrShortKey", err)
 	}
 }
 

@@ -163,7 +163,7 @@ const DefaultConcurrency = 4
 func WithConcurrency(n int) ExtractorOption {
 	return func(e *Extractor) {
 		if n < 1 {
-			e.optErrors = append(e.optErrors, fmt.Errorf("concurrency %d is below 1", n))
+			e.optErrors = append(e.optErrors, fmt.Errorf("%w: concurrency %d is below 1", ErrInvalidOption, n))
 			return
 		}
 		e.concurrency = n
@@ -175,7 +175,7 @@ func WithConcurrency(n int) ExtractorOption {
 func WithBudget(b *Budget) ExtractorOption {
 	return func(e *Extractor) {
 		if b == nil {
-			e.optErrors = append(e.optErrors, errors.New("the call budget is nil"))
+			e.optErrors = append(e.optErrors, fmt.Errorf("%w: the call budget is nil", ErrInvalidOption))
 			return
 		}
 		e.budget = b

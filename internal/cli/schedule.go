@@ -71,6 +71,7 @@ stop in time), 2 configuration error.`,
 
 // readConfig loads a configuration file; any problem is a usage error.
 func (e *env) readConfig(path string) (*config.Config, error) {
+	e.keys = keySources{} // named as they are read, below
 	cfg, err := config.Load(path, e.getenv)
 	if err != nil {
 		return nil, usageError{err}
@@ -83,19 +84,23 @@ func (e *env) readConfig(path string) (*config.Config, error) {
 func (e *env) configPolicy(cfg *config.Config) (*pii.Policy, error) {
 	pol, err := cfg.Policy(e.getenv)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{err} // the configuration's error names the variable
 	}
+	e.keys.piiKey = "$" + cfg.PII.KeyEnv + ", named by pii.key_env in " + cfg.File
 	return pol, nil
 }
 
 // configExtractor is the extractor of a configured project, its keys read
 // from the variables the configuration names, asking for its page_size;
 // with secret_key_env it speaks the secure data transfer.
-func (e *env) configExtractor(p config.Project, extOpts ...argos.ExtractorOption) (*argos.Extractor, error) {
+func (e *env) configExtractor(cfg *config.Config, p config.Project, extOpts ...argos.ExtractorOption) (*argos.Extractor, error) {
 	key, err := p.APIKey(e.getenv)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{err} // the configuration's error names the variable
 	}
+	piiKey := e.keys.piiKey
+	e.keys = projectKeySources(cfg, p)
+	e.keys.piiKey = piiKey
 	opts := []argos.ClientOption{argos.WithLogger(e.log), argos.WithPageSize(p.PageSize)}
 	if p.SecretKeyEnv != "" {
 		secret := e.getenv(p.SecretKeyEnv)
@@ -122,7 +127,7 @@ func (e *env) schedule(ctx context.Context, cfg *config.Config, opts ...schedule
 	}
 	r := &scheduleRunner{e: e, cfg: cfg, pol: pol, sources: map[string]pipeline.Window{}}
 	for _, p := range cfg.Projects {
-		if r.sources[p.Name], err = e.configExtractor(p); err != nil {
+		if r.sources[p.Name], err = e.configExtractor(cfg, p); err != nil {
 			return err
 		}
 	}

@@ -38,6 +38,7 @@ const (
 	DefaultDir            = "./warehouse"
 	DefaultAPIURL         = "https://rest-api.argosidentity.com"
 	DefaultAPIKeyEnv      = "ARGOS_API_KEY"
+	DefaultPIIKeyEnv      = "KYCETL_PII_KEY"
 	DefaultMaxCatchUpDays = 90
 	// maxDays bounds every day count, as the CLI bounds --days.
 	maxDays = 3660
@@ -370,7 +371,7 @@ func (v *validator) envName(path, name string) {
 func (v *validator) pii(f filePII) PII {
 	p := PII{KeyEnv: f.KeyEnv}
 	if p.KeyEnv == "" {
-		p.KeyEnv = pii.KeyEnv
+		p.KeyEnv = DefaultPIIKeyEnv
 	}
 	v.envName("pii.key_env", p.KeyEnv)
 	cols := make([]string, 0, len(f.Columns))
