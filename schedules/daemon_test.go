@@ -239,8 +239,8 @@ func TestStop(t *testing.T) {
 
 func TestNewRefusesBadSchedule(t *testing.T) {
 	_, err := New(cfgWith(config.Job{Name: "x", Schedule: "every day"}), runnerFunc(nil), &fakeLedger{})
-	if err == nil || !strings.Contains(err.Error(), "scheduling p x") {
-		t.Errorf("New = %v", err)
+	if !errors.Is(err, config.ErrBadSchedule) || !strings.Contains(err.Error(), "scheduling p x") {
+		t.Errorf("New = %v, want ErrBadSchedule naming project p's job x", err)
 	}
 }
 

@@ -568,15 +568,17 @@ func TestSinkErrorStopsTheDay(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = f.Add(compact(t, filepath.Join("..", "testdata", "submission_id_document.json")), "test", 0)
-	if err == nil || !strings.Contains(err.Error(), "writing submissions rows of acme 2025-03-14") {
-		t.Errorf("err = %v", err)
+	if !errors.Is(err, errDiskFull) || !strings.Contains(err.Error(), "writing submissions rows of acme 2025-03-14") {
+		t.Errorf("err = %v, want the sink's error, naming the table and the partition", err)
 	}
 	f.Release()
 }
 
 type failingSink struct{}
 
-func (failingSink) Write(*schema.Table, arrow.RecordBatch) error { return fmt.Errorf("disk full") }
+var errDiskFull = errors.New("disk full")
+
+func (failingSink) Write(*schema.Table, arrow.RecordBatch) error { return errDiskFull }
 
 // FuzzFlatten: any bytes give one submission or one quarantine row, never a
 // panic, and the records stay well formed.

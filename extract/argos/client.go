@@ -282,6 +282,21 @@ var (
 // run writes anything.
 var ErrCredentials = errors.New("the API refused the credentials")
 
+// ErrRateLimitWait is the kind of a request that could not wait for the
+// client's own rate limit (WithRateLimit) within its context's deadline.
+var ErrRateLimitWait = errors.New("waiting for the client's rate limit")
+
+// GaveUpError is the error of a request that failed every one of its
+// tries; Err is the last try's.
+type GaveUpError struct {
+	Tries int
+	Err   error
+}
+
+func (e *GaveUpError) Error() string { return fmt.Sprintf("giving up after %d tries: %v", e.Tries, e.Err) }
+
+func (e *GaveUpError) Unwrap() error { return e.Err }
+
 // ErrInvalidOption is the kind of an option of a client or an extractor
 // given a value out of its range.
 var ErrInvalidOption = errors.New("invalid option")
@@ -392,7 +407,7 @@ func (c *Client) page(ctx context.Context, q Query, st *Stats) (Page, error) {
 	tries := 0
 	op := func() (Page, error) {
 		if err := c.limiter.Wait(ctx); err != nil {
-			return Page{}, backoff.Permanent(fmt.Errorf("waiting for the client's rate limit: %w", err))
+			return Page{}, backoff.Permanent(fmt.Errorf("%w: %w", ErrRateLimitWait, err))
 		}
 		tries++
 		st.Calls++
@@ -436,7 +451,7 @@ func (c *Client) page(ctx context.Context, q Query, st *Stats) (Page, error) {
 			err = fmt.Errorf("%w (last error: %v)", cerr, err)
 		}
 		if tries >= c.maxTries && tries > 1 && ctx.Err() == nil {
-			err = fmt.Errorf("giving up after %d tries: %w", tries, err)
+			err = &GaveUpError{Tries: tries, Err: err}
 		}
 		return Page{}, err
 	}

@@ -195,7 +195,8 @@ func TestGivesUpAfterMaxTries(t *testing.T) {
 	}))
 	_, err := client(t, base, nil).Page(context.Background(), argos.Query{StartDate: day0, EndDate: day0})
 	var apiErr *argos.APIError
-	if !errors.As(err, &apiErr) || apiErr.Status != 500 || !strings.Contains(err.Error(), "giving up after 4 tries") {
+	var gaveUp *argos.GaveUpError
+	if !errors.As(err, &apiErr) || apiErr.Status != 500 || !errors.As(err, &gaveUp) || gaveUp.Tries != 4 {
 		t.Fatalf("error %v, want giving up after 4 tries with the 500", err)
 	}
 	if calls.Load() != 4 {
@@ -206,7 +207,7 @@ func TestGivesUpAfterMaxTries(t *testing.T) {
 	s := httptest.NewServer(http.NotFoundHandler())
 	s.Close()
 	_, err = client(t, s.URL, nil).Page(context.Background(), argos.Query{StartDate: day0, EndDate: day0})
-	if err == nil || !strings.Contains(err.Error(), "giving up after 4 tries") {
+	if !errors.As(err, &gaveUp) || gaveUp.Tries != 4 {
 		t.Fatalf("error %v, want giving up after 4 tries", err)
 	}
 }

@@ -98,8 +98,8 @@ func TestCheckFindsWrongKeysWithOneCall(t *testing.T) {
 // fetch (issue 13 item 8).
 func TestBudgetTooSmallForADay(t *testing.T) {
 	for _, limit := range []int64{0, 3, argos.MinDailyCalls - 1} {
-		if _, err := argos.NewBudget(limit); err == nil || !strings.Contains(err.Error(), "at least") {
-			t.Errorf("NewBudget(%d): %v, want an error saying the least budget", limit, err)
+		if _, err := argos.NewBudget(limit); !errors.Is(err, argos.ErrBudgetTooSmall) {
+			t.Errorf("NewBudget(%d): %v, want ErrBudgetTooSmall", limit, err)
 		}
 	}
 	if _, err := argos.NewBudget(argos.MinDailyCalls); err != nil {

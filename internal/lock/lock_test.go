@@ -105,8 +105,9 @@ func TestSameProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Acquire(dir); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "pid "+strconv.Itoa(os.Getpid())) {
-		t.Errorf("second Acquire: %v", err)
+	var le *LockedError
+	if _, err := Acquire(dir); !errors.Is(err, ErrLocked) || !errors.As(err, &le) || le.PID != os.Getpid() {
+		t.Errorf("second Acquire: %v, want a *LockedError naming our pid", err)
 	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
