@@ -487,18 +487,18 @@ func (w *Warehouse) checkFiles(p load.PartitionFiles) ([]fileRow, error) {
 		row, err := func() (fileRow, error) {
 			t, ok := schema.ByName(name)
 			if !ok {
-				return fileRow{}, errors.New("no such table in the schema")
+				return fileRow{}, load.ErrUnknownTable
 			}
 			if t.Unpartitioned {
-				return fileRow{}, errors.New("table is not partitioned")
+				return fileRow{}, load.ErrUnpartitioned
 			}
 			footer, err := archive.ReadParquetFooter(path)
 			if err != nil {
 				return fileRow{}, err
 			}
 			if footer.Rows > 0 && (footer.Project != p.Project || footer.Day != day) {
-				return fileRow{}, fmt.Errorf("rows belong to another project or day, or the file's statistics cannot tell (they say project %q, created_date %q)",
-					footer.Project, footer.Day)
+				return fileRow{}, fmt.Errorf("%w, or the file's statistics cannot tell (they say project %q, created_date %q)",
+					load.ErrStrayRows, footer.Project, footer.Day)
 			}
 			return fileRow{table: name, project: p.Project, day: day, path: w.relative(path), version: footer.SchemaVersion, rows: footer.Rows}, nil
 		}()
