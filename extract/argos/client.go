@@ -125,7 +125,7 @@ func WithSecureTransfer(secret string) ClientOption {
 	return func(c *Client) {
 		ci, err := argoscrypt.New(secret)
 		if err != nil {
-			c.optErrors = append(c.optErrors, &keyError{key: ErrSecretKey,
+			c.optErrors = append(c.optErrors, &settingError{kind: ErrSecretKey,
 				msg: "the secret key for secure data transfer is empty: it must be the project's secret key, or its API key when it has none"})
 			return
 		}
@@ -164,15 +164,15 @@ func NewClient(baseURL, apiKey string, opts ...ClientOption) (*Client, error) {
 	}
 	baseURL = strings.TrimSpace(baseURL)
 	if baseURL == "" {
-		return nil, &keyError{key: ErrAPIURL, msg: "the API base URL is empty: it must be one such as https://rest-api.argosidentity.com"}
+		return nil, &settingError{kind: ErrAPIURL, msg: "the API base URL is empty: it must be one such as https://rest-api.argosidentity.com"}
 	}
 	// The URL is not quoted in errors: it might carry credentials.
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, &keyError{key: ErrAPIURL, msg: "the API base URL is not an http(s) URL such as https://rest-api.argosidentity.com"}
+		return nil, &settingError{kind: ErrAPIURL, msg: "the API base URL is not an http(s) URL such as https://rest-api.argosidentity.com"}
 	}
 	if apiKey == "" {
-		return nil, &keyError{key: ErrAPIKey, msg: "the API key is empty: it must be the project's API key"}
+		return nil, &settingError{kind: ErrAPIKey, msg: "the API key is empty: it must be the project's API key"}
 	}
 	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), SubmissionPath) + SubmissionPath
 	u.RawPath, u.RawQuery, u.Fragment = "", "", ""
@@ -293,7 +293,9 @@ type GaveUpError struct {
 	Err   error
 }
 
-func (e *GaveUpError) Error() string { return fmt.Sprintf("giving up after %d tries: %v", e.Tries, e.Err) }
+func (e *GaveUpError) Error() string {
+	return fmt.Sprintf("giving up after %d tries: %v", e.Tries, e.Err)
+}
 
 func (e *GaveUpError) Unwrap() error { return e.Err }
 

@@ -18,12 +18,12 @@ var (
 	// ErrEncrypted means the project has secure data transfer on and the
 	// client was not given the secret to decrypt the answer. It is of kinds
 	// ErrCredentials and ErrSecretKey.
-	ErrEncrypted error = &keyError{key: ErrSecretKey, refused: true,
+	ErrEncrypted error = &settingError{kind: ErrSecretKey, refused: true,
 		msg: "the response is encrypted (the project has secure data transfer on) and the client has no secret key: it needs the project's secret key, or its API key when it has none"}
 	// ErrDecrypt means an encrypted answer did not decrypt to JSON with
 	// the client's secret: the secret is wrong. It is not retried. It is
 	// of kinds ErrCredentials and ErrSecretKey.
-	ErrDecrypt error = &keyError{key: ErrSecretKey, refused: true,
+	ErrDecrypt error = &settingError{kind: ErrSecretKey, refused: true,
 		msg: "the secret key cannot decrypt the answer (it must be the project's secret key, or its API key when it has none)"}
 	// ErrPageStall means the API returned a nextpageKey it had returned
 	// before in the same chain: following it would loop forever.
@@ -175,19 +175,19 @@ func decodeSecurePage(body []byte, c *argoscrypt.Cipher) (Page, error) {
 	return p, err
 }
 
-// keyError is an error about one of the client's settings: its kind (key:
-// ErrAPIURL, ErrAPIKey or ErrSecretKey) says which, and refused that the
+// settingError is an error about one of the client's settings: kind
+// (ErrAPIURL, ErrAPIKey or ErrSecretKey) says which, and refused that the
 // API refused it, which makes it of kind ErrCredentials too.
-type keyError struct {
-	key     error
+type settingError struct {
+	kind    error
 	msg     string
 	refused bool
 }
 
-func (e *keyError) Error() string { return e.msg }
+func (e *settingError) Error() string { return e.msg }
 
-// Is makes errors.Is(err, e.key) true, and errors.Is(err, ErrCredentials)
-// when the API refused the key.
-func (e *keyError) Is(target error) bool {
-	return target == e.key || e.refused && target == ErrCredentials
+// Is makes errors.Is(err, e.kind) true, and errors.Is(err, ErrCredentials)
+// when the API refused the setting.
+func (e *settingError) Is(target error) bool {
+	return target == e.kind || e.refused && target == ErrCredentials
 }
