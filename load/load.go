@@ -86,6 +86,19 @@ type Queryable interface {
 	DB() *sql.DB
 }
 
+// Kinds of a partition's file that Replace refuses before loading anything.
+var (
+	// ErrUnknownTable: the file is named for a table the schema does not
+	// declare.
+	ErrUnknownTable = errors.New("no such table in the schema")
+	// ErrUnpartitioned: the file is named for a table that is not
+	// partitioned by project and day (credit_rates, load_runs).
+	ErrUnpartitioned = errors.New("table is not partitioned")
+	// ErrStrayRows: rows of the file belong to another project or day; they
+	// would escape the next replacement of their own partition.
+	ErrStrayRows = errors.New("rows belong to another project or day")
+)
+
 // ErrNotReplaced is Outcome's answer for a partition no Replace included.
 var ErrNotReplaced = errors.New("partition not included in any Replace")
 

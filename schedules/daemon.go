@@ -84,8 +84,9 @@ type Option func(*Daemon)
 // WithLogger sets the logger (default: none).
 func WithLogger(l zerolog.Logger) Option { return func(d *Daemon) { d.log = l } }
 
-// WithClock sets the clock that windows are computed from (default
-// time.Now); cron's own ticks follow the real clock.
+// WithClock sets the clock that windows and the announced next fire times
+// are computed from (default time.Now); cron's own ticks follow the real
+// clock.
 func WithClock(now func() time.Time) Option { return func(d *Daemon) { d.now = now } }
 
 // WithEvents sets a hook called on every start, end and skip of a run,
@@ -147,20 +148,21 @@ func (d *Daemon) Run(ctx context.Context) error {
 	c := cron.New(cron.WithLocation(d.location()), cron.WithParser(config.SpecParser()), cron.WithLogger(cronLogger{log: d.log}))
 	for _, p := range d.cfg.Projects {
 		for _, j := range p.Jobs {
-			// A chain per job, so that a skip names its job.
-			skip := cron.SkipIfStillRunning(cronLogger{log: d.log, project: p.Name, job: j.Name, onSkip: func() {
-				d.onEvent(Event{Kind: Skipped, Project: p.Name, Job: j.Name})
-			}})
 			fire := cron.FuncJob(func() { d.fire(jobCtx, p, j) })
-			if _, err := c.AddJob(j.Schedule, cron.NewChain(skip).Then(fire)); err != nil {
+			job := skipWhileRunning(fire, func() {
+				d.log.Info().Str("project", p.Name).Str("job", j.Name).Msg("tick skipped: the job's previous run is still going")
+				d.onEvent(Event{Kind: Skipped, Project: p.Name, Job: j.Name})
+			})
+			if _, err := c.AddJob(j.Schedule, job); err != nil {
 				return fmt.Errorf("scheduling %s %s: %w", p.Name, j.Name, err)
 			}
 		}
 	}
 	c.Start()
+	now := d.now().In(d.location())
 	for _, p := range d.cfg.Projects {
 		for _, j := range p.Jobs {
-			next, _ := Next(j.Schedule, time.Now().In(d.location()), 1)
+			next, _ := Next(j.Schedule, now, 1)
 			ev := d.log.Info().Str("project", p.Name).Str("job", j.Name).Str("schedule", j.Schedule).Int("lookback_days", j.LookbackDays)
 			if len(next) > 0 {
 				ev = ev.Time("next", next[0])
@@ -246,23 +248,30 @@ func (d *Daemon) window(ctx context.Context, p config.Project, j config.Job) (fr
 	return from, to, nil
 }
 
-// cronLogger adapts zerolog to cron's logger. Cron's routine messages go
-// to debug; a skip, which cron logs as Info("skip"), is logged at info
-// with the job's name and reported to onSkip.
+// skipWhileRunning runs job on each tick unless the job's previous run is
+// still going, in which case the tick is skipped and onSkip called.
+func skipWhileRunning(job cron.Job, onSkip func()) cron.Job {
+	running := make(chan struct{}, 1)
+	return cron.FuncJob(func() {
+		select {
+		case running <- struct{}{}:
+			defer func() { <-running }()
+			job.Run()
+		default:
+			onSkip()
+		}
+	})
+}
+
+// cronLogger adapts zerolog to cron's logger: cron's routine messages go to
+// debug, its errors to error.
 type cronLogger struct {
-	log          zerolog.Logger
-	project, job string
-	onSkip       func()
+	log zerolog.Logger
 }
 
 var _ cron.Logger = cronLogger{}
 
 func (l cronLogger) Info(msg string, kv ...any) {
-	if msg == "skip" && l.onSkip != nil {
-		l.log.Info().Str("project", l.project).Str("job", l.job).Msg("tick skipped: the job's previous run is still going")
-		l.onSkip()
-		return
-	}
 	l.log.Debug().Fields(kv).Msg("cron: " + msg)
 }
 

@@ -2,12 +2,14 @@ package schedules
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"github.com/rs/zerolog"
 
 	"github.com/kycetl/kycetl/internal/config"
@@ -237,13 +239,72 @@ func TestStop(t *testing.T) {
 
 func TestNewRefusesBadSchedule(t *testing.T) {
 	_, err := New(cfgWith(config.Job{Name: "x", Schedule: "every day"}), runnerFunc(nil), &fakeLedger{})
-	if err == nil || !strings.Contains(err.Error(), "scheduling p x") {
-		t.Errorf("New = %v", err)
+	if !errors.Is(err, config.ErrBadSchedule) || !strings.Contains(err.Error(), "scheduling p x") {
+		t.Errorf("New = %v, want ErrBadSchedule naming project p's job x", err)
 	}
 }
 
 func TestStopRequestedOutsideDaemon(t *testing.T) {
 	if ch := StopRequested(context.Background()); ch != nil {
 		t.Error("a plain context has a stop channel")
+	}
+}
+
+// TestRunAnnouncesNextFireByTheClock: the next fire time Run logs for each
+// job is computed from the daemon's clock, in the schedules' time zone.
+func TestRunAnnouncesNextFireByTheClock(t *testing.T) {
+	cfg := cfgWith(config.Job{Name: "nightly", Kind: config.Nightly, Schedule: "0 2 * * *", LookbackDays: 7, MaxCatchUpDays: 30})
+	cfg.Location = time.FixedZone("UTC-5", -5*3600)
+	now := at("2025-03-10T01:30:00Z") // 2025-03-09 20:30 in UTC-5
+	var logs kyctest.SyncBuffer
+	d, err := New(cfg, runnerFunc(nil), &fakeLedger{}, WithClock(func() time.Time { return now }), WithLogger(zerolog.New(&logs)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // Run announces the jobs, then stops at once
+	if err := d.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var scheduled struct {
+		Job  string    `json:"job"`
+		Next time.Time `json:"next"`
+	}
+	for line := range strings.Lines(logs.String()) {
+		if strings.Contains(line, `"message":"job scheduled"`) {
+			if err := json.Unmarshal([]byte(line), &scheduled); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if want := at("2025-03-10T07:00:00Z"); scheduled.Job != "nightly" || !scheduled.Next.Equal(want) {
+		t.Errorf("announced %q next at %s, want nightly at %s (02:00 UTC-5 after the clock's %s)\n%s",
+			scheduled.Job, scheduled.Next, want, now, logs.String())
+	}
+}
+
+// TestSkipWhileRunning: a tick that comes while the job's previous run is
+// going is skipped and reported; once the run has ended, the next tick runs.
+func TestSkipWhileRunning(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	runs, skips := 0, 0
+	job := skipWhileRunning(cron.FuncJob(func() {
+		runs++
+		started <- struct{}{}
+		<-release
+	}), func() { skips++ })
+	done := make(chan struct{})
+	go func() { job.Run(); close(done) }()
+	<-started
+	job.Run() // the first run is going: skipped at once
+	if skips != 1 {
+		t.Errorf("a tick during a run: %d skips, want 1", skips)
+	}
+	close(release)
+	<-done
+	go job.Run()
+	<-started // the next tick runs
+	if runs != 2 || skips != 1 {
+		t.Errorf("%d runs and %d skips, want 2 and 1", runs, skips)
 	}
 }

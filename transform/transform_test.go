@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -461,33 +462,94 @@ func TestPIIPolicy(t *testing.T) {
 	if ssn := r["ssn_number"].(string); strings.Contains(ssn, "000-12-3456") || len(ssn) != 64 {
 		t.Errorf("ssn_number = %q, want a hash", ssn)
 	}
-	if _, err := pii.New(); err == nil || !strings.Contains(err.Error(), pii.KeyEnv) {
-		t.Errorf("a hashing policy without a key gave %v, want an error naming %s", err, pii.KeyEnv)
+	if _, err := pii.New(); !errors.Is(err, pii.ErrNoKey) {
+		t.Errorf("a hashing policy without a key gave %v, want ErrNoKey", err)
+	}
+	if _, err := pii.New(pii.WithKey([]byte("too-short"))); !errors.Is(err, pii.ErrShortKey) {
+		t.Errorf("a key of 9 bytes gave %v, want ErrShortKey", err)
 	}
 }
 
-func TestBatchesBoundMemory(t *testing.T) {
+// flattenCopies flattens n copies of one submission, each with its own ID,
+// batchRows at a time, into a sink that keeps nothing, and returns the
+// batches each table arrived in and the most bytes the Flattener held at
+// once.
+func flattenCopies(t *testing.T, n, batchRows int) (batches map[string]int, peak int64) {
+	t.Helper()
 	raw := compact(t, filepath.Join("..", "testdata", "submission_id_document.json"))
-	items := make([][]byte, 10)
-	for i := range items {
-		items[i] = bytes.Replace(raw, []byte("q7x2m9k4v1z8t3p"), []byte(fmt.Sprintf("id-%02d", i)), 1)
-	}
-	batches := &countingSink{}
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	f, err := New("acme", "run-1", time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC), batches, WithBatchRows(3), WithAllocator(mem), WithPolicy(policy(t)))
+	sink := &countingSink{}
+	mem := &peakAllocator{mem: memory.NewCheckedAllocator(memory.NewGoAllocator())}
+	defer mem.mem.AssertSize(t, 0)
+	f, err := New("acme", "run-1", time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC), sink, WithBatchRows(batchRows), WithAllocator(mem), WithPolicy(policy(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, it := range items {
-		f.Add(it, "test", int64(i))
+	for i := range n {
+		it := bytes.Replace(raw, []byte("q7x2m9k4v1z8t3p"), fmt.Appendf(nil, "id-%06d", i), 1)
+		if err := f.Add(it, "test", int64(i)); err != nil {
+			t.Fatalf("item %d: %v", i, err)
+		}
 	}
-	if _, err := f.Close(); err != nil {
+	res, err := f.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got := batches.n["submissions"]; got != 4 {
+	if res.Submissions != int64(n) || res.Quarantined != 0 {
+		t.Fatalf("%d submissions and %d quarantined, want %d and none", res.Submissions, res.Quarantined, n)
+	}
+	return sink.n, mem.peak
+}
+
+// TestBatchesAreBatchRows: submissions reach the sink batchRows at a time,
+// the remainder last.
+func TestBatchesAreBatchRows(t *testing.T) {
+	batches, _ := flattenCopies(t, 10, 3)
+	if got := batches["submissions"]; got != 4 {
 		t.Errorf("submissions arrived in %d batches, want 4 (3+3+3+1)", got)
 	}
+}
+
+// TestBatchesBoundMemory: the most Arrow memory a Flattener holds at once
+// depends on its batch size, not on how many items it is given.
+func TestBatchesBoundMemory(t *testing.T) {
+	_, few := flattenCopies(t, 20, 4)
+	_, many := flattenCopies(t, 1000, 4)
+	if many > few+few/2 {
+		t.Errorf("peak of %d bytes for 1000 items, %d for 20: memory grows with the items", many, few)
+	}
+	// The measure sees what is buffered: one batch of all 1000 items holds
+	// far more.
+	_, whole := flattenCopies(t, 1000, 1000)
+	t.Logf("peak bytes: 20 items %d, 1000 items %d (batches of 4); 1000 items in one batch %d", few, many, whole)
+	if whole < 20*many {
+		t.Errorf("peak of %d bytes for one batch of 1000 items, %d in batches of 4: want far more", whole, many)
+	}
+}
+
+// peakAllocator notes the most bytes allocated and not yet freed at once.
+type peakAllocator struct {
+	mem       *memory.CheckedAllocator
+	cur, peak int64
+}
+
+func (a *peakAllocator) Allocate(size int) []byte {
+	a.grow(int64(size))
+	return a.mem.Allocate(size)
+}
+
+func (a *peakAllocator) Reallocate(size int, b []byte) []byte {
+	a.grow(int64(size - len(b)))
+	return a.mem.Reallocate(size, b)
+}
+
+func (a *peakAllocator) Free(b []byte) {
+	a.cur -= int64(len(b))
+	a.mem.Free(b)
+}
+
+func (a *peakAllocator) grow(n int64) {
+	a.cur += n
+	a.peak = max(a.peak, a.cur)
 }
 
 type countingSink struct{ n map[string]int }
@@ -506,15 +568,17 @@ func TestSinkErrorStopsTheDay(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = f.Add(compact(t, filepath.Join("..", "testdata", "submission_id_document.json")), "test", 0)
-	if err == nil || !strings.Contains(err.Error(), "writing submissions rows of acme 2025-03-14") {
-		t.Errorf("err = %v", err)
+	if !errors.Is(err, errDiskFull) || !strings.Contains(err.Error(), "writing submissions rows of acme 2025-03-14") {
+		t.Errorf("err = %v, want the sink's error, naming the table and the partition", err)
 	}
 	f.Release()
 }
 
 type failingSink struct{}
 
-func (failingSink) Write(*schema.Table, arrow.RecordBatch) error { return fmt.Errorf("disk full") }
+var errDiskFull = errors.New("disk full")
+
+func (failingSink) Write(*schema.Table, arrow.RecordBatch) error { return errDiskFull }
 
 // FuzzFlatten: any bytes give one submission or one quarantine row, never a
 // panic, and the records stay well formed.

@@ -90,10 +90,13 @@ type seed struct {
 	calls int64
 }
 
+// ErrBudgetTooSmall is NewBudget's error for a limit below MinDailyCalls.
+var ErrBudgetTooSmall = errors.New("the call budget is too small")
+
 // NewBudget returns a budget of limit calls per UTC day.
 func NewBudget(limit int64, opts ...BudgetOption) (*Budget, error) {
 	if limit < MinDailyCalls {
-		return nil, fmt.Errorf("a call budget of %d calls a day cannot cover one API day: %d calls are set aside before a day's cost is known, so give at least %d", limit, MinDailyCalls, MinDailyCalls)
+		return nil, fmt.Errorf("%w: a call budget of %d calls a day cannot cover one API day: %d calls are set aside before a day's cost is known, so give at least %d", ErrBudgetTooSmall, limit, MinDailyCalls, MinDailyCalls)
 	}
 	b := &Budget{limit: limit, now: time.Now}
 	for _, o := range opts {

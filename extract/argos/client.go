@@ -74,7 +74,7 @@ func WithHTTPClient(h *http.Client) ClientOption {
 func WithPageSize(n int) ClientOption {
 	return func(c *Client) {
 		if n < 1 {
-			c.optErrors = append(c.optErrors, fmt.Errorf("page size %d is not a positive number of items", n))
+			c.optErrors = append(c.optErrors, fmt.Errorf("%w: page size %d is not a positive number of items", ErrInvalidOption, n))
 			return
 		}
 		c.pageSize = n
@@ -93,7 +93,7 @@ func WithRetry(maxTries int, initial, max time.Duration) ClientOption {
 	return func(c *Client) {
 		p := retry.Policy{MaxTries: maxTries, Initial: initial, Max: max}
 		if err := p.Validate(); err != nil {
-			c.optErrors = append(c.optErrors, err)
+			c.optErrors = append(c.optErrors, fmt.Errorf("%w: %w", ErrInvalidOption, err))
 			return
 		}
 		c.policy = p
@@ -108,7 +108,7 @@ func WithRetry(maxTries int, initial, max time.Duration) ClientOption {
 func WithRateLimit(limit rate.Limit, burst int) ClientOption {
 	return func(c *Client) {
 		if limit <= 0 || burst < 1 {
-			c.optErrors = append(c.optErrors, fmt.Errorf("rate limit %v/s with burst %d needs a positive rate and a burst of at least 1", limit, burst))
+			c.optErrors = append(c.optErrors, fmt.Errorf("%w: rate limit %v/s with burst %d needs a positive rate and a burst of at least 1", ErrInvalidOption, limit, burst))
 			return
 		}
 		c.limiter = rate.NewLimiter(limit, burst)
@@ -124,7 +124,8 @@ func WithSecureTransfer(secret string) ClientOption {
 	return func(c *Client) {
 		ci, err := argoscrypt.New(secret)
 		if err != nil {
-			c.optErrors = append(c.optErrors, errors.New("ARGOS_SECRET_KEY is empty: set it to the project's secret key, or to its API key when it has none"))
+			c.optErrors = append(c.optErrors, &settingError{kind: ErrSecretKey,
+				msg: "the secret key for secure data transfer is empty: it must be the project's secret key, or its API key when it has none"})
 			return
 		}
 		c.cipher = ci
@@ -135,7 +136,7 @@ func WithSecureTransfer(secret string) ClientOption {
 func WithRequestTimeout(d time.Duration) ClientOption {
 	return func(c *Client) {
 		if d <= 0 {
-			c.optErrors = append(c.optErrors, fmt.Errorf("request timeout %s is not positive", d))
+			c.optErrors = append(c.optErrors, fmt.Errorf("%w: request timeout %s is not positive", ErrInvalidOption, d))
 			return
 		}
 		c.timeout = d
@@ -160,15 +161,15 @@ func NewClient(baseURL, apiKey string, opts ...ClientOption) (*Client, error) {
 	}
 	baseURL = strings.TrimSpace(baseURL)
 	if baseURL == "" {
-		return nil, errors.New("ARGOS_API_URL is empty: set it to the API base URL, e.g. https://rest-api.argosidentity.com")
+		return nil, &settingError{kind: ErrAPIURL, msg: "the API base URL is empty: it must be one such as https://rest-api.argosidentity.com"}
 	}
 	// The URL is not quoted in errors: it might carry credentials.
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, errors.New("ARGOS_API_URL is not an http(s) URL, e.g. https://rest-api.argosidentity.com")
+		return nil, &settingError{kind: ErrAPIURL, msg: "the API base URL is not an http(s) URL such as https://rest-api.argosidentity.com"}
 	}
 	if apiKey == "" {
-		return nil, errors.New("ARGOS_API_KEY is empty: set it to the project's API key")
+		return nil, &settingError{kind: ErrAPIKey, msg: "the API key is empty: it must be the project's API key"}
 	}
 	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), SubmissionPath) + SubmissionPath
 	u.RawPath, u.RawQuery, u.Fragment = "", "", ""
@@ -269,14 +270,37 @@ var (
 
 // ErrCredentials is the kind of every error that says the client's
 // credentials are wrong, so that no call of the run can succeed: a 401 or
-// 403 answer (a wrong ARGOS_API_KEY, or a caller's IP the project does not
+// 403 answer (a wrong API key, or a caller's IP the project does not
 // allow), a 400 invalid_payload to an encrypted request (the API could not
-// decrypt it: a wrong ARGOS_SECRET_KEY), an encrypted answer to a client
+// decrypt it: a wrong secret key), an encrypted answer to a client
 // without the secret (ErrEncrypted) or one that does not decrypt with it
 // (ErrDecrypt). Such an error is a configuration error, not a failed day:
 // a Window stops at once on it, and Check finds it with one call before a
 // run writes anything.
 var ErrCredentials = errors.New("the API refused the credentials")
+
+// ErrRateLimitWait is the kind of a request that could not wait for the
+// client's own rate limit (WithRateLimit) within its context's deadline.
+var ErrRateLimitWait = errors.New("waiting for the client's rate limit")
+
+// GaveUpError is the error of a request that failed every one of its
+// tries (retry.GaveUpError, the policy every source shares).
+type GaveUpError = retry.GaveUpError
+
+// ErrInvalidOption is the kind of an option of a client or an extractor
+// given a value out of its range.
+var ErrInvalidOption = errors.New("invalid option")
+
+// Kinds that say which of the client's settings an error is about, so that
+// a caller that knows where it read them can say so: the API base URL
+// (NewClient), the API key (empty, or refused with a 401 or 403) and the
+// secret key of secure data transfer (empty, missing for an encrypted
+// answer, refused, or not decrypting the answer).
+var (
+	ErrAPIURL    = errors.New("the API base URL is wrong")
+	ErrAPIKey    = errors.New("the API key is wrong")
+	ErrSecretKey = errors.New("the secret key is wrong")
+)
 
 // APIError is an answer of the API other than 200, with the API's own code
 // and message. Check for it with errors.As, and for its kind with
@@ -290,7 +314,8 @@ type APIError struct {
 }
 
 // Is reports whether the error is of kind target: ErrCountRefused,
-// ErrPageTooLarge or ErrCredentials.
+// ErrPageTooLarge, ErrCredentials, and which key the API refused,
+// ErrAPIKey or ErrSecretKey.
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrCountRefused:
@@ -299,8 +324,18 @@ func (e *APIError) Is(target error) bool {
 		return e.Status == http.StatusRequestEntityTooLarge
 	case ErrCredentials:
 		return e.refusesCredentials()
+	case ErrAPIKey:
+		return e.refusesCredentials() && !e.refusesSecret()
+	case ErrSecretKey:
+		return e.refusesSecret()
 	}
 	return false
+}
+
+// refusesSecret reports whether the answer refuses the secret key: a 400
+// invalid_payload to an encrypted request.
+func (e *APIError) refusesSecret() bool {
+	return e.Status == http.StatusBadRequest && e.secure && e.Code == "invalid_payload"
 }
 
 // refusesCredentials reports whether the answer refuses the client's keys:
@@ -308,13 +343,7 @@ func (e *APIError) Is(target error) bool {
 // parameter of an encrypted request is its data, which the API could not
 // decrypt or read with its secret).
 func (e *APIError) refusesCredentials() bool {
-	switch {
-	case e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden:
-		return true
-	case e.Status == http.StatusBadRequest && e.secure:
-		return e.Code == "invalid_payload"
-	}
-	return false
+	return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden || e.refusesSecret()
 }
 
 func (e *APIError) Error() string {
@@ -324,10 +353,10 @@ func (e *APIError) Error() string {
 		fmt.Fprintf(&b, " (%s)", e.Code)
 	}
 	if e.Status == http.StatusForbidden || e.Status == http.StatusUnauthorized {
-		b.WriteString(" (check ARGOS_API_KEY)")
+		b.WriteString(" (the API refused the API key, or the caller's IP address)")
 	}
 	if e.Status == http.StatusBadRequest && e.secure {
-		b.WriteString(" (secure data transfer is on: check ARGOS_SECRET_KEY)")
+		b.WriteString(" (secure data transfer is on: the secret key may be wrong)")
 	}
 	return b.String()
 }
@@ -357,7 +386,7 @@ func (c *Client) page(ctx context.Context, q Query, st *Stats) (Page, error) {
 
 	try := func() (Page, time.Duration, error) {
 		if err := c.limiter.Wait(ctx); err != nil {
-			return Page{}, 0, retry.Permanent(fmt.Errorf("waiting for the client's rate limit: %w", err))
+			return Page{}, 0, retry.Permanent(fmt.Errorf("%w: %w", ErrRateLimitWait, err))
 		}
 		st.Calls++
 		return c.do(ctx, target)

@@ -83,21 +83,27 @@ func status(code int, body string, header ...string) http.HandlerFunc {
 
 func TestNewClientValidates(t *testing.T) {
 	for _, c := range []struct {
-		url, key, want string
-		opts           []argos.ClientOption
+		url, key string
+		want     error
+		opts     []argos.ClientOption
 	}{
-		{"", key, "ARGOS_API_URL", nil},
-		{"ftp://example.com", key, "ARGOS_API_URL", nil},
-		{"https://user:pw@", key, "ARGOS_API_URL", nil},
-		{"::not a url", key, "ARGOS_API_URL", nil},
-		{"https://rest-api.argosidentity.com", "", "ARGOS_API_KEY", nil},
-		{"https://rest-api.argosidentity.com", key, "page size", []argos.ClientOption{argos.WithPageSize(0)}},
-		{"https://rest-api.argosidentity.com", key, "retry", []argos.ClientOption{argos.WithRetry(0, time.Second, time.Second)}},
-		{"https://rest-api.argosidentity.com", key, "timeout", []argos.ClientOption{argos.WithRequestTimeout(0)}},
+		{"", key, argos.ErrAPIURL, nil},
+		{"ftp://example.com", key, argos.ErrAPIURL, nil},
+		{"https://user:pw@", key, argos.ErrAPIURL, nil},
+		{"::not a url", key, argos.ErrAPIURL, nil},
+		{"https://rest-api.argosidentity.com", "", argos.ErrAPIKey, nil},
+		{"https://rest-api.argosidentity.com", key, argos.ErrSecretKey, []argos.ClientOption{argos.WithSecureTransfer("")}},
+		{"https://rest-api.argosidentity.com", key, argos.ErrInvalidOption, []argos.ClientOption{argos.WithPageSize(0)}},
+		{"https://rest-api.argosidentity.com", key, argos.ErrInvalidOption, []argos.ClientOption{argos.WithRetry(0, time.Second, time.Second)}},
+		{"https://rest-api.argosidentity.com", key, argos.ErrInvalidOption, []argos.ClientOption{argos.WithRequestTimeout(0)}},
+		{"https://rest-api.argosidentity.com", key, argos.ErrInvalidOption, []argos.ClientOption{argos.WithRateLimit(0, 1)}},
 	} {
 		_, err := argos.NewClient(c.url, c.key, c.opts...)
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("NewClient(%q): %v, want an error naming %s", c.url, err, c.want)
+		if !errors.Is(err, c.want) {
+			t.Errorf("NewClient(%q): %v, want %v", c.url, err, c.want)
+		}
+		if errors.Is(err, argos.ErrCredentials) {
+			t.Errorf("NewClient(%q): %v is of kind ErrCredentials: no API refused anything", c.url, err)
 		}
 		if err != nil && strings.Contains(err.Error(), "pw") {
 			t.Errorf("error quotes URL credentials: %v", err)
@@ -119,8 +125,8 @@ func TestForbiddenFailsFastWithoutTheKey(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusForbidden {
 		t.Fatalf("error %v, want a 403 APIError", err)
 	}
-	if want := "fetching page 1 of 2025-02-01: ARGOS API 403: Forbidden (check ARGOS_API_KEY)"; err.Error() != want {
-		t.Errorf("error %q, want %q", err, want)
+	if !errors.Is(err, argos.ErrCredentials) || !errors.Is(err, argos.ErrAPIKey) || errors.Is(err, argos.ErrSecretKey) {
+		t.Errorf("error %v, want kinds ErrCredentials and ErrAPIKey, not ErrSecretKey", err)
 	}
 	if s.Calls() != 1 || st.Calls != 1 || st.Retries != 0 {
 		t.Errorf("%d server calls, stats %+v; want exactly 1 call", s.Calls(), st)
@@ -189,7 +195,8 @@ func TestGivesUpAfterMaxTries(t *testing.T) {
 	}))
 	_, err := client(t, base, nil).Page(context.Background(), argos.Query{StartDate: day0, EndDate: day0})
 	var apiErr *argos.APIError
-	if !errors.As(err, &apiErr) || apiErr.Status != 500 || !strings.Contains(err.Error(), "giving up after 4 tries") {
+	var gaveUp *argos.GaveUpError
+	if !errors.As(err, &apiErr) || apiErr.Status != 500 || !errors.As(err, &gaveUp) || gaveUp.Tries != 4 {
 		t.Fatalf("error %v, want giving up after 4 tries with the 500", err)
 	}
 	if calls.Load() != 4 {
@@ -200,7 +207,7 @@ func TestGivesUpAfterMaxTries(t *testing.T) {
 	s := httptest.NewServer(http.NotFoundHandler())
 	s.Close()
 	_, err = client(t, s.URL, nil).Page(context.Background(), argos.Query{StartDate: day0, EndDate: day0})
-	if err == nil || !strings.Contains(err.Error(), "giving up after 4 tries") {
+	if !errors.As(err, &gaveUp) || gaveUp.Tries != 4 {
 		t.Fatalf("error %v, want giving up after 4 tries", err)
 	}
 }

@@ -21,18 +21,18 @@ func wrongKeys() []struct {
 	name   string
 	server *sandbox.Server
 	opts   []argos.ClientOption
-	naming string
+	key    error // which key is wrong: argos.ErrAPIKey or argos.ErrSecretKey
 } {
 	return []struct {
 		name   string
 		server *sandbox.Server
 		opts   []argos.ClientOption
-		naming string
+		key    error
 	}{
-		{"wrong API key", sandbox.New(gen(), sandbox.WithAPIKey("another-key")), nil, "ARGOS_API_KEY"},
+		{"wrong API key", sandbox.New(gen(), sandbox.WithAPIKey("another-key")), nil, argos.ErrAPIKey},
 		{"wrong secret key", sandbox.New(gen(), sandbox.WithAPIKey(key), sandbox.WithSecureTransfer(secret)),
-			[]argos.ClientOption{argos.WithSecureTransfer("a-wrong-secret")}, "ARGOS_SECRET_KEY"},
-		{"missing secret key", sandbox.New(gen(), sandbox.WithAPIKey(key), sandbox.WithSecureTransfer(secret)), nil, "ARGOS_SECRET_KEY"},
+			[]argos.ClientOption{argos.WithSecureTransfer("a-wrong-secret")}, argos.ErrSecretKey},
+		{"missing secret key", sandbox.New(gen(), sandbox.WithAPIKey(key), sandbox.WithSecureTransfer(secret)), nil, argos.ErrSecretKey},
 	}
 }
 
@@ -49,8 +49,8 @@ func TestWrongKeysStopTheWindow(t *testing.T) {
 				handed++
 				return nil
 			})
-			if !errors.Is(err, argos.ErrCredentials) || !strings.Contains(err.Error(), tc.naming) {
-				t.Fatalf("error %v, want ErrCredentials naming %s", err, tc.naming)
+			if !errors.Is(err, argos.ErrCredentials) || !errors.Is(err, tc.key) {
+				t.Fatalf("error %v, want kinds ErrCredentials and %v", err, tc.key)
 			}
 			var de *argos.DayErrors
 			if errors.As(err, &de) {
@@ -70,8 +70,8 @@ func TestCheckFindsWrongKeysWithOneCall(t *testing.T) {
 	for _, tc := range wrongKeys() {
 		c := client(t, serve(t, tc.server), nil, tc.opts...)
 		err := argos.NewExtractor(c).Check(context.Background(), day0)
-		if !errors.Is(err, argos.ErrCredentials) || !strings.Contains(err.Error(), tc.naming) || tc.server.Calls() != 1 {
-			t.Errorf("%s: Check: %v after %d calls, want ErrCredentials naming %s after 1", tc.name, err, tc.server.Calls(), tc.naming)
+		if !errors.Is(err, argos.ErrCredentials) || !errors.Is(err, tc.key) || tc.server.Calls() != 1 {
+			t.Errorf("%s: Check: %v after %d calls, want kinds ErrCredentials and %v after 1", tc.name, err, tc.server.Calls(), tc.key)
 		}
 	}
 	s := fake()
@@ -98,8 +98,8 @@ func TestCheckFindsWrongKeysWithOneCall(t *testing.T) {
 // fetch (issue 13 item 8).
 func TestBudgetTooSmallForADay(t *testing.T) {
 	for _, limit := range []int64{0, 3, argos.MinDailyCalls - 1} {
-		if _, err := argos.NewBudget(limit); err == nil || !strings.Contains(err.Error(), "at least") {
-			t.Errorf("NewBudget(%d): %v, want an error saying the least budget", limit, err)
+		if _, err := argos.NewBudget(limit); !errors.Is(err, argos.ErrBudgetTooSmall) {
+			t.Errorf("NewBudget(%d): %v, want ErrBudgetTooSmall", limit, err)
 		}
 	}
 	if _, err := argos.NewBudget(argos.MinDailyCalls); err != nil {

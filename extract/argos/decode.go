@@ -16,13 +16,15 @@ var (
 	// a cut connection produces it too.
 	ErrMalformedPage = errors.New("malformed page")
 	// ErrEncrypted means the project has secure data transfer on and the
-	// client was not given the secret to decrypt the answer. It is of kind
-	// ErrCredentials.
-	ErrEncrypted error = &credentialError{"the response is encrypted (the project has secure data transfer on): set ARGOS_SECRET_KEY to the project's secret key, or to its API key when it has none"}
+	// client was not given the secret to decrypt the answer. It is of kinds
+	// ErrCredentials and ErrSecretKey.
+	ErrEncrypted error = &settingError{kind: ErrSecretKey, refused: true,
+		msg: "the response is encrypted (the project has secure data transfer on) and the client has no secret key: it needs the project's secret key, or its API key when it has none"}
 	// ErrDecrypt means an encrypted answer did not decrypt to JSON with
 	// the client's secret: the secret is wrong. It is not retried. It is
-	// of kind ErrCredentials.
-	ErrDecrypt error = &credentialError{"decrypting the response failed: check ARGOS_SECRET_KEY (the project's secret key, or its API key when it has none)"}
+	// of kinds ErrCredentials and ErrSecretKey.
+	ErrDecrypt error = &settingError{kind: ErrSecretKey, refused: true,
+		msg: "the secret key cannot decrypt the answer (it must be the project's secret key, or its API key when it has none)"}
 	// ErrPageStall means the API returned a nextpageKey it had returned
 	// before in the same chain: following it would loop forever.
 	ErrPageStall = errors.New("page stall")
@@ -173,10 +175,19 @@ func decodeSecurePage(body []byte, c *argoscrypt.Cipher) (Page, error) {
 	return p, err
 }
 
-// credentialError is a sentinel of kind ErrCredentials.
-type credentialError struct{ msg string }
+// settingError is an error about one of the client's settings: kind
+// (ErrAPIURL, ErrAPIKey or ErrSecretKey) says which, and refused that the
+// API refused it, which makes it of kind ErrCredentials too.
+type settingError struct {
+	kind    error
+	msg     string
+	refused bool
+}
 
-func (e *credentialError) Error() string { return e.msg }
+func (e *settingError) Error() string { return e.msg }
 
-// Is makes errors.Is(err, ErrCredentials) true.
-func (e *credentialError) Is(target error) bool { return target == ErrCredentials }
+// Is makes errors.Is(err, e.kind) true, and errors.Is(err, ErrCredentials)
+// when the API refused the setting.
+func (e *settingError) Is(target error) bool {
+	return target == e.kind || e.refused && target == ErrCredentials
+}

@@ -267,8 +267,8 @@ func TestRateLimitIsSharedByAllSlices(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	err := argos.NewExtractor(c, argos.WithConcurrency(4)).Window(ctx, day0, day0.AddDate(0, 0, 3), func(context.Context, argos.DayItems) error { return nil })
-	if err == nil || !strings.Contains(err.Error(), "rate limit") {
-		t.Fatalf("error %v, want the rate limit's", err)
+	if !errors.Is(err, argos.ErrRateLimitWait) {
+		t.Fatalf("error %v, want ErrRateLimitWait", err)
 	}
 	if s.Calls() != 3 {
 		t.Errorf("%d calls reached the server, want the burst of 3", s.Calls())
@@ -363,11 +363,11 @@ func TestBudgetAccounting(t *testing.T) {
 		t.Errorf("after midnight UTC: spent %d, remaining %d", b.Spent(), b.Remaining())
 	}
 	for _, limit := range []int64{0, -1} {
-		if _, err := argos.NewBudget(limit); err == nil {
-			t.Errorf("budget %d accepted", limit)
+		if _, err := argos.NewBudget(limit); !errors.Is(err, argos.ErrBudgetTooSmall) {
+			t.Errorf("budget %d: %v, want ErrBudgetTooSmall", limit, err)
 		}
 	}
-	if err := argos.NewExtractor(client(t, "http://127.0.0.1:1", nil), argos.WithConcurrency(0)).Window(context.Background(), day0, day0, nil); err == nil || !strings.Contains(err.Error(), "concurrency") {
+	if err := argos.NewExtractor(client(t, "http://127.0.0.1:1", nil), argos.WithConcurrency(0)).Window(context.Background(), day0, day0, nil); !errors.Is(err, argos.ErrInvalidOption) {
 		t.Errorf("concurrency 0: %v", err)
 	}
 }

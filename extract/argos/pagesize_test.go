@@ -222,7 +222,7 @@ func TestCountRefusedAtOneFails(t *testing.T) {
 
 func TestPageSizeOption(t *testing.T) {
 	for _, n := range []int{0, -1} {
-		if _, err := argos.NewClient("https://rest-api.argosidentity.com", key, argos.WithPageSize(n)); err == nil || !strings.Contains(err.Error(), "page size") {
+		if _, err := argos.NewClient("https://rest-api.argosidentity.com", key, argos.WithPageSize(n)); !errors.Is(err, argos.ErrInvalidOption) {
 			t.Errorf("WithPageSize(%d): %v, want an error about the page size", n, err)
 		}
 	}

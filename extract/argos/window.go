@@ -163,7 +163,7 @@ const DefaultConcurrency = 4
 func WithConcurrency(n int) ExtractorOption {
 	return func(e *Extractor) {
 		if n < 1 {
-			e.optErrors = append(e.optErrors, fmt.Errorf("concurrency %d is below 1", n))
+			e.optErrors = append(e.optErrors, fmt.Errorf("%w: concurrency %d is below 1", ErrInvalidOption, n))
 			return
 		}
 		e.concurrency = n
@@ -175,7 +175,7 @@ func WithConcurrency(n int) ExtractorOption {
 func WithBudget(b *Budget) ExtractorOption {
 	return func(e *Extractor) {
 		if b == nil {
-			e.optErrors = append(e.optErrors, errors.New("the call budget is nil"))
+			e.optErrors = append(e.optErrors, fmt.Errorf("%w: the call budget is nil", ErrInvalidOption))
 			return
 		}
 		e.budget = b
@@ -305,9 +305,9 @@ func (e *Extractor) Window(ctx context.Context, from, to time.Time, fn func(ctx 
 	}
 	inner, cancel := context.WithCancel(ctx)
 	defer cancel()
-	s := &slices{
+	s := &sliceScheduler{
 		e: e, fn: fn, ctx: inner, cancel: cancel,
-		w:         &window{from: from, to: to, margin: e.margin, days: map[time.Time]*dayBucket{}, next: from, failed: map[time.Time]errList{}},
+		w:         &window{from: from, to: to, margin: e.margin, days: map[time.Time]*dayCollector{}, next: from, failed: map[time.Time]errList{}},
 		last:      to.AddDate(0, 0, e.margin),
 		pending:   map[time.Time]fetchResult{},
 		reserved:  map[time.Time]int64{},
@@ -333,10 +333,10 @@ func (e *Extractor) Window(ctx context.Context, from, to time.Time, fn func(ctx 
 	return s.result()
 }
 
-// slices schedules the day slices of one Window call. Only its run loop
+// sliceScheduler schedules the day slices of one Window call. Only its run loop
 // touches its fields; fetches and fn calls run on their own goroutines and
 // report back over channels.
-type slices struct {
+type sliceScheduler struct {
 	e      *Extractor
 	fn     func(context.Context, DayItems) error
 	ctx    context.Context
@@ -375,9 +375,11 @@ type handledDay struct {
 	err error
 }
 
-func (s *slices) aborted() bool { return s.fnErr != nil || s.credErr != nil || s.ctx.Err() != nil }
+func (s *sliceScheduler) aborted() bool {
+	return s.fnErr != nil || s.credErr != nil || s.ctx.Err() != nil
+}
 
-func (s *slices) run() {
+func (s *sliceScheduler) run() {
 	for {
 		s.dispatch()
 		if s.fetching == 0 && s.handling == 0 &&
@@ -420,7 +422,7 @@ func (s *slices) run() {
 
 // dispatch hands complete days to fn and starts API days, within the
 // limits of concurrency, memory and budget.
-func (s *slices) dispatch() {
+func (s *sliceScheduler) dispatch() {
 	if s.aborted() {
 		return
 	}
@@ -460,7 +462,7 @@ func (s *slices) dispatch() {
 
 // merge merges fetched API days in ascending order and queues (or fails)
 // each window day that becomes complete.
-func (s *slices) merge() {
+func (s *sliceScheduler) merge() {
 	for {
 		r, ok := s.pending[s.nextMerge]
 		if !ok {
@@ -490,7 +492,7 @@ func (s *slices) merge() {
 
 // result reports the days not handed on after a window that ran to its end
 // or to the budget's day boundary.
-func (s *slices) result() error {
+func (s *sliceScheduler) result() error {
 	if s.stopped {
 		s.budgetErr.ContinueFrom = s.w.next
 		for d := s.w.next; !d.After(s.w.to); d = d.AddDate(0, 0, 1) {
@@ -561,21 +563,23 @@ type window struct {
 	from, to time.Time
 	margin   int
 	next     time.Time // the first day not yet handed on
-	days     map[time.Time]*dayBucket
+	days     map[time.Time]*dayCollector
 	failed   map[time.Time]errList // days that need a failed API day
 }
 
-type dayBucket struct {
+// dayCollector collects one day's items until the day is handed on: one
+// copy per submission_id (the newest), the unreadable items and the fetch statistics.
+type dayCollector struct {
 	items map[string]int // submission_id → index in list
 	list  []Item
 	bad   []BadItem
 	stats Stats
 }
 
-func (w *window) bucket(d time.Time) *dayBucket {
+func (w *window) bucket(d time.Time) *dayCollector {
 	b := w.days[d]
 	if b == nil {
-		b = &dayBucket{items: map[string]int{}}
+		b = &dayCollector{items: map[string]int{}}
 		w.days[d] = b
 	}
 	return b

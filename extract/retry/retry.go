@@ -82,11 +82,24 @@ func Do[T any](ctx context.Context, p Policy, try Attempt[T], notify func(err er
 			err = fmt.Errorf("%w (last error: %v)", cerr, err)
 		}
 		if tries >= p.MaxTries && tries > 1 && ctx.Err() == nil {
-			err = fmt.Errorf("giving up after %d tries: %w", tries, err)
+			err = &GaveUpError{Tries: tries, Err: err}
 		}
 	}
 	return v, err
 }
+
+// GaveUpError is the error of a request that failed every one of its
+// tries; Err is the last try's.
+type GaveUpError struct {
+	Tries int
+	Err   error
+}
+
+func (e *GaveUpError) Error() string {
+	return fmt.Sprintf("giving up after %d tries: %v", e.Tries, e.Err)
+}
+
+func (e *GaveUpError) Unwrap() error { return e.Err }
 
 // RetryAfter reads a Retry-After header: delay seconds or an HTTP date.
 func RetryAfter(h string, now time.Time) time.Duration {

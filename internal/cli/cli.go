@@ -48,6 +48,9 @@ type env struct {
 	terminal       bool // stderr is a terminal: console logs and progress bars
 	now            func() time.Time
 	getenv         func(string) string
+	// keys says where the command read its API URL and keys, to name
+	// them in an error about one (see keySources).
+	keys keySources
 }
 
 // Main runs kycetl with args (without the program name) and returns the
@@ -65,10 +68,12 @@ func run(ctx context.Context, e *env, args []string) int {
 	root.SetArgs(args)
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
+	e.keys = envKeySources
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
 	}
+	err = e.keys.explain(err)
 	fmt.Fprintln(e.stderr, "kycetl:", err)
 	if isConfigError(err) {
 		return ExitUsage

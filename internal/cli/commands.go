@@ -34,6 +34,8 @@ const (
 	// envSecretKey turns on secure data transfer: query parameters and answers
 	// encrypted with a key derived from it (extract/argos/argoscrypt).
 	envSecretKey = "ARGOS_SECRET_KEY"
+	// envPIIKey holds the key that PII columns are hashed with.
+	envPIIKey = config.DefaultPIIKeyEnv
 	// defaultAPIURL is the vendor's production base URL.
 	defaultAPIURL = "https://rest-api.argosidentity.com"
 )
@@ -84,10 +86,10 @@ func (w *workspace) Close() error { return w.wh.Close() }
 // real, so it is no secret.
 const syntheticPIIKey = "kycetl-synthetic-data-only-not-a-secret"
 
-// policy builds the PII policy from KYCETL_PII_KEY. The demo, which only
+// policy builds the PII policy from $KYCETL_PII_KEY. The demo, which only
 // ever sees synthetic data, falls back to syntheticPIIKey.
 func (e *env) policy(demo bool) (*pii.Policy, error) {
-	if k := e.getenv(pii.KeyEnv); k != "" {
+	if k := e.getenv(envPIIKey); k != "" {
 		p, err := pii.New(pii.WithKey([]byte(k)))
 		if err != nil {
 			return nil, usageError{err}
@@ -244,7 +246,7 @@ the directory as it was.`,
 				if job.policy, err = e.configPolicy(cfg); err != nil {
 					return err
 				}
-				if job.src, err = e.configExtractor(p, extOpts...); err != nil {
+				if job.src, err = e.configExtractor(cfg, p, extOpts...); err != nil {
 					return err
 				}
 				return e.load(cmd.Context(), job)

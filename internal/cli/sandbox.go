@@ -10,7 +10,6 @@ import (
 	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/extract/argos/sandbox"
 	"github.com/kycetl/kycetl/extract/argos/synth"
-	"github.com/kycetl/kycetl/transform/pii"
 )
 
 // sandboxCmd runs the built-in ARGOS-compatible API until interrupted, so
@@ -78,7 +77,7 @@ answers) with --secret-key, or the API key when it is empty.`,
 			}
 			// Printing the keys is the point: they are the sandbox's own,
 			// guarding synthetic data only.
-			fmt.Fprintf(out, "\nexport ARGOS_API_URL=%s\nexport ARGOS_API_KEY=%s\nexport %s=%s\n", url, apiKey, pii.KeyEnv, syntheticPIIKey)
+			fmt.Fprintf(out, "\nexport ARGOS_API_URL=%s\nexport ARGOS_API_KEY=%s\nexport %s=%s\n", url, apiKey, envPIIKey, syntheticPIIKey)
 			if secure {
 				fmt.Fprintf(out, "export ARGOS_SECRET_KEY=%s\n", secret)
 			}

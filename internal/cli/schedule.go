@@ -2,9 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -17,6 +17,7 @@ import (
 	"github.com/kycetl/kycetl/internal/pipeline"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
+	"github.com/kycetl/kycetl/load/duckdb"
 	"github.com/kycetl/kycetl/schedules"
 	"github.com/kycetl/kycetl/transform/pii"
 )
@@ -68,6 +69,7 @@ stop in time), 2 configuration error.`,
 
 // readConfig loads a configuration file; any problem is a usage error.
 func (e *env) readConfig(path string) (*config.Config, error) {
+	e.keys = keySources{} // named as they are read, below
 	cfg, err := config.Load(path, e.getenv)
 	if err != nil {
 		return nil, usageError{err}
@@ -80,19 +82,23 @@ func (e *env) readConfig(path string) (*config.Config, error) {
 func (e *env) configPolicy(cfg *config.Config) (*pii.Policy, error) {
 	pol, err := cfg.Policy(e.getenv)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{err} // the configuration's error names the variable
 	}
+	e.keys.piiKey = "$" + cfg.PII.KeyEnv + ", named by pii.key_env in " + cfg.File
 	return pol, nil
 }
 
 // configExtractor is the extractor of a configured project, its keys read
 // from the variables the configuration names, asking for its page_size;
 // with secret_key_env it speaks the secure data transfer.
-func (e *env) configExtractor(p config.Project, extOpts ...argos.ExtractorOption) (*argos.Extractor, error) {
+func (e *env) configExtractor(cfg *config.Config, p config.Project, extOpts ...argos.ExtractorOption) (*argos.Extractor, error) {
 	key, err := p.APIKey(e.getenv)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{err} // the configuration's error names the variable
 	}
+	piiKey := e.keys.piiKey
+	e.keys = projectKeySources(cfg, p)
+	e.keys.piiKey = piiKey
 	opts := []argos.ClientOption{argos.WithLogger(e.log), argos.WithPageSize(p.PageSize)}
 	if p.SecretKeyEnv != "" {
 		secret := e.getenv(p.SecretKeyEnv)
@@ -119,7 +125,7 @@ func (e *env) schedule(ctx context.Context, cfg *config.Config, opts ...schedule
 	}
 	sources := map[string]pipeline.Window{}
 	for _, p := range cfg.Projects {
-		if sources[p.Name], err = e.configExtractor(p); err != nil {
+		if sources[p.Name], err = e.configExtractor(cfg, p); err != nil {
 			return err
 		}
 	}
@@ -165,7 +171,7 @@ func whileLocked[T any](ctx context.Context, wait time.Duration, open func() (T,
 	}
 	return backoff.Retry(ctx, func() (T, error) {
 		v, err := open()
-		if err != nil && !strings.Contains(err.Error(), "Could not set lock") {
+		if err != nil && !errors.Is(err, duckdb.ErrLocked) {
 			return v, backoff.Permanent(err)
 		}
 		return v, err

@@ -38,6 +38,7 @@ const (
 	DefaultDir            = "./warehouse"
 	DefaultAPIURL         = "https://rest-api.argosidentity.com"
 	DefaultAPIKeyEnv      = "ARGOS_API_KEY"
+	DefaultPIIKeyEnv      = "KYCETL_PII_KEY"
 	DefaultMaxCatchUpDays = 90
 	// maxDays bounds every day count, as the CLI bounds --days.
 	maxDays = 3660
@@ -176,22 +177,34 @@ func ParseWarehouse(s string) (Warehouse, error) {
 // seconds), descriptors (@daily, @every 1h) and an optional CRON_TZ= prefix.
 var specParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
+// ErrBadSchedule is the kind of ParseSchedule's errors.
+var ErrBadSchedule = errors.New("bad schedule")
+
+// scheduleError gives an error the kind ErrBadSchedule, its message
+// unchanged.
+type scheduleError struct{ err error }
+
+func (e scheduleError) Error() string        { return e.err.Error() }
+func (e scheduleError) Unwrap() error        { return e.err }
+func (e scheduleError) Is(target error) bool { return target == ErrBadSchedule }
+
 // ParseSchedule reads a job's schedule. It is the one parser of schedules:
-// the daemon, the dry run and the status use it too.
+// the daemon, the dry run and the status use it too. Its errors are of
+// kind ErrBadSchedule.
 func ParseSchedule(spec string) (cron.Schedule, error) {
 	if strings.TrimSpace(spec) == "" {
-		return nil, errors.New("empty schedule")
+		return nil, scheduleError{errors.New("empty schedule")}
 	}
 	s, err := specParser.Parse(spec)
 	if err != nil {
-		return nil, fmt.Errorf("%q: %w", spec, err)
+		return nil, scheduleError{fmt.Errorf("%q: %w", spec, err)}
 	}
 	// cron turns an interval under a second, negative ones included,
 	// into one second: refuse them rather than fire every second.
 	if every, ok := s.(cron.ConstantDelaySchedule); ok {
 		d, _ := time.ParseDuration(strings.TrimSpace(spec[strings.Index(spec, "@every")+len("@every"):]))
 		if d < time.Second || every.Delay < time.Second {
-			return nil, fmt.Errorf("%q: the interval must be at least 1s", spec)
+			return nil, scheduleError{fmt.Errorf("%q: the interval must be at least 1s", spec)}
 		}
 	}
 	return s, nil
@@ -370,7 +383,7 @@ func (v *validator) envName(path, name string) {
 func (v *validator) pii(f filePII) PII {
 	p := PII{KeyEnv: f.KeyEnv}
 	if p.KeyEnv == "" {
-		p.KeyEnv = pii.KeyEnv
+		p.KeyEnv = DefaultPIIKeyEnv
 	}
 	v.envName("pii.key_env", p.KeyEnv)
 	cols := make([]string, 0, len(f.Columns))

@@ -1,8 +1,9 @@
 // Package kyctest holds what tests share: the statistics page computed from raw
 // items with nothing but encoding/json, independently of kycetl's
 // flattener and views, to compare the warehouse against; a log buffer
-// safe for concurrent writers; and a description of a directory tree, to
-// prove that nothing in it was written.
+// safe for concurrent writers; a description of a directory tree, to
+// prove that nothing in it was written; and the test binary run as a
+// second process that holds a lock or a file.
 package kyctest
 
 import (

@@ -1,7 +1,6 @@
 package lock
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -10,25 +9,23 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/kycetl/kycetl/internal/kyctest"
 )
 
-// helperEnv makes the test binary a lock holder: it takes the lock of the
-// directory named by the variable, prints "locked <pid>" and holds the lock
-// until its stdin closes.
+// helperEnv makes the test binary a lock holder (kyctest.ServeHolder): it
+// takes the lock of the directory named by the variable and prints
+// "locked <pid>".
 const helperEnv = "KYCETL_LOCK_TEST_HOLD"
 
 func TestMain(m *testing.M) {
-	if dir := os.Getenv(helperEnv); dir != "" {
+	kyctest.ServeHolder(helperEnv, func(dir string) (string, func(), error) {
 		l, err := Acquire(dir)
 		if err != nil {
-			fmt.Println("error", err)
-			os.Exit(1)
+			return "", nil, err
 		}
-		fmt.Println("locked", os.Getpid())
-		bufio.NewReader(os.Stdin).ReadString('\n') // until the parent closes stdin
-		l.Close()
-		os.Exit(0)
-	}
+		return fmt.Sprint("locked ", os.Getpid()), func() { l.Close() }, nil
+	})
 	os.Exit(m.Run())
 }
 
@@ -36,34 +33,13 @@ func TestMain(m *testing.M) {
 // and a function that makes it release and exit (or kills it).
 func holder(t *testing.T, dir string) (pid int, cmd *exec.Cmd, release func()) {
 	t.Helper()
-	cmd = exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+dir)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("helper: %v", err)
-	}
+	line, cmd, let := kyctest.StartHolder(t, helperEnv, dir)
 	fields := strings.Fields(line)
 	if len(fields) != 2 || fields[0] != "locked" {
 		t.Fatalf("helper said %q", line)
 	}
 	pid, _ = strconv.Atoi(fields[1])
-	release = func() {
-		stdin.Close()
-		cmd.Wait()
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return pid, cmd, release
+	return pid, cmd, func() { let() }
 }
 
 func TestSecondProcessIsRefused(t *testing.T) {
@@ -129,8 +105,9 @@ func TestSameProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Acquire(dir); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "pid "+strconv.Itoa(os.Getpid())) {
-		t.Errorf("second Acquire: %v", err)
+	var le *LockedError
+	if _, err := Acquire(dir); !errors.Is(err, ErrLocked) || !errors.As(err, &le) || le.PID != os.Getpid() {
+		t.Errorf("second Acquire: %v, want a *LockedError naming our pid", err)
 	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)

@@ -38,7 +38,7 @@ func (p *Pipeline) Import(ctx context.Context, project string, files []string) (
 		return nil, err
 	}
 	r.batch.deferred = true
-	sp := &splitter{p: p, r: r, project: project, current: archive.Current(ms), days: map[time.Time]*dayBucket{}}
+	sp := &splitter{p: p, r: r, project: project, current: archive.Current(ms), days: map[time.Time]*rawDayFile{}}
 	for _, name := range files {
 		if err = sp.file(ctx, name); err != nil {
 			break

@@ -52,9 +52,9 @@ func CheckPIIKey(layout archive.Layout, pol *pii.Policy) error {
 			if cur[d.Key()] != d {
 				continue
 			}
-			return fmt.Errorf("%w: %s is not the key that the archive in %s was hashed with (run %s recorded fingerprint %s, the key given has %s; %s %s is one of its partitions): "+
-				"set %s back to that key, or re-hash every partition with the new one: kycetl rebuild --rehash",
-				ErrPIIKeyChanged, pii.KeyEnv, layout.Dir, m.RunID, m.PIIKey, fp, d.Project, d.Day, pii.KeyEnv)
+			return fmt.Errorf("%w: the key given is not the key that the archive in %s was hashed with (run %s recorded fingerprint %s, the key given has %s; %s %s is one of its partitions): "+
+				"give that key back, or re-hash every partition with the new one: kycetl rebuild --rehash",
+				ErrPIIKeyChanged, layout.Dir, m.RunID, m.PIIKey, fp, d.Project, d.Day)
 		}
 	}
 	return nil

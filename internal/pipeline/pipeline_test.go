@@ -21,6 +21,7 @@ import (
 	"github.com/kycetl/kycetl/extract/argos/synth"
 	"github.com/kycetl/kycetl/internal/kyctest"
 	"github.com/kycetl/kycetl/internal/pipeline"
+	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/load/duckdb"
 	"github.com/kycetl/kycetl/transform/pii"
@@ -300,8 +301,32 @@ func TestImportInterleavedDays(t *testing.T) {
 	}
 }
 
-// TestStoppedImportLoadsNothing: an import stopped while deriving days
-// records them skipped and does not load them.
+// cancelOnFirstCall stops the run at the first thing it asks of the
+// warehouse: for an import, recording the planned days, once the export is
+// split into raw day files and before any day is derived.
+type cancelOnFirstCall struct {
+	*duckdb.Warehouse
+	cancel context.CancelFunc
+	calls  int
+}
+
+func (c *cancelOnFirstCall) RecordRuns(ctx context.Context, m *archive.Manifest, days []archive.DayRecord) error {
+	if c.calls++; c.calls == 1 {
+		c.cancel()
+	}
+	return c.Warehouse.RecordRuns(ctx, m, days)
+}
+
+func (c *cancelOnFirstCall) Replace(ctx context.Context, parts []load.PartitionFiles) error {
+	if c.calls++; c.calls == 1 {
+		c.cancel()
+	}
+	return c.Warehouse.Replace(ctx, parts)
+}
+
+// TestStoppedImportLoadsNothing: an import stopped while it runs, after
+// splitting the export and before deriving its days, loads none of them and
+// records every one skipped, in load_runs and in an incomplete manifest.
 func TestStoppedImportLoadsNothing(t *testing.T) {
 	gen := synth.New(8, synth.WithVolume(20, 30))
 	var nd bytes.Buffer
@@ -310,18 +335,55 @@ func TestStoppedImportLoadsNothing(t *testing.T) {
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "export.ndjson")
-	os.WriteFile(path, nd.Bytes(), 0o644)
+	if err := os.WriteFile(path, nd.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	e := open(t, filepath.Join(dir, "wh"))
 	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := e.pl.Import(ctx, "stopped", []string{path}); !errors.Is(err, context.Canceled) {
+	defer cancel()
+	wh := &cancelOnFirstCall{Warehouse: e.wh, cancel: cancel}
+	pol, err := pii.New(pii.WithKey([]byte("pipeline-test-pii-key")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := pipeline.New(e.layout, wh, pipeline.WithPolicy(pol))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := pl.Import(ctx, "stopped", []string{path})
+	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
+	if wh.calls == 0 {
+		t.Fatal("the import stopped before it asked anything of the warehouse")
+	}
+	const days = 7 // from..to
 	if n := e.count(t, "SELECT COUNT(*) FROM submissions"); n != 0 {
 		t.Errorf("%d submissions loaded by a stopped import", n)
 	}
-	if n := e.count(t, "SELECT COUNT(*) FROM load_runs WHERE outcome = 'ok'"); n != 0 {
-		t.Errorf("%d days recorded ok by a stopped import", n)
+	if n := e.count(t, "SELECT COUNT(*) FROM load_runs WHERE project = 'stopped' AND outcome = 'skipped'"); n != days {
+		t.Errorf("load_runs records %d days skipped, want %d", n, days)
+	}
+	if n := e.count(t, "SELECT COUNT(*) FROM load_runs WHERE outcome <> 'skipped'"); n != 0 {
+		t.Errorf("load_runs records %d days otherwise than skipped", n)
+	}
+	if sum == nil || sum.Manifest == nil {
+		t.Fatalf("summary %+v, want one with the run's manifest", sum)
+	}
+	if m := sum.Manifest; m.Complete || len(m.Days) != days || sum.Submissions != 0 {
+		t.Errorf("manifest complete=%v with %d days, %d submissions; want incomplete, %d days, none", m.Complete, len(m.Days), sum.Submissions, days)
+	}
+	for _, d := range sum.Manifest.Days {
+		if d.Outcome != archive.OutcomeSkipped || d.Error == "" {
+			t.Errorf("the manifest records %s %s with no reason", d.Day, d.Outcome)
+		}
+	}
+	ms, err := e.layout.ReadManifests()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur := archive.Current(ms); len(cur) != 0 {
+		t.Errorf("archive.Current names %d partitions never loaded", len(cur))
 	}
 }
 

@@ -20,8 +20,8 @@ import (
 // back), so memory does not grow with the number of days in an export.
 const maxOpenDays = 8
 
-// dayBucket is one day's raw file being written, with what dedupe needs.
-type dayBucket struct {
+// rawDayFile is one day's raw file being written, with what dedupe needs.
+type rawDayFile struct {
 	day     time.Time
 	lastUse int64 // for the LRU of open files
 	w       *archive.RawWriter
@@ -39,15 +39,15 @@ type splitter struct {
 	// a whole day, so each day's file starts with the items of the day's
 	// current raw file, and the import's items merge with them.
 	current map[archive.PartitionKey]*archive.DayRecord
-	days    map[time.Time]*dayBucket
-	last    *dayBucket // bucket of the previous routable item
-	orphans [][]byte   // unroutable items met before any routable one
-	open    []*dayBucket
+	days    map[time.Time]*rawDayFile
+	last    *rawDayFile // bucket of the previous routable item
+	orphans [][]byte    // unroutable items met before any routable one
+	open    []*rawDayFile
 	clock   int64
 	items   int // items read so far, of all files
 }
 
-func (s *splitter) bucket(day time.Time) (*dayBucket, error) {
+func (s *splitter) bucket(day time.Time) (*rawDayFile, error) {
 	s.clock++
 	b, ok := s.days[day]
 	if !ok {
@@ -55,7 +55,7 @@ func (s *splitter) bucket(day time.Time) (*dayBucket, error) {
 		if err != nil {
 			return nil, err
 		}
-		b = &dayBucket{day: day, w: w, copies: newCopies()}
+		b = &rawDayFile{day: day, w: w, copies: newCopies()}
 		s.days[day] = b
 		if err := s.carryOver(b); err != nil {
 			w.Abort()
@@ -72,7 +72,7 @@ func (s *splitter) bucket(day time.Time) (*dayBucket, error) {
 	return b, nil
 }
 
-func (s *splitter) isOpen(b *dayBucket) bool {
+func (s *splitter) isOpen(b *rawDayFile) bool {
 	for _, o := range s.open {
 		if o == b {
 			return true
@@ -128,7 +128,7 @@ func readItem(p *fastjson.Parser, item []byte) keyed {
 // file, if the day has a current version, counted for dedupe like the
 // import's own: the import's items come after them, so that a copy of equal
 // updated_at from the import wins.
-func (s *splitter) carryOver(b *dayBucket) error {
+func (s *splitter) carryOver(b *rawDayFile) error {
 	day := argos.FormatDate(b.day)
 	cur, ok := s.current[archive.PartitionKey{Project: s.project, Day: day}]
 	if !ok {
@@ -186,14 +186,14 @@ func (s *splitter) routeUnplaced(item []byte) error {
 
 // dedupe counts the day's next item, of identity key: of several copies of
 // a submission, all but the newest by updated_at are skipped when derived.
-func (b *dayBucket) dedupe(key argos.Key) {
+func (b *rawDayFile) dedupe(key argos.Key) {
 	b.copies.add(b.n, key)
 	b.n++
 }
 
 // flushOrphans writes the items met before any item could be placed in a
 // day to b, the first day placed.
-func (s *splitter) flushOrphans(b *dayBucket) error {
+func (s *splitter) flushOrphans(b *rawDayFile) error {
 	for _, o := range s.orphans {
 		b.n++
 		if err := b.w.Write(o); err != nil {

@@ -76,7 +76,7 @@ func (w *RawWriter) Write(item []byte) error {
 		return fmt.Errorf("writing raw item to %s: %w", w.f.path, errClosed)
 	}
 	if i := bytes.IndexByte(item, '\n'); i >= 0 {
-		return fmt.Errorf("writing raw item %d to %s: item contains a newline at byte %d", w.rows, w.f.path, i)
+		return fmt.Errorf("writing raw item %d to %s: %w at byte %d", w.rows, w.f.path, ErrNewline, i)
 	}
 	if w.enc == nil {
 		if err := w.resume(); err != nil {
@@ -97,6 +97,10 @@ func (w *RawWriter) Write(item []byte) error {
 
 var newline = []byte{'\n'}
 
+// ErrNewline is the error of an item holding a raw newline: the archive
+// holds one item per line, so it would read back as two.
+var ErrNewline = errors.New("item contains a newline")
+
 // EncodeRawFrame compresses items as one complete zstd frame of NDJSON
 // lines, appended to dst, for WriteFrame. It is safe for concurrent use, so
 // that the items of a large import are compressed on every core while one
@@ -106,7 +110,7 @@ func EncodeRawFrame(dst []byte, items [][]byte) ([]byte, error) {
 	size := 0
 	for i, item := range items {
 		if j := bytes.IndexByte(item, '\n'); j >= 0 {
-			return dst, fmt.Errorf("encoding raw item %d of %d: item contains a newline at byte %d", i, len(items), j)
+			return dst, fmt.Errorf("encoding raw item %d of %d: %w at byte %d", i, len(items), ErrNewline, j)
 		}
 		size += len(item) + 1
 	}

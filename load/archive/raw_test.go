@@ -287,7 +287,15 @@ func TestRawFrames(t *testing.T) {
 			assertOnly(t, dir, "day.ndjson.zst")
 		})
 	}
-	if _, err := EncodeRawFrame(nil, [][]byte{[]byte("{}"), []byte("{\n}")}); err == nil || !strings.Contains(err.Error(), "newline") {
+	if _, err := EncodeRawFrame(nil, [][]byte{[]byte("{}"), []byte("{\n}")}); !errors.Is(err, ErrNewline) {
 		t.Errorf("a frame with a raw newline: %v", err)
+	}
+	w, err := NewRawWriter(filepath.Join(t.TempDir(), "newline.ndjson.zst"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	if err := w.Write([]byte("{\n}")); !errors.Is(err, ErrNewline) {
+		t.Errorf("an item with a raw newline: %v", err)
 	}
 }

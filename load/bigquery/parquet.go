@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/transform/schema"
 )
@@ -47,10 +48,10 @@ func openParquet(path string) (fr *pqarrow.FileReader, close func(), err error) 
 func checkFile(ctx context.Context, table, path, project string, day time.Time) (*schema.Table, int64, error) {
 	t, ok := schema.ByName(table)
 	if !ok {
-		return nil, 0, errors.New("no such table in the schema")
+		return nil, 0, load.ErrUnknownTable
 	}
 	if t.Unpartitioned {
-		return nil, 0, errors.New("table is not partitioned")
+		return nil, 0, load.ErrUnpartitioned
 	}
 	fr, closeFile, err := openParquet(path)
 	if err != nil {
@@ -107,7 +108,7 @@ func checkFile(ctx context.Context, table, path, project string, day time.Time) 
 		return nil, 0, fmt.Errorf("reading project and created_date: %w", err)
 	}
 	if stray > 0 {
-		return nil, 0, fmt.Errorf("%d rows belong to another project or day", stray)
+		return nil, 0, fmt.Errorf("%d %w", stray, load.ErrStrayRows)
 	}
 	return t, rows, nil
 }

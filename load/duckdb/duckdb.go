@@ -88,6 +88,27 @@ func (w *Warehouse) settings() []string {
 // WithReadOnly.
 var ErrReadOnly = errors.New("the warehouse is open read-only")
 
+// ErrLocked is wrapped by Open's error when another process has the DuckDB
+// file open for writing (DuckDB allows one writing process per file).
+var ErrLocked = errors.New("the DuckDB file is in use by another process")
+
+// openError wraps err, the driver's error opening path, adding ErrLocked
+// when it is DuckDB's lock conflict.
+func openError(path string, err error) error {
+	if lockConflict(err) {
+		return fmt.Errorf("opening DuckDB warehouse %s: %w: %w", path, ErrLocked, err)
+	}
+	return fmt.Errorf("opening DuckDB warehouse %s: %w", path, err)
+}
+
+// lockConflict tells DuckDB's refusal to open a file another process holds
+// from the driver's other errors. The driver reports it as an IO error, its
+// only kind for it, so its message says which IO error it is.
+func lockConflict(err error) bool {
+	var de *duckdbdriver.Error
+	return errors.As(err, &de) && de.Type == duckdbdriver.ErrorTypeIO && strings.Contains(de.Msg, "Could not set lock")
+}
+
 // WithReadOnly opens the warehouse for reading only (DuckDB's
 // access_mode=read_only): nothing is written to the file or its directory,
 // which may be read-only, and any number of processes may read it at once
@@ -118,6 +139,8 @@ func WithLogger(l zerolog.Logger) Option { return func(w *Warehouse) { w.log = l
 // Open opens (creating if needed) the DuckDB file at path. Every connection
 // runs in UTC, so that CURRENT_DATE is the UTC day and timestamps with a
 // time zone (as Parquet stores them) convert to UTC TIMESTAMP columns.
+// When another process has the file open for writing, the error wraps
+// ErrLocked.
 func Open(ctx context.Context, path string, opts ...Option) (*Warehouse, error) {
 	w := &Warehouse{log: zerolog.Nop(), memoryLimit: DefaultMemoryLimit, outcomes: map[string]error{}}
 	for _, o := range opts {
@@ -159,13 +182,13 @@ func Open(ctx context.Context, path string, opts ...Option) (*Warehouse, error) 
 	})
 	if err != nil {
 		w.removeSpill()
-		return nil, fmt.Errorf("opening DuckDB warehouse %s: %w", path, err)
+		return nil, openError(path, err)
 	}
 	w.db = gosql.OpenDB(connector)
 	if err := w.db.PingContext(ctx); err != nil {
 		w.db.Close()
 		w.removeSpill()
-		return nil, fmt.Errorf("opening DuckDB warehouse %s: %w", path, err)
+		return nil, openError(path, err)
 	}
 	return w, nil
 }
@@ -489,18 +512,18 @@ func (w *Warehouse) checkFiles(p load.PartitionFiles) ([]fileRow, error) {
 		row, err := func() (fileRow, error) {
 			t, ok := schema.ByName(name)
 			if !ok {
-				return fileRow{}, errors.New("no such table in the schema")
+				return fileRow{}, load.ErrUnknownTable
 			}
 			if t.Unpartitioned {
-				return fileRow{}, errors.New("table is not partitioned")
+				return fileRow{}, load.ErrUnpartitioned
 			}
 			footer, err := archive.ReadParquetFooter(path)
 			if err != nil {
 				return fileRow{}, err
 			}
 			if footer.Rows > 0 && (footer.Project != p.Project || footer.Day != day) {
-				return fileRow{}, fmt.Errorf("rows belong to another project or day, or the file's statistics cannot tell (they say project %q, created_date %q)",
-					footer.Project, footer.Day)
+				return fileRow{}, fmt.Errorf("%w, or the file's statistics cannot tell (they say project %q, created_date %q)",
+					load.ErrStrayRows, footer.Project, footer.Day)
 			}
 			return fileRow{table: name, project: p.Project, day: day, path: w.relative(path), version: footer.SchemaVersion, rows: footer.Rows}, nil
 		}()

@@ -2,6 +2,8 @@ package duckdb
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -197,22 +199,22 @@ func TestReplaceRollsBack(t *testing.T) {
 	cases := []struct {
 		name  string
 		files map[string]string
-		want  []string // in the error
+		kind  error    // what failed
+		want  []string // what the error names
 	}{
 		{"missing file", map[string]string{"submissions": newer, "quarantine": filepath.Join(dir, "absent.parquet")},
-			[]string{"quarantine", "acme", "2025-02-01", "absent.parquet"}},
-		{"rows of another day", map[string]string{"submissions": wrongDay}, []string{"submissions", "another project or day"}},
-		{"unknown table", map[string]string{"submissions": newer, "nonesuch": newer}, []string{"nonesuch", "no such table"}},
-		{"unpartitioned table", map[string]string{"submissions": newer, "credit_rates": newer}, []string{"credit_rates", "not partitioned"}},
+			fs.ErrNotExist, []string{"quarantine", "acme", "2025-02-01", "absent.parquet"}},
+		{"rows of another day", map[string]string{"submissions": wrongDay}, load.ErrStrayRows, []string{"submissions"}},
+		{"unknown table", map[string]string{"submissions": newer, "nonesuch": newer}, load.ErrUnknownTable, []string{"nonesuch"}},
+		{"unpartitioned table", map[string]string{"submissions": newer, "credit_rates": newer}, load.ErrUnpartitioned, []string{"credit_rates"}},
 	}
 	for _, c := range cases {
 		err := w.Replace(ctx, []load.PartitionFiles{{Partition: p, Files: c.files}})
-		if err == nil {
-			t.Errorf("%s: Replace succeeded", c.name)
-			continue
+		if !errors.Is(err, c.kind) {
+			t.Errorf("%s: error %v, want %v", c.name, err, c.kind)
 		}
 		for _, s := range c.want {
-			if !strings.Contains(err.Error(), s) {
+			if err != nil && !strings.Contains(err.Error(), s) {
 				t.Errorf("%s: error %q does not name %q", c.name, err, s)
 			}
 		}

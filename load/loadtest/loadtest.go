@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -249,16 +250,20 @@ func testFailure(t *testing.T, h Harness) {
 	cases := []struct {
 		name  string
 		files map[string]string
-		want  []string
+		kind  error    // what failed
+		want  []string // what the error names
 	}{
 		{"missing file", map[string]string{"submissions": newer, "quarantine": filepath.Join(dir, "absent.parquet")},
-			[]string{"quarantine", "acme", "2025-02-01", "absent.parquet"}},
-		{"rows of another day", map[string]string{"submissions": wrongDay}, []string{"submissions", "acme", "2025-02-01", "another project or day"}},
-		{"unknown table", map[string]string{"submissions": newer, "nonesuch": newer}, []string{"nonesuch", "no such table"}},
-		{"unpartitioned table", map[string]string{"submissions": newer, "credit_rates": newer}, []string{"credit_rates", "not partitioned"}},
+			fs.ErrNotExist, []string{"quarantine", "acme", "2025-02-01", "absent.parquet"}},
+		{"rows of another day", map[string]string{"submissions": wrongDay}, load.ErrStrayRows, []string{"submissions", "acme", "2025-02-01"}},
+		{"unknown table", map[string]string{"submissions": newer, "nonesuch": newer}, load.ErrUnknownTable, []string{"nonesuch"}},
+		{"unpartitioned table", map[string]string{"submissions": newer, "credit_rates": newer}, load.ErrUnpartitioned, []string{"credit_rates"}},
 	}
 	for _, c := range cases {
 		err := w.Replace(ctx, []load.PartitionFiles{{Partition: p, Files: c.files}})
+		if err != nil && !errors.Is(err, c.kind) {
+			t.Errorf("%s: error %v, want %v", c.name, err, c.kind)
+		}
 		expectErr(t, c.name, err, c.want...)
 		expectIDs(t, h, w, c.name, p, "s1")
 	}

@@ -38,24 +38,24 @@ type Filter struct {
 // share of them, approved over approved plus rejected), which a filter on
 // one status would make 1, 0 or NULL.
 type Indicators struct {
-	Total         int64    `json:"total"`
-	Approved      int64    `json:"approved"`
-	Rejected      int64    `json:"rejected"`
-	Incomplete    int64    `json:"incomplete"`
-	Pending       int64    `json:"pending"`
-	AMLCount      int64    `json:"aml_count"`
-	Credits       float64  `json:"credits"`
-	ApprovedRatio *float64 `json:"approved_ratio"`
-	RejectedRatio *float64 `json:"rejected_ratio"`
-	IncompleteRat *float64 `json:"incomplete_ratio"`
-	PendingRatio  *float64 `json:"pending_ratio"`
-	ApprovalRate  *float64 `json:"approval_rate"`
+	Total           int64    `json:"total"`
+	Approved        int64    `json:"approved"`
+	Rejected        int64    `json:"rejected"`
+	Incomplete      int64    `json:"incomplete"`
+	Pending         int64    `json:"pending"`
+	AMLCount        int64    `json:"aml_count"`
+	Credits         float64  `json:"credits"`
+	ApprovedRatio   *float64 `json:"approved_ratio"`
+	RejectedRatio   *float64 `json:"rejected_ratio"`
+	IncompleteRatio *float64 `json:"incomplete_ratio"`
+	PendingRatio    *float64 `json:"pending_ratio"`
+	ApprovalRate    *float64 `json:"approval_rate"`
 }
 
 // dest are the scan destinations of the columns counts, then ratios.
 func (in *Indicators) dest() []any {
 	return []any{&in.Total, &in.Approved, &in.Rejected, &in.Incomplete, &in.Pending, &in.AMLCount, &in.Credits,
-		&in.ApprovedRatio, &in.RejectedRatio, &in.IncompleteRat, &in.PendingRatio, &in.ApprovalRate}
+		&in.ApprovedRatio, &in.RejectedRatio, &in.IncompleteRatio, &in.PendingRatio, &in.ApprovalRate}
 }
 
 // Day is one row of the daily table: a row of stats_daily.
@@ -353,7 +353,7 @@ func cell(d Day, col string, human bool) string {
 	case "rejected_ratio":
 		return number(d.RejectedRatio, human)
 	case "incomplete_ratio":
-		return number(d.IncompleteRat, human)
+		return number(d.IncompleteRatio, human)
 	case "pending_ratio":
 		return number(d.PendingRatio, human)
 	case "credits":
@@ -428,7 +428,7 @@ func PrintCards(w io.Writer, status argos.Status, c Cards) {
 	credits := strconv.FormatFloat(c.Credits, 'f', -1, 64)
 	if status != "" {
 		ratio := map[argos.Status]*float64{argos.StatusApproved: c.ApprovedRatio, argos.StatusRejected: c.RejectedRatio,
-			argos.StatusIncomplete: c.IncompleteRat, argos.StatusPending: c.PendingRatio}[status]
+			argos.StatusIncomplete: c.IncompleteRatio, argos.StatusPending: c.PendingRatio}[status]
 		of := ""
 		if ratio != nil {
 			of = " (" + number(ratio, true) + " of all)"
@@ -438,7 +438,7 @@ func PrintCards(w io.Writer, status argos.Status, c Cards) {
 		return
 	}
 	fmt.Fprintf(w, "Total %d | Approved %d%s | Rejected %d%s | Incomplete %d%s | Pending %d%s | AML %d | Credits %s | Approval rate %s\n",
-		c.Total, c.Approved, share(c.ApprovedRatio), c.Rejected, share(c.RejectedRatio), c.Incomplete, share(c.IncompleteRat),
+		c.Total, c.Approved, share(c.ApprovedRatio), c.Rejected, share(c.RejectedRatio), c.Incomplete, share(c.IncompleteRatio),
 		c.Pending, share(c.PendingRatio), c.AMLCount, credits, rate)
 }
 

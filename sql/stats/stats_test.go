@@ -3,6 +3,7 @@ package stats
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -99,7 +100,7 @@ func TestQuery(t *testing.T) {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
 		got := p.Cards
-		got.ApprovedRatio, got.RejectedRatio, got.IncompleteRat, got.PendingRatio, got.ApprovalRate = nil, nil, nil, nil, nil
+		got.ApprovedRatio, got.RejectedRatio, got.IncompleteRatio, got.PendingRatio, got.ApprovalRate = nil, nil, nil, nil, nil
 		if got != tc.cards {
 			t.Errorf("%s: cards %+v, want %+v", tc.name, got, tc.cards)
 		}
@@ -163,6 +164,25 @@ func TestPeriod(t *testing.T) {
 	for _, name := range []string{"", "7", "1w", "month ", "7D"} {
 		if _, _, err := Period(name, now); !errors.Is(err, ErrUnknownPeriod) {
 			t.Errorf("Period(%q): %v, want ErrUnknownPeriod", name, err)
+		}
+	}
+}
+
+// TestIndicatorsJSONNames: the ratios keep their JSON names, which the
+// dashboards and --format json readers use.
+func TestIndicatorsJSONNames(t *testing.T) {
+	r := 0.25
+	b, err := json.Marshal(Indicators{ApprovedRatio: &r, RejectedRatio: &r, IncompleteRatio: &r, PendingRatio: &r, ApprovalRate: &r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"approved_ratio", "rejected_ratio", "incomplete_ratio", "pending_ratio", "approval_rate"} {
+		if got[name] != r {
+			t.Errorf("%s = %v in %s, want %v", name, got[name], b, r)
 		}
 	}
 }

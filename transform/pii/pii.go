@@ -1,5 +1,5 @@
 // Package pii applies the per-column PII policy: keep, hash
-// (HMAC-SHA256 keyed from KYCETL_PII_KEY) or drop. The default policy comes
+// (HMAC-SHA256 with a secret key) or drop. The default policy comes
 // from the schema declarations; a configuration may override any column.
 package pii
 
@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -19,11 +18,11 @@ import (
 	"github.com/kycetl/kycetl/transform/schema"
 )
 
-// KeyEnv names the environment variable that holds the HMAC key.
-const KeyEnv = "KYCETL_PII_KEY"
-
 // ErrNoKey is returned when a column is to be hashed and no key is set.
-var ErrNoKey = errors.New("PII hashing is on but " + KeyEnv + " is not set: set it to a secret of at least 16 bytes, or set the hashed columns to keep or drop")
+var ErrNoKey = errors.New("PII hashing is on but no key was given: hashing needs a secret of at least 16 bytes, or else the hashed columns set to keep or drop")
+
+// ErrShortKey is returned for a key shorter than 16 bytes.
+var ErrShortKey = errors.New("the PII key must be at least 16 bytes long")
 
 // Policy decides the action for each column. The zero value keeps the
 // schema defaults and has no key, which is only valid when no column hashes.
@@ -75,19 +74,9 @@ type Option func(*Policy) error
 func WithKey(key []byte) Option {
 	return func(p *Policy) error {
 		if len(key) < 16 {
-			return fmt.Errorf("%s must be at least 16 bytes long", KeyEnv)
+			return ErrShortKey
 		}
 		p.key = append([]byte(nil), key...)
-		return nil
-	}
-}
-
-// WithKeyFromEnv reads the key from KYCETL_PII_KEY when it is set.
-func WithKeyFromEnv() Option {
-	return func(p *Policy) error {
-		if k := os.Getenv(KeyEnv); k != "" {
-			return WithKey([]byte(k))(p)
-		}
 		return nil
 	}
 }

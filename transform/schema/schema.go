@@ -42,7 +42,7 @@ type PII uint8
 // The PII actions a column can have.
 const (
 	Keep PII = iota // stored as received
-	Hash            // HMAC-SHA256 with KYCETL_PII_KEY, hex encoded
+	Hash            // HMAC-SHA256 with the PII key, hex encoded
 	Drop            // always NULL
 )
 

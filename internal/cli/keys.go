@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/internal/config"
+	"github.com/kycetl/kycetl/internal/pipeline"
+	"github.com/kycetl/kycetl/transform/pii"
+)
+
+// keySources says where a command read the API URL and the keys, in the
+// words the user set them with ("$ARGOS_API_KEY", or a variable and the
+// configuration field that names it). The libraries say which setting is
+// wrong (argos.ErrAPIKey, pii.ErrNoKey, ...); the command, which knows
+// where it came from, adds that. An empty field adds nothing.
+type keySources struct {
+	apiURL, apiKey, secretKey, piiKey string
+}
+
+// envKeySources are the variables a command without --config reads.
+var envKeySources = keySources{apiURL: "$" + envAPIURL, apiKey: "$" + envAPIKey, secretKey: "$" + envSecretKey, piiKey: "$" + envPIIKey}
+
+// projectKeySources are the settings of project p of cfg.
+func projectKeySources(cfg *config.Config, p config.Project) keySources {
+	field := func(name string) string { return fmt.Sprintf("%s of project %s in %s", name, p.Name, cfg.File) }
+	k := keySources{apiURL: field("api_url"), apiKey: "$" + p.APIKeyEnv + ", named by " + field("api_key_env"),
+		secretKey: field("secret_key_env") + ", which is not set"}
+	if p.SecretKeyEnv != "" {
+		k.secretKey = "$" + p.SecretKeyEnv + ", named by " + field("secret_key_env")
+	}
+	return k
+}
+
+// explain adds to err, when it is about one of the settings, where that
+// setting was read from.
+func (k keySources) explain(err error) error {
+	var what, where string
+	switch {
+	case errors.Is(err, argos.ErrAPIURL):
+		what, where = "the API base URL", k.apiURL
+	case errors.Is(err, argos.ErrSecretKey):
+		what, where = "the secret key", k.secretKey
+	case errors.Is(err, argos.ErrAPIKey):
+		what, where = "the API key", k.apiKey
+	case errors.Is(err, pii.ErrNoKey), errors.Is(err, pii.ErrShortKey), errors.Is(err, pipeline.ErrPIIKeyChanged):
+		what, where = "the PII key", k.piiKey
+	}
+	if err == nil || where == "" {
+		return err
+	}
+	return fmt.Errorf("%w (%s is read from %s)", err, what, where)
+}
