@@ -32,8 +32,9 @@ const (
 // Statuses are the credential statuses Fractal documents.
 var Statuses = []string{"approved", "rejected", "pending", "contacted", "expired"}
 
-// levels are KYC levels as the vendor spells them in its examples.
-var levels = []string{"v1", "basic+liveness", "plus+liveness", "light+selfie+wallet"}
+// levels are KYC levels as the vendor spells them in its examples and the
+// design names them.
+var levels = []string{"v1", "basic+liveness", "light+selfie+wallet"}
 
 // countries the synthetic users live in (ISO 3166-1 alpha-2, as the
 // vendor's example).
