@@ -170,12 +170,21 @@ func compile(mem memory.Allocator, policy *pii.Policy, tables []*schema.Table, d
 	}
 	// Place each table's columns in its own scope, and each child table's
 	// source in its parent's scope (the submission's when it has none).
+	var subs *tableBuilder
+	for _, t := range tables {
+		if t.Shape == schema.PerSubmission {
+			subs = tbs[t.Name]
+		}
+	}
+	if subs == nil {
+		return nil, fmt.Errorf("compiling: no per-submission table among %d tables", len(tables))
+	}
 	for _, t := range tables {
 		tb := tbs[t.Name]
 		scope := tb
 		prefix := ""
 		if t.Shape == schema.PerIndex {
-			scope = tbs[schema.Submissions.Name]
+			scope = subs
 			if t.Parent != nil {
 				scope = tbs[t.Parent.Name]
 			}
@@ -205,7 +214,7 @@ func compile(mem memory.Allocator, policy *pii.Policy, tables []*schema.Table, d
 		default:
 			continue
 		}
-		parent := tbs[schema.Submissions.Name]
+		parent := subs
 		if t.Parent != nil {
 			parent = tbs[t.Parent.Name]
 		}

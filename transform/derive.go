@@ -45,7 +45,7 @@ var derivers = map[string]deriver{
 
 // The paths camera_processes.duration_seconds is computed from: those of
 // the declared start and end columns.
-var processStart, processEnd = declaredPath(schema.CameraProcesses, "process_start_time"), declaredPath(schema.CameraProcesses, "process_end_time")
+var processStart, processEnd = declaredPath(argos.CameraProcesses, "process_start_time"), declaredPath(argos.CameraProcesses, "process_end_time")
 
 // declaredPath is the source path of a declared column; it panics at start-up
 // when the declaration lacks the column, a programming error.

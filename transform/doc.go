@@ -1,5 +1,6 @@
 // Package transform flattens raw ARGOS submission items into Arrow records,
-// one stream of records per table declared in package schema.
+// one stream of records per table ARGOS declares (argos.Tables), built
+// with the machinery of package schema.
 //
 // The schema's JSON paths are compiled once into a trie per row scope (the
 // submission, or one element of a child array). Walking an item visits each

@@ -78,7 +78,7 @@ type Flattener struct {
 	log            zerolog.Logger
 
 	parser     fastjson.Parser
-	tables     []*tableBuilder // schema.SubmissionTables() order
+	tables     []*tableBuilder // argos.Tables() order
 	subs       *tableBuilder
 	quarantine *array.RecordBuilder
 	qRows      int64
@@ -120,14 +120,14 @@ func New(project, runID string, day time.Time, sink Sink, opts ...Option) (*Flat
 		return nil, errors.New("flattener batch size must be positive")
 	}
 	f.hasher = f.policy.Hasher()
-	tbs, err := compile(f.mem, f.policy, schema.SubmissionTables(), derivers)
+	tbs, err := compile(f.mem, f.policy, argos.Tables(), derivers)
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range schema.SubmissionTables() {
+	for _, t := range argos.Tables() {
 		f.tables = append(f.tables, tbs[t.Name])
 	}
-	f.subs = tbs[schema.Submissions.Name]
+	f.subs = tbs[argos.Submissions.Name]
 	f.quarantine = array.NewRecordBuilder(f.mem, schema.Quarantine.ArrowSchema())
 	f.sizes.reserve(f.tables)
 	return f, nil

@@ -372,7 +372,7 @@ func TestChildRowCounts(t *testing.T) {
 		var doc map[string]any
 		json.Unmarshal(raw, &doc)
 		want := childCounts(doc)
-		for _, c := range schema.Children() {
+		for _, c := range argos.Children() {
 			if _, ok := want[c.Name]; !ok {
 				t.Errorf("no expected count for child table %s", c.Name)
 			}

@@ -1,5 +1,6 @@
-// Package argos is the ARGOS ID check source: its vocabulary (submission
-// statuses and kinds, the vendor's timestamp and date formats, the fields
+// Package argos is the ARGOS ID check source: its tables (Tables:
+// submissions and its child tables, every column with the JSON path it
+// reads), its vocabulary (submission statuses and kinds, the vendor's timestamp and date formats, the fields
 // submission_id, created_at and updated_at that extraction needs before a
 // submission is flattened), and the client that reads submissions out of
 // GET /v3/submission: a Client (authentication, paging, one rate limiter for

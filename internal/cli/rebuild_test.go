@@ -30,7 +30,7 @@ func TestRebuildMovesSchemaV1Forward(t *testing.T) {
 	if got := queryInt(t, dir, "SELECT total FROM stats_totals"); got != total {
 		t.Errorf("after rebuild: total %d, want %d", got, total)
 	}
-	for _, tb := range schema.SubmissionTables() {
+	for _, tb := range schema.Sourced() {
 		for _, c := range tb.AllColumns() {
 			n := queryInt(t, dir, "SELECT count(*) FROM information_schema.columns WHERE table_name = '"+tb.Name+"' AND column_name = '"+c.Name+"'")
 			if n != 1 {

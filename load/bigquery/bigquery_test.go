@@ -72,7 +72,7 @@ func TestPrepareDefinesDatasetTablesAndViews(t *testing.T) {
 		}
 		wantCluster := []string{"project", "submission_id"}
 		switch st {
-		case schema.Submissions:
+		case argos.Submissions:
 			wantCluster = []string{"project", "status"}
 		case schema.Quarantine:
 			wantCluster = []string{"project"}
@@ -148,7 +148,7 @@ func TestPrepareAddsMissingColumns(t *testing.T) {
 	tbl, _ := fake.Table(testProject, testDataset, "submissions")
 	got := tableColumns(tbl)
 	want := []string{"project", "created_date", "submission_id", "legacy"}
-	for _, c := range schema.Submissions.AllColumns() {
+	for _, c := range argos.Submissions.AllColumns() {
 		if !slices.Contains(want, c.Name) {
 			want = append(want, c.Name)
 		}
@@ -198,7 +198,7 @@ func partitionFiles(t *testing.T, dir string, p load.Partition, quarantined int,
 	}
 	base := filepath.Join(dir, p.Project, argos.FormatDate(p.Day))
 	return load.PartitionFiles{Partition: p, Files: map[string]string{
-		"submissions": loadtest.WriteFile(t, base+"-s.parquet", schema.Submissions, subs),
+		"submissions": loadtest.WriteFile(t, base+"-s.parquet", argos.Submissions, subs),
 		"quarantine":  loadtest.WriteFile(t, base+"-q.parquet", schema.Quarantine, quar),
 	}}
 }
@@ -311,7 +311,7 @@ func TestBackfillJobsAreBoundedByBatches(t *testing.T) {
 	for i := range acme { // interleaved, so that each batch holds both projects
 		for _, p := range []load.Partition{acme[i], beta[i]} {
 			path := filepath.Join(dir, p.Project+argos.FormatDate(p.Day)+".parquet")
-			loadtest.WriteFile(t, path, schema.Submissions, []map[string]any{loadtest.Submission(p, "s")})
+			loadtest.WriteFile(t, path, argos.Submissions, []map[string]any{loadtest.Submission(p, "s")})
 			parts = append(parts, load.PartitionFiles{Partition: p, Files: map[string]string{"submissions": path}})
 		}
 	}
@@ -524,7 +524,7 @@ func TestMergeFillsColumnsAFileLacks(t *testing.T) {
 	dir := t.TempDir()
 	ps := days("acme", loadtest.Day(2025, 2, 1), 2)
 	// A file written before submissions had its extra column.
-	older := &schema.Table{Name: "submissions", Shape: schema.PerSubmission, Columns: schema.Submissions.Columns}
+	older := &schema.Table{Name: "submissions", Shape: schema.PerSubmission, Columns: argos.Submissions.Columns}
 	first := load.PartitionFiles{Partition: ps[0], Files: map[string]string{
 		"submissions": loadtest.WriteFile(t, filepath.Join(dir, "old.parquet"), older, []map[string]any{loadtest.Submission(ps[0], "s1")}),
 	}}

@@ -80,12 +80,13 @@ func FieldType(t arrow.DataType) (typ bigquery.FieldType, repeated bool, err err
 }
 
 // ClusterColumns are the clustering columns of a partitioned table. Every
-// query, replacement and view groups or filters by project; the statistics
-// views group submissions by status; child tables are read by submission.
+// query, replacement and view groups or filters by project; then come the
+// columns the table declares (schema.Table.Cluster), or else submission_id,
+// by which child tables are read.
 func ClusterColumns(t *schema.Table) []string {
 	cols := []string{schema.ProjectCol.Name}
-	if t == schema.Submissions {
-		return append(cols, "status")
+	if t.Cluster != nil {
+		return append(cols, t.Cluster...)
 	}
 	if _, ok := t.Column(schema.SubmissionCol.Name); ok {
 		cols = append(cols, schema.SubmissionCol.Name)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/load/loadtest"
@@ -81,7 +82,7 @@ func TestPrepareReplacesCopiedTables(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertRows(t, "kind of submissions", query(t, w.DB(), "SELECT table_type FROM information_schema.tables WHERE table_name = 'submissions'"), "VIEW")
-	parts := partitionsOf(t, t.TempDir(), schema.Submissions, []map[string]any{submission("acme", "2025-02-01", "s1")})
+	parts := partitionsOf(t, t.TempDir(), argos.Submissions, []map[string]any{submission("acme", "2025-02-01", "s1")})
 	if err := w.Replace(ctx, parts); err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func TestReplace(t *testing.T) {
 	ctx := context.Background()
 	w := openPrepared(t)
 	dir := t.TempDir()
-	sub, quar := schema.Submissions, schema.Quarantine
+	sub, quar := argos.Submissions, schema.Quarantine
 	day := time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)
 	p := load.Partition{Project: "acme", Day: day}
 	first := load.PartitionFiles{Partition: p, Files: map[string]string{
@@ -188,7 +189,7 @@ func TestReplaceRollsBack(t *testing.T) {
 	ctx := context.Background()
 	w := openPrepared(t)
 	dir := t.TempDir()
-	sub := schema.Submissions
+	sub := argos.Submissions
 	p := load.Partition{Project: "acme", Day: time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)}
 	good := loadtest.WriteFile(t, filepath.Join(dir, "good.parquet"), sub, []map[string]any{submission("acme", "2025-02-01", "s1")})
 	if err := w.Replace(ctx, []load.PartitionFiles{{Partition: p, Files: map[string]string{"submissions": good}}}); err != nil {
@@ -234,7 +235,7 @@ func TestTimestampsStayUTC(t *testing.T) {
 	row := submission("acme", "2025-02-01", "s1")
 	row["created_at"] = "2025-02-01T23:59:59.123456Z"
 	row["updated_at"] = "2025-02-02T00:00:00.5Z"
-	parts := partitionsOf(t, t.TempDir(), schema.Submissions, []map[string]any{row})
+	parts := partitionsOf(t, t.TempDir(), argos.Submissions, []map[string]any{row})
 	if err := w.Replace(ctx, parts); err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +324,7 @@ func TestMovedDirectory(t *testing.T) {
 	if err := w.Prepare(ctx); err != nil {
 		t.Fatal(err)
 	}
-	parts := partitionsOf(t, filepath.Join(old, "parquet"), schema.Submissions, []map[string]any{submission("acme", "2025-02-01", "s1")})
+	parts := partitionsOf(t, filepath.Join(old, "parquet"), argos.Submissions, []map[string]any{submission("acme", "2025-02-01", "s1")})
 	if err := w.Replace(ctx, parts); err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/internal/kyctest"
-	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // snapshot describes every file and directory under dir (kyctest.Tree).
@@ -38,7 +38,7 @@ func TestReadOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := []map[string]any{submission("acme", "2025-02-01", "s1"), submission("acme", "2025-02-02", "s2"), submission("beta", "2025-02-02", "s3")}
-	if err := w.Replace(ctx, partitionsOf(t, filepath.Join(old, "parquet"), schema.Submissions, rows)); err != nil {
+	if err := w.Replace(ctx, partitionsOf(t, filepath.Join(old, "parquet"), argos.Submissions, rows)); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {

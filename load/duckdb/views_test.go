@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/kycetl/kycetl/extract/argos"
-	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // TestViews loads a handcrafted set of submissions and checks every column
@@ -50,7 +49,7 @@ func TestViews(t *testing.T) {
 		sub("acme", today, "t1", id, "approved", true, "KOR", nil, "u1", "00:00:01"),          // today: 0
 		sub("beta", first, "x1", id, "approved", nil, "USA", nil, "u9", "10:00:00"),           // has_aml NULL: no AML
 	}
-	if err := w.Replace(ctx, partitionsOf(t, t.TempDir(), schema.Submissions, rows)); err != nil {
+	if err := w.Replace(ctx, partitionsOf(t, t.TempDir(), argos.Submissions, rows)); err != nil {
 		t.Fatal(err)
 	}
 

@@ -23,6 +23,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/sql"
@@ -165,7 +166,7 @@ func files(t *testing.T, dir string, p load.Partition, quarantined []string, ids
 		quar = append(quar, QuarantineRow(p, q))
 	}
 	name := p.Project + "-" + p.Day.Format(time.DateOnly) + "-" + strings.Join(ids, "_")
-	f := map[string]string{"submissions": WriteFile(t, filepath.Join(dir, name+"-s.parquet"), schema.Submissions, subs)}
+	f := map[string]string{"submissions": WriteFile(t, filepath.Join(dir, name+"-s.parquet"), argos.Submissions, subs)}
 	if quarantined != nil {
 		f["quarantine"] = WriteFile(t, filepath.Join(dir, name+"-q.parquet"), schema.Quarantine, quar)
 	}

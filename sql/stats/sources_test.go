@@ -1,7 +1,10 @@
 package stats
 
-import "github.com/kycetl/kycetl/transform/schema"
+import (
+	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/transform/schema"
+)
 
 // The tables are those of the sources listed in internal/pipeline, which
 // this package's tests do not import: register ARGOS's, the tests' data.
-func init() { schema.Register(schema.SubmissionTables()...) }
+func init() { schema.Register(argos.Tables()...) }

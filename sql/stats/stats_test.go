@@ -14,7 +14,6 @@ import (
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/duckdb"
 	"github.com/kycetl/kycetl/load/loadtest"
-	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // warehouse loads handcrafted submissions into a real DuckDB warehouse.
@@ -55,7 +54,7 @@ func warehouse(t *testing.T) *duckdb.Warehouse {
 		for _, r := range rows {
 			r["project"], r["created_date"], r["run_id"], r["created_at"] = project, day, "R", day+"T10:00:00Z"
 		}
-		path := loadtest.WriteFile(t, filepath.Join(dir, "parquet", project, day+".parquet"), schema.Submissions, rows)
+		path := loadtest.WriteFile(t, filepath.Join(dir, "parquet", project, day+".parquet"), argos.Submissions, rows)
 		files = append(files, load.PartitionFiles{Partition: load.Partition{Project: project, Day: d}, Files: map[string]string{"submissions": path}})
 	}
 	if err := w.Replace(ctx, files); err != nil {

@@ -70,7 +70,7 @@ func WriteDictionary(w io.Writer) error {
 			src := "derived"
 			switch {
 			case c.Path != "":
-				src = "`" + sourcePath(t, c) + "`"
+				src = "`" + t.SourcePath(c) + "`"
 			case t.Shape == Operational || isLineage(c.Name):
 				src = "kycetl"
 			case t.Shape == PerValue && c.Name == t.ValueColumn:
@@ -95,8 +95,10 @@ func isLineage(name string) bool {
 	return false
 }
 
-// sourcePath is a column's JSON path from the submission root.
-func sourcePath(t *Table, c Column) string {
+// SourcePath is column c's JSON path from the submission root, with []
+// marking each array step and .* each object entry, as the data dictionary
+// shows it.
+func (t *Table) SourcePath(c Column) string {
 	if c.Name == SubmissionCol.Name {
 		return SubmissionCol.Path
 	}

@@ -40,3 +40,20 @@ func Sourced() []*Table {
 	defer registry.mu.RUnlock()
 	return append([]*Table(nil), registry.tables...)
 }
+
+// All lists every table: the registered sources' tables (Register), then
+// the operational tables.
+func All() []*Table {
+	return append(Sourced(), Quarantine, LoadRuns, CreditRates)
+}
+
+// Partitioned lists the tables that are replaced day by day.
+func Partitioned() []*Table {
+	var out []*Table
+	for _, t := range All() {
+		if !t.Unpartitioned {
+			out = append(out, t)
+		}
+	}
+	return out
+}

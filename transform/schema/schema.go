@@ -3,10 +3,12 @@
 // description. Parquet files, warehouse DDL, the flattener and the data
 // dictionary are all derived from these declarations.
 //
-// The tables a source fills are declared beside it or here, but the list of
-// tables (All, Partitioned) holds only those registered (Register) by the
-// sources kycetl loads, plus the operational tables: this package is
-// imported by every source and so cannot name them itself.
+// This package holds the vendor-neutral machinery and the operational
+// tables (load_runs, quarantine, credit_rates). The tables a source fills
+// are declared beside it (ARGOS's in extract/argos), and the list of tables
+// (All, Partitioned) holds only those registered (Register) by the sources
+// kycetl loads, plus the operational tables: this package is imported by
+// every source and so cannot name them itself.
 package schema
 
 import (
@@ -140,6 +142,10 @@ type Table struct {
 	// Partitioned tables carry project and created_date and are replaced
 	// day by day; the others are appended to (the ledger) or replaced whole.
 	Unpartitioned bool
+	// Cluster names the columns a warehouse that clusters (BigQuery)
+	// clusters the table by after project; nil means submission_id, for a
+	// table that has it.
+	Cluster []string
 }
 
 // Key columns every partitioned table starts with.

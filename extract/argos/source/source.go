@@ -1,5 +1,5 @@
 // Package source is ARGOS ID check behind the extract.Source seam: its
-// tables (the submission tables of transform/schema), its raw archive
+// tables (the submission tables declared in extract/argos), its raw archive
 // (raw/argos), its flattener (transform) and its sandbox (the built-in
 // ARGOS-compatible API over synthetic data). It sits beneath extract/argos,
 // not in it, because the flattener and the sandbox import extract/argos.
@@ -38,7 +38,7 @@ var (
 func (Source) Name() string { return Name }
 
 // Tables implements extract.Source: submissions and its child tables.
-func (Source) Tables() []*schema.Table { return schema.SubmissionTables() }
+func (Source) Tables() []*schema.Table { return argos.Tables() }
 
 // NewFlattener implements extract.Source with the submission flattener.
 func (Source) NewFlattener(project, runID string, day time.Time, sink transform.Sink, opts ...transform.Option) (extract.Flattener, error) {

@@ -1,4 +1,4 @@
-package schema
+package argos
 
 import (
 	"bufio"
@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // documentedField is one row of testdata/argos-fields.tsv: a response field
@@ -84,8 +86,8 @@ func isPrefix(prefix, p []string) bool {
 // submission root, with the column (or table source) that reads it.
 func declaredPaths() map[string][]string {
 	out := map[string][]string{}
-	for _, t := range SubmissionTables() {
-		if t.Shape == PerValue {
+	for _, t := range Tables() {
+		if t.Shape == schema.PerValue {
 			for _, s := range t.Sources {
 				out[t.Name+"."+t.ValueColumn] = append(out[t.Name+"."+t.ValueColumn], s)
 			}
@@ -93,7 +95,7 @@ func declaredPaths() map[string][]string {
 		}
 		for _, c := range t.Columns {
 			if c.Path != "" {
-				out[t.Name+"."+c.Name] = []string{sourcePath(t, c)}
+				out[t.Name+"."+c.Name] = []string{t.SourcePath(c)}
 			}
 		}
 	}
@@ -137,8 +139,8 @@ func TestEveryColumnIsDocumented(t *testing.T) {
 	}
 	for col, ps := range declaredPaths() {
 		table, name, _ := strings.Cut(col, ".")
-		tb, _ := ByName(table)
-		c, _ := tb.Column(name)
+		i := slices.IndexFunc(Tables(), func(tb *schema.Table) bool { return tb.Name == table })
+		c, _ := Tables()[i].Column(name)
 		for _, p := range ps {
 			if !documented(normPath(p), false) && !strings.Contains(c.Doc, "seeds/") {
 				t.Errorf("%s reads %s, which no vendor document names", col, p)
@@ -146,7 +148,7 @@ func TestEveryColumnIsDocumented(t *testing.T) {
 		}
 	}
 	for _, tb := range Children() {
-		if tb.Shape == PerIndex || tb.Shape == PerValue {
+		if tb.Shape == schema.PerIndex || tb.Shape == schema.PerValue {
 			continue // their sources are their columns' paths, checked above
 		}
 		if !documented(normPath(tb.FullSource()), true) {
