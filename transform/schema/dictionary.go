@@ -35,9 +35,9 @@ func TypeName(t arrow.DataType) string {
 func WriteDictionary(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("# kycetl data dictionary\n\n")
-	b.WriteString("Generated from the schema declarations in `schema/` (schema version " + fmt.Sprint(Version) + "); do not edit by hand.\n")
+	b.WriteString("Generated from the table declarations (each source's under `extract/`, the operational ones in `transform/schema`; schema version " + fmt.Sprint(Version) + "); do not edit by hand.\n")
 	b.WriteString("Regenerate with `go test ./transform/schema -update`.\n\n")
-	b.WriteString("Source paths are JSON paths inside one ARGOS submission item; `[]` marks an array element, `.*` an object entry.\n")
+	b.WriteString("Source paths are JSON paths inside one item of the table's source (for ARGOS, one submission); `[]` marks an array element, `.*` an object entry.\n")
 	b.WriteString("`derived` columns are computed by kycetl. PII actions: keep, hash (HMAC-SHA256 with `KYCETL_PII_KEY`), drop.\n\n")
 	for _, t := range All() {
 		fmt.Fprintf(&b, "- [%s](#%s)\n", t.Name, t.Name)
