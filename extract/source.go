@@ -16,7 +16,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/internal/window"
 	"github.com/kycetl/kycetl/transform"
 	"github.com/kycetl/kycetl/transform/schema"
 )
@@ -32,6 +32,9 @@ type Source interface {
 	// NewFlattener flattens one day's raw items, one Add per item in
 	// archive order, into records of Tables written to sink.
 	NewFlattener(project, runID string, day time.Time, sink transform.Sink, opts ...transform.Option) (Flattener, error)
+	// NewKeyReader reads raw items' identities, which put an item on its
+	// UTC day (created) and pick the newest of its copies (updated).
+	NewKeyReader() KeyReader
 	// Sandbox starts the source's built-in API on loopback, serving
 	// deterministic synthetic data, and returns a Fetcher that reads it;
 	// closing the Closer stops the server.
@@ -41,7 +44,19 @@ type Source interface {
 // Fetcher fetches a window of days into raw day items, one day at a time,
 // in order; a day is handed on only once all its pages were fetched.
 type Fetcher interface {
-	Window(ctx context.Context, from, to time.Time, fn func(ctx context.Context, d argos.DayItems) error) error
+	Window(ctx context.Context, from, to time.Time, fn func(ctx context.Context, d window.DayItems) error) error
+}
+
+// KeyReader reads the identity of the source's raw items. One reader is
+// not safe for concurrent use: each goroutine makes its own.
+type KeyReader interface {
+	// Scan reads an item's identity without checking the rest of the item:
+	// for an item that is valid JSON it returns what Read returns; for a
+	// broken one it may return a key, which the caller must not trust over
+	// another copy's before parsing the item.
+	Scan(item []byte) (window.Key, error)
+	// Read parses the whole item and reads its identity.
+	Read(item []byte) (window.Key, error)
 }
 
 // Checker is a Fetcher that can tell, before a run writes anything,

@@ -22,6 +22,7 @@ func (f fake) Tables() []*schema.Table { return f.tables }
 func (f fake) NewFlattener(string, string, time.Time, transform.Sink, ...transform.Option) (extract.Flattener, error) {
 	return nil, nil
 }
+func (f fake) NewKeyReader() extract.KeyReader { return nil }
 func (f fake) Sandbox(context.Context, extract.SandboxOptions) (extract.Fetcher, io.Closer, error) {
 	return nil, nil, nil
 }

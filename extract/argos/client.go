@@ -236,26 +236,6 @@ type PageKey struct {
 	CreatedAt string
 }
 
-// Stats counts the work of a call chain.
-type Stats struct {
-	Pages   int64         // pages received
-	Calls   int64         // HTTP requests made, retries and page sizes the API refused included
-	Retries int64         // requests repeated after a failure, and restarts of a stalled chain
-	Waited  time.Duration // time slept before retries, Throttled included
-	// Throttled is the part of Waited that followed a 429 Too Many
-	// Requests (the Retry-After the API asked for, or the backoff).
-	Throttled time.Duration
-}
-
-// Add adds o to s.
-func (s *Stats) Add(o Stats) {
-	s.Pages += o.Pages
-	s.Calls += o.Calls
-	s.Retries += o.Retries
-	s.Waited += o.Waited
-	s.Throttled += o.Throttled
-}
-
 // Kinds of API errors a run adapts to rather than fails on. An *APIError
 // matches them (errors.Is), classified once where the answer is read.
 var (

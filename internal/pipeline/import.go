@@ -6,9 +6,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/valyala/fastjson"
-
-	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/internal/window"
 	"github.com/kycetl/kycetl/load/archive"
 )
 
@@ -59,11 +57,11 @@ func (p *Pipeline) Import(ctx context.Context, project string, files []string) (
 	}
 	sort.Slice(days, func(i, j int) bool { return days[i].Before(days[j]) })
 	if len(days) > 0 {
-		r.m.WindowFrom, r.m.WindowTo = argos.FormatDate(days[0]), argos.FormatDate(days[len(days)-1])
+		r.m.WindowFrom, r.m.WindowTo = window.FormatDate(days[0]), window.FormatDate(days[len(days)-1])
 	}
 	keys := make([]archive.PartitionKey, len(days))
 	for i, d := range days {
-		keys[i] = archive.PartitionKey{Project: project, Day: argos.FormatDate(d)}
+		keys[i] = archive.PartitionKey{Project: project, Day: window.FormatDate(d)}
 	}
 	if err := r.plan(ctx, keys); err != nil {
 		return r.finish(err)
@@ -119,7 +117,7 @@ func (p *Pipeline) Rebuild(ctx context.Context) (*Summary, error) {
 		return r.finish(err)
 	}
 	err = inParallel(ctx, p.workers, keys, func(ctx context.Context, k archive.PartitionKey) error {
-		day, _ := argos.ParseDate(k.Day)
+		day, _ := window.ParseDate(k.Day)
 		rec := r.newDay(k.Project, day)
 		var raw *archive.FileEntry
 		for i, f := range cur[k].Files {
@@ -134,7 +132,7 @@ func (p *Pipeline) Rebuild(ctx context.Context) (*Summary, error) {
 		if err != nil {
 			return r.commit(ctx, rec, err)
 		}
-		dup, err := supersededCopies(path, argos.ScanKey)
+		dup, err := supersededCopies(path, p.source.NewKeyReader().Scan)
 		if err != nil {
 			return r.commit(ctx, rec, err)
 		}
@@ -149,13 +147,12 @@ func (p *Pipeline) Rebuild(ctx context.Context) (*Summary, error) {
 
 // supersededCopies scans a raw file for submissions present more than once
 // (an import keeps every copy it was given) and finds all but the newest,
-// by updated_at, reading identities with readKey (argos.ScanKey or the
-// checking argos.ReadKey).
-func supersededCopies(rawPath string, readKey func(*fastjson.Parser, []byte) (argos.Key, error)) (*copies, error) {
-	var p fastjson.Parser
+// by updated_at, reading identities with readKey (a KeyReader's Scan, or
+// its checking Read).
+func supersededCopies(rawPath string, readKey func([]byte) (window.Key, error)) (*copies, error) {
 	c := newCopies()
 	err := archive.ReadRaw(rawPath, func(ord int, item []byte) error {
-		if k, err := readKey(&p, item); err == nil {
+		if k, err := readKey(item); err == nil {
 			c.add(ord, k)
 		} // else quarantined when derived
 		return nil

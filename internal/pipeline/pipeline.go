@@ -32,7 +32,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/kycetl/kycetl/extract"
-	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/internal/window"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/transform"
@@ -172,7 +172,7 @@ func (p *Pipeline) begin(command string, from, to time.Time) (*run, error) {
 		StartedAt: now, PIIKey: p.policy.Fingerprint(),
 	}
 	if !from.IsZero() {
-		m.WindowFrom, m.WindowTo = argos.FormatDate(from), argos.FormatDate(to)
+		m.WindowFrom, m.WindowTo = window.FormatDate(from), window.FormatDate(to)
 	}
 	r := &run{p: p, m: m, start: now, sum: Summary{RunID: m.RunID, Command: command}, sizes: transform.NewSizes(), durable: durable,
 		planned: map[archive.PartitionKey]bool{}}
@@ -186,7 +186,7 @@ func (p *Pipeline) begin(command string, from, to time.Time) (*run, error) {
 
 // newDay starts the record of one partition.
 func (r *run) newDay(project string, day time.Time) *archive.DayRecord {
-	return &archive.DayRecord{Project: project, Day: argos.FormatDate(day), StartedAt: r.p.now().UTC(), Rows: map[string]int64{}}
+	return &archive.DayRecord{Project: project, Day: window.FormatDate(day), StartedAt: r.p.now().UTC(), Rows: map[string]int64{}}
 }
 
 // plan records in the ledger, before any of them is loaded, every day the
@@ -220,7 +220,7 @@ func (r *run) unfinished(cause error) error {
 	var recs []*archive.DayRecord
 	var errs []error
 	for k := range r.planned {
-		day, err := argos.ParseDate(k.Day)
+		day, err := window.ParseDate(k.Day)
 		if err != nil {
 			continue
 		}
@@ -304,7 +304,7 @@ func (r *run) record(rec *archive.DayRecord, dayErr error) {
 	if rec.Outcome == archive.OutcomeFailed {
 		r.sum.Failed = append(r.sum.Failed, fmt.Sprintf("%s %s: %v", rec.Project, rec.Day, dayErr))
 	}
-	if rec.Outcome == archive.OutcomeSkipped && errors.Is(dayErr, argos.ErrBudgetExhausted) {
+	if rec.Outcome == archive.OutcomeSkipped && errors.Is(dayErr, window.ErrBudgetExhausted) {
 		r.p.onDay(*rec) // Load logs the days the budget left out in one line
 		return
 	}
@@ -403,7 +403,7 @@ func (r *run) loadDay(ctx context.Context, rec *archive.DayRecord, rawPath strin
 		// The copy kept by its updated_at is not JSON, so an older copy
 		// should have been kept: find the copies again, each one parsed.
 		r.p.log.Warn().Str("project", rec.Project).Str("day", rec.Day).Err(err).Msg("deriving the day again from the copies that are JSON")
-		if dup, err = supersededCopies(rawPath, argos.ReadKey); err == nil {
+		if dup, err = supersededCopies(rawPath, r.p.source.NewKeyReader().Read); err == nil {
 			part, err = r.derive(ctx, rec, rawPath, dup)
 		}
 	}
@@ -424,7 +424,7 @@ var errBrokenCopy = errors.New("the newest copy of a submission is not valid JSO
 // copies of a submission, which are left out.
 func (r *run) derive(ctx context.Context, rec *archive.DayRecord, rawPath string, dup *copies) (load.PartitionFiles, error) {
 	p := r.p
-	day, err := argos.ParseDate(rec.Day)
+	day, err := window.ParseDate(rec.Day)
 	if err != nil {
 		return load.PartitionFiles{}, err
 	}

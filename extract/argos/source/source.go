@@ -45,6 +45,12 @@ func (Source) NewFlattener(project, runID string, day time.Time, sink transform.
 	return transform.New(project, runID, day, sink, opts...)
 }
 
+// NewKeyReader implements extract.Source with argos.ScanKey and
+// argos.ReadKey.
+func (Source) NewKeyReader() extract.KeyReader { return new(argos.KeyReader) }
+
+var _ extract.KeyReader = (*argos.KeyReader)(nil)
+
 // Sandbox implements extract.Source: the built-in ARGOS-compatible API on
 // loopback, with a random API key, and an extractor reading it.
 func (Source) Sandbox(_ context.Context, o extract.SandboxOptions) (extract.Fetcher, io.Closer, error) {
