@@ -120,6 +120,15 @@ func List(srcs ...Source) Sources {
 	return Sources(srcs)
 }
 
+// Names are the sources' names, in list order.
+func (l Sources) Names() []string {
+	names := make([]string, len(l))
+	for i, s := range l {
+		names[i] = s.Name()
+	}
+	return names
+}
+
 // Get returns the source named name.
 func (l Sources) Get(name string) (Source, bool) {
 	for _, s := range l {

@@ -442,7 +442,7 @@ writing the warehouse, stats fails at once, naming the writer's pid.`,
 }
 
 func (e *env) importCmd() *cobra.Command {
-	var dir, project, warehouse string
+	var dir, project, warehouse, source string
 	var summary summaryFlags
 	cmd := &cobra.Command{
 		Use:   "import [--project P] FILE...",
@@ -463,6 +463,9 @@ run. --project names the project every row is recorded under (default
 "default", as for kycetl run). Items that cannot be read as submissions are
 quarantined, never dropped.
 
+--source names the source whose export the files are (default the first
+listed); its raw archive (raw/SOURCE) keeps them and its flattener reads them.
+
 A FILE that holds no submission at all (empty, blank, an empty .gz) is a usage
 error (exit 2) naming it, and nothing is imported.`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -475,6 +478,10 @@ error (exit 2) naming it, and nothing is imported.`,
 			if err := archive.ValidateProject(project); err != nil {
 				return usagef("--project: %v", err)
 			}
+			src, err := pipeline.SourceNamed(source)
+			if err != nil {
+				return usageError{fmt.Errorf("--source: %w", err)}
+			}
 			for _, f := range files {
 				if fi, err := os.Stat(f); err != nil {
 					return usageError{err}
@@ -482,9 +489,9 @@ error (exit 2) naming it, and nothing is imported.`,
 					return usagef("%s is a directory: name the export files", f)
 				}
 			}
-			err := e.fromArchive(cmd.Context(), dir, warehouse, false, summary, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
+			err = e.fromArchive(cmd.Context(), dir, warehouse, false, summary, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
 				return pl.Import(cmd.Context(), project, files)
-			})
+			}, pipeline.WithSource(src))
 			if errors.Is(err, pipeline.ErrNoItems) {
 				return usageError{err} // a FILE argument with nothing to import
 			}
@@ -493,6 +500,7 @@ error (exit 2) naming it, and nothing is imported.`,
 	}
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
 	cmd.Flags().StringVar(&project, "project", defaultProj, "project name recorded with every row")
+	cmd.Flags().StringVar(&source, "source", pipeline.DefaultSource.Name(), "source whose export the files are: "+strings.Join(pipeline.Sources.Names(), ", "))
 	summary.add(cmd)
 	cmd.Flags().StringVar(&warehouse, "warehouse", "duckdb", "duckdb or bigquery://PROJECT/DATASET")
 	return cmd
@@ -500,8 +508,9 @@ error (exit 2) naming it, and nothing is imported.`,
 
 // fromArchive runs an import or a rebuild: no API, the PII key from the
 // environment (rehash: another key than the archive's may re-hash it), the
-// directory locked, the one-line summary on stderr.
-func (e *env) fromArchive(ctx context.Context, dir, warehouse string, rehash bool, summary summaryFlags, do func(*pipeline.Pipeline) (*pipeline.Summary, error)) error {
+// directory locked, the one-line summary on stderr; extra are the
+// command's own pipeline options (import's source).
+func (e *env) fromArchive(ctx context.Context, dir, warehouse string, rehash bool, summary summaryFlags, do func(*pipeline.Pipeline) (*pipeline.Summary, error), extra ...pipeline.Option) error {
 	if err := summary.check(); err != nil {
 		return err
 	}
@@ -524,7 +533,7 @@ func (e *env) fromArchive(ctx context.Context, dir, warehouse string, rehash boo
 		return err
 	}
 	defer w.Close()
-	pl, done, err := e.pipeline(w.layout, w.wh, pol, 0, pipeline.WithRehash(rehash))
+	pl, done, err := e.pipeline(w.layout, w.wh, pol, 0, append(extra, pipeline.WithRehash(rehash))...)
 	if err != nil {
 		return err
 	}

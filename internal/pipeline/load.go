@@ -38,7 +38,7 @@ func (p *Pipeline) Load(ctx context.Context, src Window, command, project string
 		if err != nil {
 			return r.commit(ctx, rec, err)
 		}
-		return r.loadDay(ctx, rec, path, nil)
+		return r.loadDay(ctx, rec, r.p.source, path, nil)
 	})
 	// Days the extraction could not complete (their API day or a margin
 	// day failed after retries, or the call budget ran out) were never

@@ -78,8 +78,9 @@ func WithDayHook(fn func(archive.DayRecord)) Option { return func(pl *Pipeline) 
 // Parquet) at once; the default is one per CPU.
 func WithWorkers(n int) Option { return func(pl *Pipeline) { pl.workers = n } }
 
-// WithSource sets the source whose days the pipeline loads, archives and
-// derives; the default is DefaultSource.
+// WithSource sets the source whose days the pipeline loads, imports,
+// archives and derives; the default is DefaultSource. A rebuild derives
+// each day with the source whose raw archive holds it.
 func WithSource(s extract.Source) Option { return func(pl *Pipeline) { pl.source = s } }
 
 // New makes a Pipeline writing under layout and loading into wh.
@@ -397,14 +398,14 @@ func (r *run) writeRaw(path string, items [][]byte) (archive.FileInfo, error) {
 // loadDay derives a day from its raw file and hands it to the batch that
 // loads it into the warehouse; a day that cannot be derived is recorded
 // failed at once.
-func (r *run) loadDay(ctx context.Context, rec *archive.DayRecord, rawPath string, dup *copies) error {
-	part, err := r.derive(ctx, rec, rawPath, dup)
+func (r *run) loadDay(ctx context.Context, rec *archive.DayRecord, src extract.Source, rawPath string, dup *copies) error {
+	part, err := r.derive(ctx, rec, src, rawPath, dup)
 	if errors.Is(err, errBrokenCopy) {
 		// The copy kept by its updated_at is not JSON, so an older copy
 		// should have been kept: find the copies again, each one parsed.
 		r.p.log.Warn().Str("project", rec.Project).Str("day", rec.Day).Err(err).Msg("deriving the day again from the copies that are JSON")
-		if dup, err = supersededCopies(rawPath, r.p.source.NewKeyReader().Read); err == nil {
-			part, err = r.derive(ctx, rec, rawPath, dup)
+		if dup, err = supersededCopies(rawPath, src.NewKeyReader().Read); err == nil {
+			part, err = r.derive(ctx, rec, src, rawPath, dup)
 		}
 	}
 	if err != nil {
@@ -419,10 +420,10 @@ func (r *run) loadDay(ctx context.Context, rec *archive.DayRecord, rawPath strin
 // errBrokenCopy: a copy kept over another is not valid JSON.
 var errBrokenCopy = errors.New("the newest copy of a submission is not valid JSON")
 
-// derive builds one partition's Parquet files, every partitioned table,
-// from its raw file. dup, when set, names the raw ordinals that are older
+// derive builds one partition's Parquet files, every partitioned table
+// of src, from its raw file, with src's flattener. dup, when set, names the raw ordinals that are older
 // copies of a submission, which are left out.
-func (r *run) derive(ctx context.Context, rec *archive.DayRecord, rawPath string, dup *copies) (load.PartitionFiles, error) {
+func (r *run) derive(ctx context.Context, rec *archive.DayRecord, src extract.Source, rawPath string, dup *copies) (load.PartitionFiles, error) {
 	p := r.p
 	day, err := window.ParseDate(rec.Day)
 	if err != nil {
@@ -430,7 +431,7 @@ func (r *run) derive(ctx context.Context, rec *archive.DayRecord, rawPath string
 	}
 	sink := &parquetSink{writers: map[string]*archive.ParquetWriter{}}
 	defer sink.abort()
-	tables := p.tables()
+	tables := tablesOf(src)
 	for _, t := range tables {
 		w, err := archive.NewParquetWriter(p.layout.ParquetPath(t.Name, rec.Project, day, r.m.RunID), t.ArrowSchema(), archive.WithSyncGroup(r.durable))
 		if err != nil {
@@ -438,7 +439,7 @@ func (r *run) derive(ctx context.Context, rec *archive.DayRecord, rawPath string
 		}
 		sink.writers[t.Name] = w
 	}
-	f, err := p.source.NewFlattener(rec.Project, r.m.RunID, day, sink, transform.WithPolicy(p.policy), transform.WithSizes(r.sizes), transform.WithLogger(p.log))
+	f, err := src.NewFlattener(rec.Project, r.m.RunID, day, sink, transform.WithPolicy(p.policy), transform.WithSizes(r.sizes), transform.WithLogger(p.log))
 	if err != nil {
 		return load.PartitionFiles{}, err
 	}
@@ -496,15 +497,15 @@ func (r *run) derive(ctx context.Context, rec *archive.DayRecord, rawPath string
 	return load.PartitionFiles{Partition: load.Partition{Project: rec.Project, Day: day}, Files: files}, nil
 }
 
-// tables are the partitioned tables a day of the pipeline's source fills:
-// the source's own and the operational ones (quarantine), in the order of
+// tablesOf are the partitioned tables a day of src fills: the source's own
+// and the operational ones (quarantine), in the order of
 // schema.Partitioned.
-func (p *Pipeline) tables() []*schema.Table {
+func tablesOf(src extract.Source) []*schema.Table {
 	other := map[*schema.Table]bool{}
 	for _, t := range schema.Sourced() {
 		other[t] = true
 	}
-	for _, t := range p.source.Tables() {
+	for _, t := range src.Tables() {
 		other[t] = false
 	}
 	var out []*schema.Table
