@@ -35,6 +35,12 @@ type Source interface {
 	// NewKeyReader reads raw items' identities, which put an item on its
 	// UTC day (created) and pick the newest of its copies (updated).
 	NewKeyReader() KeyReader
+	// Fetcher makes the source's fetcher of a project's settings, and the
+	// daily call budget it spends from (nil when it has none), which a
+	// run seeds with the calls earlier runs made today. A setting the
+	// source refuses is an error that says which (a *window.SettingError
+	// where no error of the source's own says it).
+	Fetcher(ctx context.Context, s window.Settings) (Fetcher, Budget, error)
 	// Sandbox starts the source's built-in API on loopback, serving
 	// deterministic synthetic data, and returns a Fetcher that reads it;
 	// closing the Closer stops the server.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kycetl/kycetl/extract"
+	"github.com/kycetl/kycetl/internal/window"
 	"github.com/kycetl/kycetl/transform"
 	"github.com/kycetl/kycetl/transform/schema"
 )
@@ -23,6 +24,9 @@ func (f fake) NewFlattener(string, string, time.Time, transform.Sink, ...transfo
 	return nil, nil
 }
 func (f fake) NewKeyReader() extract.KeyReader { return nil }
+func (f fake) Fetcher(context.Context, window.Settings) (extract.Fetcher, extract.Budget, error) {
+	return nil, nil, nil
+}
 func (f fake) Sandbox(context.Context, extract.SandboxOptions) (extract.Fetcher, io.Closer, error) {
 	return nil, nil, nil
 }

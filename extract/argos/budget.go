@@ -1,10 +1,12 @@
 package argos
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 	"time"
+
+	// Named: this package has a type window of its own.
+	iw "github.com/kycetl/kycetl/internal/window"
 )
 
 // DefaultDailyCalls is the vendor's quota: 500,000 calls per project and UTC
@@ -54,7 +56,7 @@ type seed struct {
 }
 
 // ErrBudgetTooSmall is NewBudget's error for a limit below MinDailyCalls.
-var ErrBudgetTooSmall = errors.New("the call budget is too small")
+var ErrBudgetTooSmall = iw.ErrBudgetTooSmall
 
 // NewBudget returns a budget of limit calls per UTC day.
 func NewBudget(limit int64, opts ...BudgetOption) (*Budget, error) {

@@ -18,6 +18,7 @@ import (
 	"github.com/kycetl/kycetl/internal/config"
 	"github.com/kycetl/kycetl/internal/lock"
 	"github.com/kycetl/kycetl/internal/pipeline"
+	"github.com/kycetl/kycetl/internal/window"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/load/bigquery"
@@ -177,7 +178,7 @@ func (e *env) runCmd() *cobra.Command {
 	var concurrency int
 	var dailyCalls int64
 	var pageSize pageSizeFlag
-	var window dateFlags
+	var span dateFlags
 	var summary summaryFlags
 	cmd := &cobra.Command{
 		Use:   "run --from YYYY-MM-DD --to YYYY-MM-DD",
@@ -197,7 +198,7 @@ that cannot decrypt (ARGOS_SECRET_KEY) stops the run with exit code 2 and leaves
 the directory as it was.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			from, to, err := window.parse(true)
+			from, to, err := span.parse(true)
 			if err != nil {
 				return err
 			}
@@ -215,12 +216,8 @@ the directory as it was.`,
 			if err := summary.check(); err != nil {
 				return err
 			}
-			budget, err := argos.NewBudget(dailyCalls)
-			if err != nil {
-				return usagef("--daily-calls: %v", err)
-			}
-			extOpts := []argos.ExtractorOption{argos.WithConcurrency(concurrency), argos.WithBudget(budget)}
-			job := loadJob{command: "run", from: from, to: to, dir: dir, project: project, warehouse: warehouse, budget: budget, summary: summary}
+			settings := window.Settings{Concurrency: concurrency, DailyCalls: dailyCalls}
+			job := loadJob{command: "run", from: from, to: to, dir: dir, project: project, warehouse: warehouse, summary: summary}
 			if cfgPath != "" {
 				cfg, err := e.readConfig(cfgPath)
 				if err != nil {
@@ -246,7 +243,7 @@ the directory as it was.`,
 				if job.policy, err = e.configPolicy(cfg); err != nil {
 					return err
 				}
-				if job.src, err = e.configExtractor(cfg, p, extOpts...); err != nil {
+				if job.src, job.budget, err = e.configFetcher(cmd.Context(), cfg, p, settings); err != nil {
 					return err
 				}
 				return e.load(cmd.Context(), job)
@@ -262,15 +259,10 @@ the directory as it was.`,
 			if url == "" {
 				url = defaultAPIURL
 			}
-			opts := []argos.ClientOption{argos.WithLogger(e.log), argos.WithPageSize(int(pageSize))}
-			if secret := e.getenv(envSecretKey); secret != "" {
-				opts = append(opts, argos.WithSecureTransfer(secret))
+			settings.URL, settings.Key, settings.Secret, settings.PageSize = url, key, e.getenv(envSecretKey), int(pageSize)
+			if job.src, job.budget, err = e.fetcher(cmd.Context(), settings, ""); err != nil {
+				return err
 			}
-			client, err := argos.NewClient(url, key, opts...)
-			if err != nil {
-				return usageError{err}
-			}
-			job.src = argos.NewExtractor(client, extOpts...)
 			if job.policy, err = e.policy(false); err != nil {
 				return err
 			}
@@ -282,9 +274,9 @@ the directory as it was.`,
 	cmd.Flags().StringVar(&warehouse, "warehouse", "duckdb", "duckdb (<dir>/kyc.duckdb) or bigquery://PROJECT/DATASET[?location=EU&staging=gs://bucket/prefix]")
 	cmd.Flags().StringVar(&cfgPath, "config", "", "configuration file (see kycetl.example.yaml)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", argos.DefaultConcurrency, "API days fetched at once")
-	cmd.Flags().Int64Var(&dailyCalls, "daily-calls", argos.DefaultDailyCalls, fmt.Sprintf("API calls allowed per project and UTC day (the vendor's limit), at least %d; a run stops at a day boundary before exceeding it and says from which day to continue", argos.MinDailyCalls))
+	cmd.Flags().Int64Var(&dailyCalls, "daily-calls", argos.DefaultDailyCalls, fmt.Sprintf("API calls allowed per project and UTC day (the vendor's limit), at least %d; a run stops at a day boundary before exceeding it and says from which day to continue", window.MinDailyCalls))
 	pageSize.add(cmd)
-	window.add(cmd, "to load")
+	span.add(cmd, "to load")
 	summary.add(cmd)
 	return cmd
 }
@@ -297,7 +289,7 @@ type loadJob struct {
 	command, project string
 	from, to         time.Time
 	rates            []schema.CreditRate // nil keeps the warehouse's card
-	budget           *argos.Budget       // seeded with today's calls from the ledger
+	budget           extract.Budget      // seeded with today's calls from the ledger; nil for none
 	summary          summaryFlags
 }
 
@@ -317,9 +309,7 @@ func (e *env) load(ctx context.Context, job loadJob) error {
 		},
 		Command: job.command, Project: job.project, From: job.from, To: job.to, Rates: job.rates,
 	}
-	if job.budget != nil {
-		pj.Budget = job.budget
-	}
+	pj.Budget = job.budget
 	pj.Pipeline = func(wh load.Warehouse) (*pipeline.Pipeline, func(), error) {
 		return e.pipeline(layout, wh, job.policy, pj.Days())
 	}

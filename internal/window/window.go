@@ -1,8 +1,9 @@
-// Package window is what a source hands the pipeline, in no vendor's terms:
-// a window's UTC days (Day, FormatDate, ParseDate), a day's items with
-// their identities (DayItems, Item, Key, Newer), the work fetching them
-// took (Stats), and the errors of a window whose days were not all handed
-// on (DayErrors, BudgetError, ErrBudgetExhausted).
+// Package window is what a source and the pipeline share, in no vendor's
+// terms: a window's UTC days (Day, FormatDate, ParseDate), a day's items
+// with their identities (DayItems, Item, Key, Newer), the work fetching
+// them took (Stats), the errors of a window whose days were not all handed
+// on (DayErrors, BudgetError, ErrBudgetExhausted), and the settings a
+// source's fetcher is made from (Settings, SettingError).
 //
 // It imports nothing of kycetl, so that both the extract seam and the
 // vendor packages beneath it (which transform, and so extract, import) can
@@ -15,6 +16,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // DateLayout is how a day is spelt in partitions, manifests and the ledger.
@@ -175,6 +178,38 @@ func (e *DayErrors) Unwrap() []error {
 // aside for a day before it knows what the window's days cost. A smaller
 // budget could never start a window.
 const MinDailyCalls = 10
+
+// ErrBudgetTooSmall is the error of a daily call budget below
+// MinDailyCalls.
+var ErrBudgetTooSmall = errors.New("the call budget is too small")
+
+// Settings are what a source's fetcher is made from: a project's endpoint,
+// keys and limits, read from the configuration or the command line. A zero
+// number is the source's default.
+type Settings struct {
+	URL    string // the API's base URL
+	Key    string // the API key
+	Secret string // a second secret the API may use (ARGOS: secure data transfer); "" for none
+	// PageSize is the items asked for per page.
+	PageSize int
+	// Concurrency is how many API days are fetched at once.
+	Concurrency int
+	// DailyCalls is the call budget per project and UTC day, at least
+	// MinDailyCalls (ErrBudgetTooSmall).
+	DailyCalls int64
+	Log        zerolog.Logger
+}
+
+// SettingError is a source's refusal of one of its Settings.
+type SettingError struct {
+	Setting string // the field of Settings: "DailyCalls", ...
+	Err     error
+}
+
+func (e *SettingError) Error() string { return "setting " + e.Setting + ": " + e.Err.Error() }
+
+// Unwrap returns the refusal's cause.
+func (e *SettingError) Unwrap() error { return e.Err }
 
 // ErrBudgetExhausted is matched (errors.Is) by a window that stopped at a
 // day boundary because the day's call budget could not cover the next
