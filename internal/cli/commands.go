@@ -161,7 +161,7 @@ the archive and the DuckDB warehouse in --dir for BI tools.`,
 			if err != nil {
 				return err
 			}
-			to := argos.Day(e.now())
+			to := window.Day(e.now())
 			from := to.AddDate(0, 0, -(days - 1))
 			return e.load(ctx, loadJob{dir: dir, src: src, policy: pol, command: "demo", project: "demo", from: from, to: to})
 		},
@@ -204,8 +204,8 @@ the directory as it was.`,
 			}
 			// A day after today (UTC) has no submissions yet: loading it
 			// would record it ok with 0, as if it were over.
-			if today := argos.Day(e.now()); to.After(today) {
-				return usagef("--to %s is after today (%s, UTC): a day can be loaded from the day it starts", argos.FormatDate(to), argos.FormatDate(today))
+			if today := window.Day(e.now()); to.After(today) {
+				return usagef("--to %s is after today (%s, UTC): a day can be loaded from the day it starts", window.FormatDate(to), window.FormatDate(today))
 			}
 			if concurrency < 1 || concurrency > 64 {
 				return usagef("--concurrency must be between 1 and 64, got %d", concurrency)

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kycetl/kycetl/extract"
-	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/internal/config"
 	"github.com/kycetl/kycetl/internal/lock"
 	"github.com/kycetl/kycetl/internal/pipeline"
@@ -230,7 +229,7 @@ func (e *env) dryRun(cfg *config.Config) error {
 			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 			for _, t := range next {
 				from, to := schedules.Window(j, t, time.Time{})
-				fmt.Fprintf(tw, "    %s\tloads %s..%s\n", showTime(t), argos.FormatDate(from), argos.FormatDate(to))
+				fmt.Fprintf(tw, "    %s\tloads %s..%s\n", showTime(t), window.FormatDate(from), window.FormatDate(to))
 			}
 			tw.Flush()
 		}

@@ -200,6 +200,17 @@ type Settings struct {
 	Log        zerolog.Logger
 }
 
+// Kinds of errors that say which of the Settings a source's error is
+// about, so that a caller that knows where it read them can say so: the URL,
+// the Key, the Secret (each wrong, or refused by the API), or the
+// credentials the API refused, so that no call of a run can succeed.
+var (
+	ErrAPIURL      = errors.New("the API base URL is wrong")
+	ErrAPIKey      = errors.New("the API key is wrong")
+	ErrSecretKey   = errors.New("the secret key is wrong")
+	ErrCredentials = errors.New("the API refused the credentials")
+)
+
 // SettingError is a source's refusal of one of its Settings.
 type SettingError struct {
 	Setting string // the field of Settings: "DailyCalls", ...
