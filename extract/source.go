@@ -1,10 +1,17 @@
 // Package extract is the seam between kycetl and its vendors. A Source
 // declares the tables it fills, names its raw archive, brings its own
-// sandbox server and flattens a day's raw items into records; the pipeline
-// runs any Source and knows no vendor (the model is cloudquery's plugin
-// SDK: a source declares its tables and emits records). Each vendor lives
-// in a folder beneath this one (extract/argos); adding one means a new
-// folder and one line in the list of sources (internal/pipeline).
+// sandbox server, makes its fetcher of a project's settings, reads its raw
+// items' identities and flattens a day's raw items into records; the
+// pipeline runs any Source and knows no vendor (the model is cloudquery's
+// plugin SDK: a source declares its tables and emits records). Each vendor
+// lives in a folder beneath this one (extract/argos); adding one means a
+// new folder and one line in the list of sources (internal/pipeline).
+//
+// What a source and the pipeline exchange — days, items and their keys,
+// the work of fetching, a window's errors, the settings — is in
+// internal/window, which imports nothing of kycetl: the vendor packages
+// use it too, and this package cannot be imported by them, since it
+// imports transform, which imports them.
 package extract
 
 import (

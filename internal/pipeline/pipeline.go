@@ -4,9 +4,10 @@
 // import and a rebuild share one path. Each completed day is recorded in the
 // run's manifest and in the load_runs ledger as soon as it is done.
 //
-// A pipeline runs one source (extract.Source: its raw archive, its tables,
-// its flattener) and names no vendor but in the list of sources
-// (sources.go). It is also the one place that orchestrates a run around
+// A pipeline loads and imports one source's days (extract.Source: its raw
+// archive, its tables, its flattener, its items' keys; WithSource), a
+// rebuild derives each day with the source whose raw archive holds it, and
+// it names no vendor but in the list of sources (sources.go). It is also the one place that orchestrates a run around
 // the load — the directory lock, the PII key check, the source's check
 // before anything is written, the call budget seeded from the ledger, the
 // rate card, the daemon's runs and their unfinished days — so that the
