@@ -1,10 +1,17 @@
 // Package extract is the seam between kycetl and its vendors. A Source
 // declares the tables it fills, names its raw archive, brings its own
-// sandbox server and flattens a day's raw items into records; the pipeline
-// runs any Source and knows no vendor (the model is cloudquery's plugin
-// SDK: a source declares its tables and emits records). Each vendor lives
-// in a folder beneath this one (extract/argos); adding one means a new
-// folder and one line in the list of sources (internal/pipeline).
+// sandbox server, makes its fetcher of a project's settings, reads its raw
+// items' identities and flattens a day's raw items into records; the
+// pipeline runs any Source and knows no vendor (the model is cloudquery's
+// plugin SDK: a source declares its tables and emits records). Each vendor
+// lives in a folder beneath this one (extract/argos); adding one means a
+// new folder and one line in the list of sources (internal/pipeline).
+//
+// What a source and the pipeline exchange — days, items and their keys,
+// the work of fetching, a window's errors, the settings — is in
+// internal/window, which imports nothing of kycetl: the vendor packages
+// use it too, and this package cannot be imported by them, since it
+// imports transform, which imports them.
 package extract
 
 import (
@@ -16,7 +23,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/internal/window"
 	"github.com/kycetl/kycetl/transform"
 	"github.com/kycetl/kycetl/transform/schema"
 )
@@ -32,6 +39,15 @@ type Source interface {
 	// NewFlattener flattens one day's raw items, one Add per item in
 	// archive order, into records of Tables written to sink.
 	NewFlattener(project, runID string, day time.Time, sink transform.Sink, opts ...transform.Option) (Flattener, error)
+	// NewKeyReader reads raw items' identities, which put an item on its
+	// UTC day (created) and pick the newest of its copies (updated).
+	NewKeyReader() KeyReader
+	// Fetcher makes the source's fetcher of a project's settings, and the
+	// daily call budget it spends from (nil when it has none), which a
+	// run seeds with the calls earlier runs made today. A setting the
+	// source refuses is an error that says which (a *window.SettingError
+	// where no error of the source's own says it).
+	Fetcher(ctx context.Context, s window.Settings) (Fetcher, Budget, error)
 	// Sandbox starts the source's built-in API on loopback, serving
 	// deterministic synthetic data, and returns a Fetcher that reads it;
 	// closing the Closer stops the server.
@@ -41,7 +57,19 @@ type Source interface {
 // Fetcher fetches a window of days into raw day items, one day at a time,
 // in order; a day is handed on only once all its pages were fetched.
 type Fetcher interface {
-	Window(ctx context.Context, from, to time.Time, fn func(ctx context.Context, d argos.DayItems) error) error
+	Window(ctx context.Context, from, to time.Time, fn func(ctx context.Context, d window.DayItems) error) error
+}
+
+// KeyReader reads the identity of the source's raw items. One reader is
+// not safe for concurrent use: each goroutine makes its own.
+type KeyReader interface {
+	// Scan reads an item's identity without checking the rest of the item:
+	// for an item that is valid JSON it returns what Read returns; for a
+	// broken one it may return a key, which the caller must not trust over
+	// another copy's before parsing the item.
+	Scan(item []byte) (window.Key, error)
+	// Read parses the whole item and reads its identity.
+	Read(item []byte) (window.Key, error)
 }
 
 // Checker is a Fetcher that can tell, before a run writes anything,
@@ -103,6 +131,15 @@ func List(srcs ...Source) Sources {
 		schema.Register(s.Tables()...)
 	}
 	return Sources(srcs)
+}
+
+// Names are the sources' names, in list order.
+func (l Sources) Names() []string {
+	names := make([]string, len(l))
+	for i, s := range l {
+		names[i] = s.Name()
+	}
+	return names
 }
 
 // Get returns the source named name.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kycetl/kycetl/extract"
+	"github.com/kycetl/kycetl/internal/window"
 	"github.com/kycetl/kycetl/transform"
 	"github.com/kycetl/kycetl/transform/schema"
 )
@@ -21,6 +22,10 @@ func (f fake) Name() string            { return f.name }
 func (f fake) Tables() []*schema.Table { return f.tables }
 func (f fake) NewFlattener(string, string, time.Time, transform.Sink, ...transform.Option) (extract.Flattener, error) {
 	return nil, nil
+}
+func (f fake) NewKeyReader() extract.KeyReader { return nil }
+func (f fake) Fetcher(context.Context, window.Settings) (extract.Fetcher, extract.Budget, error) {
+	return nil, nil, nil
 }
 func (f fake) Sandbox(context.Context, extract.SandboxOptions) (extract.Fetcher, io.Closer, error) {
 	return nil, nil, nil

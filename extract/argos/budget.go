@@ -1,52 +1,17 @@
 package argos
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 	"time"
+
+	// Named: this package has a type window of its own.
+	iw "github.com/kycetl/kycetl/internal/window"
 )
 
 // DefaultDailyCalls is the vendor's quota: 500,000 calls per project and UTC
 // day (reset at 00:00 UTC), GET and POST together.
 const DefaultDailyCalls = 500_000
-
-// MinDailyCalls is the smallest daily call budget: what an Extractor sets
-// aside for an API day before it knows what the window's days cost. A
-// smaller budget could never start a window.
-const MinDailyCalls = 10
-
-// ErrBudgetExhausted is matched (errors.Is) by a window that stopped at a
-// day boundary because the day's call budget could not cover the next API
-// day; errors.As with *BudgetError tells from which day to continue.
-var ErrBudgetExhausted = errors.New("call budget exhausted")
-
-// BudgetError says that a window stopped for the call budget, and where to
-// continue.
-type BudgetError struct {
-	Limit        int64     // calls per UTC day
-	Day          time.Time // the UTC day whose budget is spent
-	ContinueFrom time.Time // the first window day not handed on
-	WindowFrom   time.Time // the first day of the window
-	Left         int64     // calls left when the window stopped (Check)
-}
-
-// NothingDone reports whether the window stopped before its first day:
-// there is nothing to continue from, only the same window to run again.
-func (e *BudgetError) NothingDone() bool { return !e.ContinueFrom.After(e.WindowFrom) }
-
-func (e *BudgetError) Error() string {
-	if e.NothingDone() {
-		return fmt.Sprintf("call budget of %d for %s (UTC) reached before the first day of the window: nothing was loaded "+
-			"(%d calls left, %d needed to start a day); run the window again after 00:00 UTC, or with a larger --daily-calls",
-			e.Limit, FormatDate(e.Day), e.Left, MinDailyCalls)
-	}
-	return fmt.Sprintf("call budget of %d for %s (UTC) reached; continue with --from %s",
-		e.Limit, FormatDate(e.Day), FormatDate(e.ContinueFrom))
-}
-
-// Is makes errors.Is(err, ErrBudgetExhausted) true.
-func (e *BudgetError) Is(target error) bool { return target == ErrBudgetExhausted }
 
 // Budget counts API calls against a daily limit per project. Calls are
 // counted on the UTC day the clock shows when they are settled; the count
@@ -91,7 +56,7 @@ type seed struct {
 }
 
 // ErrBudgetTooSmall is NewBudget's error for a limit below MinDailyCalls.
-var ErrBudgetTooSmall = errors.New("the call budget is too small")
+var ErrBudgetTooSmall = iw.ErrBudgetTooSmall
 
 // NewBudget returns a budget of limit calls per UTC day.
 func NewBudget(limit int64, opts ...BudgetOption) (*Budget, error) {

@@ -18,6 +18,8 @@ import (
 
 	"github.com/kycetl/kycetl/extract/argos/argoscrypt"
 	"github.com/kycetl/kycetl/extract/retry"
+	// Named: this package has a type window of its own.
+	iw "github.com/kycetl/kycetl/internal/window"
 )
 
 // SubmissionPath is the API's submission endpoint under the base URL.
@@ -236,26 +238,6 @@ type PageKey struct {
 	CreatedAt string
 }
 
-// Stats counts the work of a call chain.
-type Stats struct {
-	Pages   int64         // pages received
-	Calls   int64         // HTTP requests made, retries and page sizes the API refused included
-	Retries int64         // requests repeated after a failure, and restarts of a stalled chain
-	Waited  time.Duration // time slept before retries, Throttled included
-	// Throttled is the part of Waited that followed a 429 Too Many
-	// Requests (the Retry-After the API asked for, or the backoff).
-	Throttled time.Duration
-}
-
-// Add adds o to s.
-func (s *Stats) Add(o Stats) {
-	s.Pages += o.Pages
-	s.Calls += o.Calls
-	s.Retries += o.Retries
-	s.Waited += o.Waited
-	s.Throttled += o.Throttled
-}
-
 // Kinds of API errors a run adapts to rather than fails on. An *APIError
 // matches them (errors.Is), classified once where the answer is read.
 var (
@@ -277,7 +259,7 @@ var (
 // (ErrDecrypt). Such an error is a configuration error, not a failed day:
 // a Window stops at once on it, and Check finds it with one call before a
 // run writes anything.
-var ErrCredentials = errors.New("the API refused the credentials")
+var ErrCredentials = iw.ErrCredentials
 
 // ErrRateLimitWait is the kind of a request that could not wait for the
 // client's own rate limit (WithRateLimit) within its context's deadline.
@@ -296,10 +278,11 @@ var ErrInvalidOption = errors.New("invalid option")
 // (NewClient), the API key (empty, or refused with a 401 or 403) and the
 // secret key of secure data transfer (empty, missing for an encrypted
 // answer, refused, or not decrypting the answer).
+// They are window's, which names them for the fields of Settings.
 var (
-	ErrAPIURL    = errors.New("the API base URL is wrong")
-	ErrAPIKey    = errors.New("the API key is wrong")
-	ErrSecretKey = errors.New("the secret key is wrong")
+	ErrAPIURL    = iw.ErrAPIURL
+	ErrAPIKey    = iw.ErrAPIKey
+	ErrSecretKey = iw.ErrSecretKey
 )
 
 // APIError is an answer of the API other than 200, with the API's own code

@@ -8,14 +8,6 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// Key is what extraction must know of a submission before flattening it: its
-// identity, the UTC day it belongs to, and its version for deduplication.
-type Key struct {
-	SubmissionID string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time // zero when the item carries no usable updated_at
-}
-
 // Errors of ReadKey; a caller quarantines the item with the message.
 var (
 	ErrNotObject    = errors.New("item is not a JSON object")
@@ -119,12 +111,3 @@ func ScalarString(v *fastjson.Value) string {
 	}
 	return ""
 }
-
-// Newer reports whether a is a newer version of a submission than b, by
-// updated_at; on a tie the later-seen copy (a) wins, so a re-fetch replaces.
-func Newer(a, b Key) bool {
-	return !a.UpdatedAt.Before(b.UpdatedAt)
-}
-
-// FormatDate renders a day as the API and the partitions spell it.
-func FormatDate(t time.Time) string { return t.UTC().Format(DateLayout) }

@@ -9,9 +9,6 @@ import (
 	"unsafe"
 )
 
-// DateLayout is the API's date format for start_date, end_date and partitions.
-const DateLayout = "2006-01-02"
-
 // VendorTimeLayout renders the documented timestamp format
 // YYYY-MM-DD-HH-MM-SS-ZZZ, where ZZZ is milliseconds, in UTC. Go cannot parse
 // milliseconds after a '-', so parseVendorTime reads it.
@@ -242,12 +239,6 @@ func ParseDate(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%w: want YYYY-MM-DD, got %q", ErrBadTime, truncate(s, 40))
 	}
 	return t, nil
-}
-
-// Day truncates t to its UTC calendar day.
-func Day(t time.Time) time.Time {
-	y, m, d := t.UTC().Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
 func isDigits(s string) bool {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/internal/pipeline"
+	"github.com/kycetl/kycetl/internal/window"
 )
 
 // Exit codes.
@@ -86,7 +87,7 @@ func run(ctx context.Context, e *env, args []string) int {
 // other than the archive's.
 func isConfigError(err error) bool {
 	var u usageError
-	return errors.As(err, &u) || errors.Is(err, argos.ErrCredentials) || errors.Is(err, pipeline.ErrPIIKeyChanged)
+	return errors.As(err, &u) || errors.Is(err, window.ErrCredentials) || errors.Is(err, pipeline.ErrPIIKeyChanged)
 }
 
 func (e *env) root() *cobra.Command {

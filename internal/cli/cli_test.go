@@ -53,6 +53,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"demo", "--days", "0"}, nil, "--days"},
 		{[]string{"import", "--project", "p"}, nil, "at least one FILE"},
 		{[]string{"import", "--project", "a/b", "x.ndjson"}, nil, "--project"},
+		{[]string{"import", "--source", "nosuch", "--dir", dir, "x.ndjson"}, nil, `--source: unknown source "nosuch": the sources are argos`},
 		{[]string{"import", "--project", "p", "--dir", dir, "x.ndjson"}, nil, "x.ndjson"},
 		{[]string{"import", "--project", "p", "--dir", dir, dir}, nil, "is a directory"},
 		{[]string{"import", "--project", "p", "--dir", dir, "../../testdata/pages/drift.ndjson"}, nil, "KYCETL_PII_KEY"},

@@ -18,6 +18,7 @@ import (
 	"github.com/kycetl/kycetl/internal/config"
 	"github.com/kycetl/kycetl/internal/lock"
 	"github.com/kycetl/kycetl/internal/pipeline"
+	"github.com/kycetl/kycetl/internal/window"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/load/bigquery"
@@ -160,7 +161,7 @@ the archive and the DuckDB warehouse in --dir for BI tools.`,
 			if err != nil {
 				return err
 			}
-			to := argos.Day(e.now())
+			to := window.Day(e.now())
 			from := to.AddDate(0, 0, -(days - 1))
 			return e.load(ctx, loadJob{dir: dir, src: src, policy: pol, command: "demo", project: "demo", from: from, to: to})
 		},
@@ -177,7 +178,7 @@ func (e *env) runCmd() *cobra.Command {
 	var concurrency int
 	var dailyCalls int64
 	var pageSize pageSizeFlag
-	var window dateFlags
+	var span dateFlags
 	var summary summaryFlags
 	cmd := &cobra.Command{
 		Use:   "run --from YYYY-MM-DD --to YYYY-MM-DD",
@@ -197,14 +198,14 @@ that cannot decrypt (ARGOS_SECRET_KEY) stops the run with exit code 2 and leaves
 the directory as it was.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			from, to, err := window.parse(true)
+			from, to, err := span.parse(true)
 			if err != nil {
 				return err
 			}
 			// A day after today (UTC) has no submissions yet: loading it
 			// would record it ok with 0, as if it were over.
-			if today := argos.Day(e.now()); to.After(today) {
-				return usagef("--to %s is after today (%s, UTC): a day can be loaded from the day it starts", argos.FormatDate(to), argos.FormatDate(today))
+			if today := window.Day(e.now()); to.After(today) {
+				return usagef("--to %s is after today (%s, UTC): a day can be loaded from the day it starts", window.FormatDate(to), window.FormatDate(today))
 			}
 			if concurrency < 1 || concurrency > 64 {
 				return usagef("--concurrency must be between 1 and 64, got %d", concurrency)
@@ -215,12 +216,8 @@ the directory as it was.`,
 			if err := summary.check(); err != nil {
 				return err
 			}
-			budget, err := argos.NewBudget(dailyCalls)
-			if err != nil {
-				return usagef("--daily-calls: %v", err)
-			}
-			extOpts := []argos.ExtractorOption{argos.WithConcurrency(concurrency), argos.WithBudget(budget)}
-			job := loadJob{command: "run", from: from, to: to, dir: dir, project: project, warehouse: warehouse, budget: budget, summary: summary}
+			settings := window.Settings{Concurrency: concurrency, DailyCalls: dailyCalls}
+			job := loadJob{command: "run", from: from, to: to, dir: dir, project: project, warehouse: warehouse, summary: summary}
 			if cfgPath != "" {
 				cfg, err := e.readConfig(cfgPath)
 				if err != nil {
@@ -246,7 +243,7 @@ the directory as it was.`,
 				if job.policy, err = e.configPolicy(cfg); err != nil {
 					return err
 				}
-				if job.src, err = e.configExtractor(cfg, p, extOpts...); err != nil {
+				if job.src, job.budget, err = e.configFetcher(cmd.Context(), cfg, p, settings); err != nil {
 					return err
 				}
 				return e.load(cmd.Context(), job)
@@ -262,15 +259,10 @@ the directory as it was.`,
 			if url == "" {
 				url = defaultAPIURL
 			}
-			opts := []argos.ClientOption{argos.WithLogger(e.log), argos.WithPageSize(int(pageSize))}
-			if secret := e.getenv(envSecretKey); secret != "" {
-				opts = append(opts, argos.WithSecureTransfer(secret))
+			settings.URL, settings.Key, settings.Secret, settings.PageSize = url, key, e.getenv(envSecretKey), int(pageSize)
+			if job.src, job.budget, err = e.fetcher(cmd.Context(), settings, ""); err != nil {
+				return err
 			}
-			client, err := argos.NewClient(url, key, opts...)
-			if err != nil {
-				return usageError{err}
-			}
-			job.src = argos.NewExtractor(client, extOpts...)
 			if job.policy, err = e.policy(false); err != nil {
 				return err
 			}
@@ -282,9 +274,9 @@ the directory as it was.`,
 	cmd.Flags().StringVar(&warehouse, "warehouse", "duckdb", "duckdb (<dir>/kyc.duckdb) or bigquery://PROJECT/DATASET[?location=EU&staging=gs://bucket/prefix]")
 	cmd.Flags().StringVar(&cfgPath, "config", "", "configuration file (see kycetl.example.yaml)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", argos.DefaultConcurrency, "API days fetched at once")
-	cmd.Flags().Int64Var(&dailyCalls, "daily-calls", argos.DefaultDailyCalls, fmt.Sprintf("API calls allowed per project and UTC day (the vendor's limit), at least %d; a run stops at a day boundary before exceeding it and says from which day to continue", argos.MinDailyCalls))
+	cmd.Flags().Int64Var(&dailyCalls, "daily-calls", argos.DefaultDailyCalls, fmt.Sprintf("API calls allowed per project and UTC day (the vendor's limit), at least %d; a run stops at a day boundary before exceeding it and says from which day to continue", window.MinDailyCalls))
 	pageSize.add(cmd)
-	window.add(cmd, "to load")
+	span.add(cmd, "to load")
 	summary.add(cmd)
 	return cmd
 }
@@ -297,7 +289,7 @@ type loadJob struct {
 	command, project string
 	from, to         time.Time
 	rates            []schema.CreditRate // nil keeps the warehouse's card
-	budget           *argos.Budget       // seeded with today's calls from the ledger
+	budget           extract.Budget      // seeded with today's calls from the ledger; nil for none
 	summary          summaryFlags
 }
 
@@ -317,9 +309,7 @@ func (e *env) load(ctx context.Context, job loadJob) error {
 		},
 		Command: job.command, Project: job.project, From: job.from, To: job.to, Rates: job.rates,
 	}
-	if job.budget != nil {
-		pj.Budget = job.budget
-	}
+	pj.Budget = job.budget
 	pj.Pipeline = func(wh load.Warehouse) (*pipeline.Pipeline, func(), error) {
 		return e.pipeline(layout, wh, job.policy, pj.Days())
 	}
@@ -442,7 +432,7 @@ writing the warehouse, stats fails at once, naming the writer's pid.`,
 }
 
 func (e *env) importCmd() *cobra.Command {
-	var dir, project, warehouse string
+	var dir, project, warehouse, source string
 	var summary summaryFlags
 	cmd := &cobra.Command{
 		Use:   "import [--project P] FILE...",
@@ -463,6 +453,9 @@ run. --project names the project every row is recorded under (default
 "default", as for kycetl run). Items that cannot be read as submissions are
 quarantined, never dropped.
 
+--source names the source whose export the files are (default the first
+listed); its raw archive (raw/SOURCE) keeps them and its flattener reads them.
+
 A FILE that holds no submission at all (empty, blank, an empty .gz) is a usage
 error (exit 2) naming it, and nothing is imported.`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -475,6 +468,10 @@ error (exit 2) naming it, and nothing is imported.`,
 			if err := archive.ValidateProject(project); err != nil {
 				return usagef("--project: %v", err)
 			}
+			src, err := pipeline.SourceNamed(source)
+			if err != nil {
+				return usageError{fmt.Errorf("--source: %w", err)}
+			}
 			for _, f := range files {
 				if fi, err := os.Stat(f); err != nil {
 					return usageError{err}
@@ -482,9 +479,9 @@ error (exit 2) naming it, and nothing is imported.`,
 					return usagef("%s is a directory: name the export files", f)
 				}
 			}
-			err := e.fromArchive(cmd.Context(), dir, warehouse, false, summary, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
+			err = e.fromArchive(cmd.Context(), dir, warehouse, false, summary, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
 				return pl.Import(cmd.Context(), project, files)
-			})
+			}, pipeline.WithSource(src))
 			if errors.Is(err, pipeline.ErrNoItems) {
 				return usageError{err} // a FILE argument with nothing to import
 			}
@@ -493,6 +490,7 @@ error (exit 2) naming it, and nothing is imported.`,
 	}
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
 	cmd.Flags().StringVar(&project, "project", defaultProj, "project name recorded with every row")
+	cmd.Flags().StringVar(&source, "source", pipeline.DefaultSource.Name(), "source whose export the files are: "+strings.Join(pipeline.Sources.Names(), ", "))
 	summary.add(cmd)
 	cmd.Flags().StringVar(&warehouse, "warehouse", "duckdb", "duckdb or bigquery://PROJECT/DATASET")
 	return cmd
@@ -500,8 +498,9 @@ error (exit 2) naming it, and nothing is imported.`,
 
 // fromArchive runs an import or a rebuild: no API, the PII key from the
 // environment (rehash: another key than the archive's may re-hash it), the
-// directory locked, the one-line summary on stderr.
-func (e *env) fromArchive(ctx context.Context, dir, warehouse string, rehash bool, summary summaryFlags, do func(*pipeline.Pipeline) (*pipeline.Summary, error)) error {
+// directory locked, the one-line summary on stderr; extra are the
+// command's own pipeline options (import's source).
+func (e *env) fromArchive(ctx context.Context, dir, warehouse string, rehash bool, summary summaryFlags, do func(*pipeline.Pipeline) (*pipeline.Summary, error), extra ...pipeline.Option) error {
 	if err := summary.check(); err != nil {
 		return err
 	}
@@ -524,7 +523,7 @@ func (e *env) fromArchive(ctx context.Context, dir, warehouse string, rehash boo
 		return err
 	}
 	defer w.Close()
-	pl, done, err := e.pipeline(w.layout, w.wh, pol, 0, pipeline.WithRehash(rehash))
+	pl, done, err := e.pipeline(w.layout, w.wh, pol, 0, append(extra, pipeline.WithRehash(rehash))...)
 	if err != nil {
 		return err
 	}

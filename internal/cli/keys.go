@@ -4,16 +4,16 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/internal/config"
 	"github.com/kycetl/kycetl/internal/pipeline"
+	"github.com/kycetl/kycetl/internal/window"
 	"github.com/kycetl/kycetl/transform/pii"
 )
 
 // keySources says where a command read the API URL and the keys, in the
 // words the user set them with ("$ARGOS_API_KEY", or a variable and the
 // configuration field that names it). The libraries say which setting is
-// wrong (argos.ErrAPIKey, pii.ErrNoKey, ...); the command, which knows
+// wrong (window.ErrAPIKey, pii.ErrNoKey, ...); the command, which knows
 // where it came from, adds that. An empty field adds nothing.
 type keySources struct {
 	apiURL, apiKey, secretKey, piiKey string
@@ -38,11 +38,11 @@ func projectKeySources(cfg *config.Config, p config.Project) keySources {
 func (k keySources) explain(err error) error {
 	var what, where string
 	switch {
-	case errors.Is(err, argos.ErrAPIURL):
+	case errors.Is(err, window.ErrAPIURL):
 		what, where = "the API base URL", k.apiURL
-	case errors.Is(err, argos.ErrSecretKey):
+	case errors.Is(err, window.ErrSecretKey):
 		what, where = "the secret key", k.secretKey
-	case errors.Is(err, argos.ErrAPIKey):
+	case errors.Is(err, window.ErrAPIKey):
 		what, where = "the API key", k.apiKey
 	case errors.Is(err, pii.ErrNoKey), errors.Is(err, pii.ErrShortKey), errors.Is(err, pipeline.ErrPIIKeyChanged):
 		what, where = "the PII key", k.piiKey

@@ -7,9 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/extract/argos/sandbox"
 	"github.com/kycetl/kycetl/extract/argos/synth"
+	"github.com/kycetl/kycetl/internal/window"
 )
 
 // sandboxCmd runs the built-in ARGOS-compatible API until interrupted, so
@@ -81,9 +81,9 @@ answers) with --secret-key, or the API key when it is empty.`,
 			if secure {
 				fmt.Fprintf(out, "export ARGOS_SECRET_KEY=%s\n", secret)
 			}
-			today := argos.Day(now)
+			today := window.Day(now)
 			fmt.Fprintf(out, "kycetl run --from %s --to %s\n\nswitch faults: curl -X POST -H \"x-api-key: $ARGOS_API_KEY\" \"%s%s?rate=0.3&latency=100ms\"\nstop with Ctrl-C\n",
-				argos.FormatDate(today.AddDate(0, 0, -7)), argos.FormatDate(today.AddDate(0, 0, -1)), url, sandbox.FaultsPath)
+				window.FormatDate(today.AddDate(0, 0, -7)), window.FormatDate(today.AddDate(0, 0, -1)), url, sandbox.FaultsPath)
 
 			<-cmd.Context().Done()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

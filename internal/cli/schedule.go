@@ -11,10 +11,11 @@ import (
 	"github.com/cenkalti/backoff/v5"
 	"github.com/spf13/cobra"
 
-	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/extract"
 	"github.com/kycetl/kycetl/internal/config"
 	"github.com/kycetl/kycetl/internal/lock"
 	"github.com/kycetl/kycetl/internal/pipeline"
+	"github.com/kycetl/kycetl/internal/window"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/load/duckdb"
@@ -88,30 +89,43 @@ func (e *env) configPolicy(cfg *config.Config) (*pii.Policy, error) {
 	return pol, nil
 }
 
-// configExtractor is the extractor of a configured project, its keys read
-// from the variables the configuration names, asking for its page_size;
-// with secret_key_env it speaks the secure data transfer.
-func (e *env) configExtractor(cfg *config.Config, p config.Project, extOpts ...argos.ExtractorOption) (*argos.Extractor, error) {
+// configFetcher is the fetcher of a configured project, its keys read from
+// the variables the configuration names, asking for its page_size; with
+// secret_key_env it speaks the secure data transfer. s holds the command's
+// own settings (concurrency, budget).
+func (e *env) configFetcher(ctx context.Context, cfg *config.Config, p config.Project, s window.Settings) (pipeline.Window, extract.Budget, error) {
 	key, err := p.APIKey(e.getenv)
 	if err != nil {
-		return nil, usageError{err} // the configuration's error names the variable
+		return nil, nil, usageError{err} // the configuration's error names the variable
 	}
 	piiKey := e.keys.piiKey
 	e.keys = projectKeySources(cfg, p)
 	e.keys.piiKey = piiKey
-	opts := []argos.ClientOption{argos.WithLogger(e.log), argos.WithPageSize(p.PageSize)}
+	s.URL, s.Key, s.PageSize = p.APIURL, key, p.PageSize
 	if p.SecretKeyEnv != "" {
-		secret := e.getenv(p.SecretKeyEnv)
-		if secret == "" {
-			return nil, usagef("project %s: %s is not set: set it to the project's secret key for secure data transfer (or to its API key when it has none)", p.Name, p.SecretKeyEnv)
+		if s.Secret = e.getenv(p.SecretKeyEnv); s.Secret == "" {
+			return nil, nil, usagef("project %s: %s is not set: set it to the project's secret key for secure data transfer (or to its API key when it has none)", p.Name, p.SecretKeyEnv)
 		}
-		opts = append(opts, argos.WithSecureTransfer(secret))
 	}
-	c, err := argos.NewClient(p.APIURL, key, opts...)
-	if err != nil {
-		return nil, usageError{fmt.Errorf("project %s: %w", p.Name, err)}
+	return e.fetcher(ctx, s, p.Name)
+}
+
+// fetcher is the default source's fetcher of s and its call budget. A
+// setting the source refuses is a usage error: the budget's names
+// --daily-calls, the others name the project, when there is one.
+func (e *env) fetcher(ctx context.Context, s window.Settings, project string) (pipeline.Window, extract.Budget, error) {
+	s.Log = e.log
+	f, b, err := pipeline.DefaultSource.Fetcher(ctx, s)
+	var se *window.SettingError
+	switch {
+	case err == nil:
+		return f, b, nil
+	case errors.As(err, &se) && se.Setting == "DailyCalls":
+		return nil, nil, usagef("--daily-calls: %v", se.Err)
+	case project != "":
+		return nil, nil, usageError{fmt.Errorf("project %s: %w", project, err)}
 	}
-	return argos.NewExtractor(c, extOpts...), nil
+	return nil, nil, usageError{err}
 }
 
 // schedule runs the daemon until ctx is cancelled.
@@ -125,7 +139,7 @@ func (e *env) schedule(ctx context.Context, cfg *config.Config, opts ...schedule
 	}
 	sources := map[string]pipeline.Window{}
 	for _, p := range cfg.Projects {
-		if sources[p.Name], err = e.configExtractor(cfg, p); err != nil {
+		if sources[p.Name], _, err = e.configFetcher(ctx, cfg, p, window.Settings{}); err != nil {
 			return err
 		}
 	}
@@ -215,7 +229,7 @@ func (e *env) dryRun(cfg *config.Config) error {
 			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 			for _, t := range next {
 				from, to := schedules.Window(j, t, time.Time{})
-				fmt.Fprintf(tw, "    %s\tloads %s..%s\n", showTime(t), argos.FormatDate(from), argos.FormatDate(to))
+				fmt.Fprintf(tw, "    %s\tloads %s..%s\n", showTime(t), window.FormatDate(from), window.FormatDate(to))
 			}
 			tw.Flush()
 		}

@@ -14,9 +14,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/internal/config"
 	"github.com/kycetl/kycetl/internal/lock"
+	"github.com/kycetl/kycetl/internal/window"
 	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/load/duckdb"
 	"github.com/kycetl/kycetl/schedules"
@@ -157,7 +157,7 @@ func (r *report) problem(format string, a ...any) {
 // jobs reports on every job of the configuration.
 func (r *report) jobs(ctx context.Context, l *schedules.LoadRuns, cfg *config.Config, nRuns int) error {
 	now := r.now.In(cfg.Location)
-	today := argos.Day(now)
+	today := window.Day(now)
 	for _, p := range cfg.Projects {
 		r.printf("\nproject %s\n", p.Name)
 		// How far back to read: the catch-up horizon of every job, and
@@ -209,7 +209,7 @@ func (r *report) jobs(ctx context.Context, l *schedules.LoadRuns, cfg *config.Co
 		}
 		var missing []time.Time
 		for d := range expected {
-			if s := h.Days[d]; !h.First.IsZero() && !d.Before(argos.Day(h.First)) && !s.OK && !s.Failed {
+			if s := h.Days[d]; !h.First.IsZero() && !d.Before(window.Day(h.First)) && !s.OK && !s.Failed {
 				missing = append(missing, d)
 			}
 		}
@@ -251,7 +251,7 @@ func (r *report) commands(ctx context.Context, l *schedules.LoadRuns, nRuns int)
 }
 
 func (r *report) projectFailedDays(ctx context.Context, l *schedules.LoadRuns, project string) error {
-	h, err := l.History(ctx, project, argos.Day(r.now).AddDate(0, 0, -statusSpan))
+	h, err := l.History(ctx, project, window.Day(r.now).AddDate(0, 0, -statusSpan))
 	if err != nil {
 		return err
 	}
@@ -299,7 +299,7 @@ func (r *report) runs(ctx context.Context, l *schedules.LoadRuns, project, comma
 			outcome = "running"
 		}
 		fmt.Fprintf(tw, "      %s\t%s..%s\t%d days\t%s\tstarted %s, took %s\t%s\n", run.RunID,
-			argos.FormatDate(run.From), argos.FormatDate(run.To), run.Days, outcome,
+			window.FormatDate(run.From), window.FormatDate(run.To), run.Days, outcome,
 			showTime(run.StartedAt.In(r.now.Location())), run.FinishedAt.Sub(run.StartedAt).Round(time.Second), runDetail(run))
 	}
 	tw.Flush()
@@ -337,7 +337,7 @@ func (r *report) failedDays(project string, h schedules.History) {
 	r.printf("  failed days:\n")
 	for _, d := range days {
 		s := h.Days[d]
-		r.printf("    %s  run %s: %s\n", argos.FormatDate(d), s.RunID, truncate(s.Error, 160))
+		r.printf("    %s  run %s: %s\n", window.FormatDate(d), s.RunID, truncate(s.Error, 160))
 	}
 	r.problem("%s: %d days failed (%s)", project, len(days), dayRanges(days))
 }
@@ -351,9 +351,9 @@ func dayRanges(days []time.Time) string {
 			j++
 		}
 		if i == j {
-			parts = append(parts, argos.FormatDate(days[i]))
+			parts = append(parts, window.FormatDate(days[i]))
 		} else {
-			parts = append(parts, argos.FormatDate(days[i])+".."+argos.FormatDate(days[j]))
+			parts = append(parts, window.FormatDate(days[i])+".."+window.FormatDate(days[j]))
 		}
 		i = j + 1
 	}

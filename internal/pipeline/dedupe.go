@@ -4,15 +4,15 @@ import (
 	"hash/maphash"
 	"time"
 
-	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/internal/window"
 )
 
 // copies finds, among the items of one day in file order, the superseded
 // copies of each submission: all but the newest by updated_at, the later
-// one winning a tie (argos.Newer). The split reads identities with
-// argos.ScanKey, which does not parse the whole item, so the copies that
-// won over another are named too: derive checks that they are JSON before
-// it leaves the others out. It holds no pointers the garbage
+// one winning a tie (window.Newer). The split reads identities with the
+// source's KeyReader.Scan, which need not parse the whole item, so the
+// copies that won over another are named too: derive checks that they are
+// JSON before it leaves the others out. It holds no pointers the garbage
 // collector must follow: an import keeps one per day until its split ends,
 // a million IDs at 1M submissions, and string keys made every collection
 // re-scan them all.
@@ -42,14 +42,14 @@ func newCopies() *copies {
 }
 
 // add counts the item at ordinal ord, of identity key.
-func (c *copies) add(ord int, key argos.Key) {
+func (c *copies) add(ord int, key window.Key) {
 	e, ok := c.lookup(key.SubmissionID)
 	if !ok {
 		c.insert(key.SubmissionID, ord, key.UpdatedAt)
 		return
 	}
 	prev := &c.entries[e]
-	if argos.Newer(key, argos.Key{UpdatedAt: time.Unix(prev.sec, int64(prev.nsec))}) {
+	if window.Newer(key, window.Key{UpdatedAt: time.Unix(prev.sec, int64(prev.nsec))}) {
 		c.skip[prev.ord] = true
 		delete(c.won, prev.ord)
 		prev.ord, prev.sec, prev.nsec = ord, key.UpdatedAt.Unix(), int32(key.UpdatedAt.Nanosecond())

@@ -6,9 +6,8 @@ import (
 	"sort"
 	"time"
 
-	"github.com/valyala/fastjson"
-
-	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/extract"
+	"github.com/kycetl/kycetl/internal/window"
 	"github.com/kycetl/kycetl/load/archive"
 )
 
@@ -59,11 +58,11 @@ func (p *Pipeline) Import(ctx context.Context, project string, files []string) (
 	}
 	sort.Slice(days, func(i, j int) bool { return days[i].Before(days[j]) })
 	if len(days) > 0 {
-		r.m.WindowFrom, r.m.WindowTo = argos.FormatDate(days[0]), argos.FormatDate(days[len(days)-1])
+		r.m.WindowFrom, r.m.WindowTo = window.FormatDate(days[0]), window.FormatDate(days[len(days)-1])
 	}
 	keys := make([]archive.PartitionKey, len(days))
 	for i, d := range days {
-		keys[i] = archive.PartitionKey{Project: project, Day: argos.FormatDate(d)}
+		keys[i] = archive.PartitionKey{Project: project, Day: window.FormatDate(d)}
 	}
 	if err := r.plan(ctx, keys); err != nil {
 		return r.finish(err)
@@ -76,7 +75,7 @@ func (p *Pipeline) Import(ctx context.Context, project string, files []string) (
 			return err
 		}
 		rec.Files, rec.Bytes = append(rec.Files, e), b.fi.Bytes
-		return r.loadDay(ctx, rec, b.fi.Path, b.copies)
+		return r.loadDay(ctx, rec, p.source, b.fi.Path, b.copies)
 	})
 	if err == nil {
 		err = ctx.Err()
@@ -86,7 +85,8 @@ func (p *Pipeline) Import(ctx context.Context, project string, files []string) (
 
 // Rebuild re-derives every current partition (the newest complete version
 // of each project and day) from the raw archive, with no API call, and
-// reloads the warehouse.
+// reloads the warehouse. Each day is derived by the source whose raw
+// archive holds it (see rawSources).
 func (p *Pipeline) Rebuild(ctx context.Context) (*Summary, error) {
 	ms, err := p.layout.ReadManifests()
 	if err != nil {
@@ -100,6 +100,10 @@ func (p *Pipeline) Rebuild(ctx context.Context) (*Summary, error) {
 	sort.Slice(keys, func(i, j int) bool {
 		return keys[i].Project < keys[j].Project || keys[i].Project == keys[j].Project && keys[i].Day < keys[j].Day
 	})
+	srcs, err := p.rawSources(cur)
+	if err != nil {
+		return nil, err
+	}
 	r, err := p.begin("rebuild", time.Time{}, time.Time{})
 	if err != nil {
 		return nil, err
@@ -119,7 +123,7 @@ func (p *Pipeline) Rebuild(ctx context.Context) (*Summary, error) {
 		return r.finish(err)
 	}
 	err = inParallel(ctx, p.workers, keys, func(ctx context.Context, k archive.PartitionKey) error {
-		day, _ := argos.ParseDate(k.Day)
+		day, _ := window.ParseDate(k.Day)
 		rec := r.newDay(k.Project, day)
 		var raw *archive.FileEntry
 		for i, f := range cur[k].Files {
@@ -134,12 +138,13 @@ func (p *Pipeline) Rebuild(ctx context.Context) (*Summary, error) {
 		if err != nil {
 			return r.commit(ctx, rec, err)
 		}
-		dup, err := supersededCopies(path, argos.ScanKey)
+		src := srcs[k]
+		dup, err := supersededCopies(path, src.NewKeyReader().Scan)
 		if err != nil {
 			return r.commit(ctx, rec, err)
 		}
 		rec.Files = append(rec.Files, *raw)
-		return r.loadDay(ctx, rec, path, dup)
+		return r.loadDay(ctx, rec, src, path, dup)
 	})
 	if err == nil {
 		err = ctx.Err()
@@ -147,15 +152,41 @@ func (p *Pipeline) Rebuild(ctx context.Context) (*Summary, error) {
 	return r.finish(err)
 }
 
+// rawSources finds the source of every current partition with a raw file:
+// the one whose directory under raw/ holds the file (archive.RawSource),
+// the pipeline's own source or a listed one. A partition of a source that
+// is not listed is an *UnknownSourceError, before anything is rebuilt.
+func (p *Pipeline) rawSources(cur map[archive.PartitionKey]*archive.DayRecord) (map[archive.PartitionKey]extract.Source, error) {
+	out := make(map[archive.PartitionKey]extract.Source, len(cur))
+	for k, rec := range cur {
+		for _, f := range rec.Files {
+			if f.Table != archive.RawTable {
+				continue
+			}
+			name, err := archive.RawSource(f.Path)
+			if err != nil {
+				return nil, fmt.Errorf("rebuilding %s %s: %w", k.Project, k.Day, err)
+			}
+			src := p.source
+			if name != src.Name() {
+				if src, err = SourceNamed(name); err != nil {
+					return nil, fmt.Errorf("rebuilding %s %s from %s: %w", k.Project, k.Day, f.Path, err)
+				}
+			}
+			out[k] = src
+		}
+	}
+	return out, nil
+}
+
 // supersededCopies scans a raw file for submissions present more than once
 // (an import keeps every copy it was given) and finds all but the newest,
-// by updated_at, reading identities with readKey (argos.ScanKey or the
-// checking argos.ReadKey).
-func supersededCopies(rawPath string, readKey func(*fastjson.Parser, []byte) (argos.Key, error)) (*copies, error) {
-	var p fastjson.Parser
+// by updated_at, reading identities with readKey (a KeyReader's Scan, or
+// its checking Read).
+func supersededCopies(rawPath string, readKey func([]byte) (window.Key, error)) (*copies, error) {
 	c := newCopies()
 	err := archive.ReadRaw(rawPath, func(ord int, item []byte) error {
-		if k, err := readKey(&p, item); err == nil {
+		if k, err := readKey(item); err == nil {
 			c.add(ord, k)
 		} // else quarantined when derived
 		return nil

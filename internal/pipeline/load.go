@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/kycetl/kycetl/extract"
-	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/internal/window"
 	"github.com/kycetl/kycetl/load/archive"
 )
 
@@ -24,13 +24,13 @@ func (p *Pipeline) Load(ctx context.Context, src Window, command, project string
 	}
 	r.progress = p.newProgress(p.log.With().Str("run_id", r.m.RunID).Str("project", project).Logger(), r.start, int(to.Sub(from).Hours()/24)+1)
 	var keys []archive.PartitionKey
-	for d := argos.Day(from); !d.After(to); d = d.AddDate(0, 0, 1) {
-		keys = append(keys, archive.PartitionKey{Project: project, Day: argos.FormatDate(d)})
+	for d := window.Day(from); !d.After(to); d = d.AddDate(0, 0, 1) {
+		keys = append(keys, archive.PartitionKey{Project: project, Day: window.FormatDate(d)})
 	}
 	if err := r.plan(ctx, keys); err != nil {
 		return r.finish(err)
 	}
-	err = src.Window(ctx, from, to, func(ctx context.Context, d argos.DayItems) error {
+	err = src.Window(ctx, from, to, func(ctx context.Context, d window.DayItems) error {
 		rec := r.newDay(project, d.Day)
 		rec.Pages, rec.APICalls, rec.Retries = d.Stats.Pages, d.Stats.Calls, d.Stats.Retries
 		rec.WaitSeconds, rec.ThrottledSeconds = d.Stats.Waited.Seconds(), d.Stats.Throttled.Seconds()
@@ -38,7 +38,7 @@ func (p *Pipeline) Load(ctx context.Context, src Window, command, project string
 		if err != nil {
 			return r.commit(ctx, rec, err)
 		}
-		return r.loadDay(ctx, rec, path, nil)
+		return r.loadDay(ctx, rec, r.p.source, path, nil)
 	})
 	// Days the extraction could not complete (their API day or a margin
 	// day failed after retries, or the call budget ran out) were never
@@ -46,7 +46,7 @@ func (p *Pipeline) Load(ctx context.Context, src Window, command, project string
 	// They are committed together, in one manifest rewrite and one ledger
 	// write, and the days the budget left out are logged in one line: a
 	// budget stop early in a long backfill leaves thousands of them.
-	var de *argos.DayErrors
+	var de *window.DayErrors
 	if errors.As(err, &de) {
 		recs := make([]*archive.DayRecord, len(de.Days))
 		errs := make([]error, len(de.Days))
@@ -63,7 +63,7 @@ func (p *Pipeline) Load(ctx context.Context, src Window, command, project string
 		}
 		if skipped > 0 {
 			r.p.log.Warn().Str("run_id", r.m.RunID).Str("project", project).Int("days", skipped).
-				Str("first_day", argos.FormatDate(de.Budget.ContinueFrom)).Err(de.Budget).Msg("days not loaded: the call budget ran out")
+				Str("first_day", window.FormatDate(de.Budget.ContinueFrom)).Err(de.Budget).Msg("days not loaded: the call budget ran out")
 		}
 		if cerr := r.commitDays(ctx, recs, errs); cerr != nil {
 			err = errors.Join(err, cerr)
@@ -79,7 +79,7 @@ func (p *Pipeline) Load(ctx context.Context, src Window, command, project string
 }
 
 // writeDayRaw writes a day's items to the raw archive and records the file.
-func (r *run) writeDayRaw(rec *archive.DayRecord, d argos.DayItems) (string, error) {
+func (r *run) writeDayRaw(rec *archive.DayRecord, d window.DayItems) (string, error) {
 	items := make([][]byte, 0, len(d.Items)+len(d.Bad))
 	for _, it := range d.Items {
 		items = append(items, it.Raw)

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/kycetl/kycetl/extract"
-	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/internal/config"
 	"github.com/kycetl/kycetl/internal/lock"
+	"github.com/kycetl/kycetl/internal/window"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/schedules"
@@ -238,15 +238,15 @@ func recordUnfinished(ctx context.Context, wh load.Warehouse, runID, command, pr
 		}
 	}
 	var days []archive.DayRecord
-	for d := argos.Day(from); !d.After(to); d = d.AddDate(0, 0, 1) {
+	for d := window.Day(from); !d.After(to); d = d.AddDate(0, 0, 1) {
 		if !done[d] {
-			days = append(days, archive.DayRecord{Project: project, Day: argos.FormatDate(d), StartedAt: now, FinishedAt: now, Outcome: outcome, Error: msg})
+			days = append(days, archive.DayRecord{Project: project, Day: window.FormatDate(d), StartedAt: now, FinishedAt: now, Outcome: outcome, Error: msg})
 		}
 	}
 	if len(days) == 0 {
 		return nil
 	}
-	m := &archive.Manifest{RunID: runID, Command: command, WindowFrom: argos.FormatDate(from), WindowTo: argos.FormatDate(to)}
+	m := &archive.Manifest{RunID: runID, Command: command, WindowFrom: window.FormatDate(from), WindowTo: window.FormatDate(to)}
 	return wh.RecordRuns(ctx, m, days)
 }
 
@@ -266,7 +266,7 @@ type betweenDays struct {
 	stop <-chan struct{}
 }
 
-func (b betweenDays) Window(ctx context.Context, from, to time.Time, fn func(context.Context, argos.DayItems) error) error {
+func (b betweenDays) Window(ctx context.Context, from, to time.Time, fn func(context.Context, window.DayItems) error) error {
 	fetchCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var mu sync.Mutex
@@ -283,7 +283,7 @@ func (b betweenDays) Window(ctx context.Context, from, to time.Time, fn func(con
 		case <-fetchCtx.Done():
 		}
 	}()
-	err := b.src.Window(fetchCtx, from, to, func(_ context.Context, d argos.DayItems) error {
+	err := b.src.Window(fetchCtx, from, to, func(_ context.Context, d window.DayItems) error {
 		mu.Lock()
 		if stopping {
 			mu.Unlock()

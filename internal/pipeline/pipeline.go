@@ -4,9 +4,10 @@
 // import and a rebuild share one path. Each completed day is recorded in the
 // run's manifest and in the load_runs ledger as soon as it is done.
 //
-// A pipeline runs one source (extract.Source: its raw archive, its tables,
-// its flattener) and names no vendor but in the list of sources
-// (sources.go). It is also the one place that orchestrates a run around
+// A pipeline loads and imports one source's days (extract.Source: its raw
+// archive, its tables, its flattener, its items' keys; WithSource), a
+// rebuild derives each day with the source whose raw archive holds it, and
+// it names no vendor but in the list of sources (sources.go). It is also the one place that orchestrates a run around
 // the load — the directory lock, the PII key check, the source's check
 // before anything is written, the call budget seeded from the ledger, the
 // rate card, the daemon's runs and their unfinished days — so that the
@@ -32,7 +33,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/kycetl/kycetl/extract"
-	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/internal/window"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/transform"
@@ -78,8 +79,9 @@ func WithDayHook(fn func(archive.DayRecord)) Option { return func(pl *Pipeline) 
 // Parquet) at once; the default is one per CPU.
 func WithWorkers(n int) Option { return func(pl *Pipeline) { pl.workers = n } }
 
-// WithSource sets the source whose days the pipeline loads, archives and
-// derives; the default is DefaultSource.
+// WithSource sets the source whose days the pipeline loads, imports,
+// archives and derives; the default is DefaultSource. A rebuild derives
+// each day with the source whose raw archive holds it.
 func WithSource(s extract.Source) Option { return func(pl *Pipeline) { pl.source = s } }
 
 // New makes a Pipeline writing under layout and loading into wh.
@@ -172,7 +174,7 @@ func (p *Pipeline) begin(command string, from, to time.Time) (*run, error) {
 		StartedAt: now, PIIKey: p.policy.Fingerprint(),
 	}
 	if !from.IsZero() {
-		m.WindowFrom, m.WindowTo = argos.FormatDate(from), argos.FormatDate(to)
+		m.WindowFrom, m.WindowTo = window.FormatDate(from), window.FormatDate(to)
 	}
 	r := &run{p: p, m: m, start: now, sum: Summary{RunID: m.RunID, Command: command}, sizes: transform.NewSizes(), durable: durable,
 		planned: map[archive.PartitionKey]bool{}}
@@ -186,7 +188,7 @@ func (p *Pipeline) begin(command string, from, to time.Time) (*run, error) {
 
 // newDay starts the record of one partition.
 func (r *run) newDay(project string, day time.Time) *archive.DayRecord {
-	return &archive.DayRecord{Project: project, Day: argos.FormatDate(day), StartedAt: r.p.now().UTC(), Rows: map[string]int64{}}
+	return &archive.DayRecord{Project: project, Day: window.FormatDate(day), StartedAt: r.p.now().UTC(), Rows: map[string]int64{}}
 }
 
 // plan records in the ledger, before any of them is loaded, every day the
@@ -220,7 +222,7 @@ func (r *run) unfinished(cause error) error {
 	var recs []*archive.DayRecord
 	var errs []error
 	for k := range r.planned {
-		day, err := argos.ParseDate(k.Day)
+		day, err := window.ParseDate(k.Day)
 		if err != nil {
 			continue
 		}
@@ -304,7 +306,7 @@ func (r *run) record(rec *archive.DayRecord, dayErr error) {
 	if rec.Outcome == archive.OutcomeFailed {
 		r.sum.Failed = append(r.sum.Failed, fmt.Sprintf("%s %s: %v", rec.Project, rec.Day, dayErr))
 	}
-	if rec.Outcome == archive.OutcomeSkipped && errors.Is(dayErr, argos.ErrBudgetExhausted) {
+	if rec.Outcome == archive.OutcomeSkipped && errors.Is(dayErr, window.ErrBudgetExhausted) {
 		r.p.onDay(*rec) // Load logs the days the budget left out in one line
 		return
 	}
@@ -397,14 +399,14 @@ func (r *run) writeRaw(path string, items [][]byte) (archive.FileInfo, error) {
 // loadDay derives a day from its raw file and hands it to the batch that
 // loads it into the warehouse; a day that cannot be derived is recorded
 // failed at once.
-func (r *run) loadDay(ctx context.Context, rec *archive.DayRecord, rawPath string, dup *copies) error {
-	part, err := r.derive(ctx, rec, rawPath, dup)
+func (r *run) loadDay(ctx context.Context, rec *archive.DayRecord, src extract.Source, rawPath string, dup *copies) error {
+	part, err := r.derive(ctx, rec, src, rawPath, dup)
 	if errors.Is(err, errBrokenCopy) {
 		// The copy kept by its updated_at is not JSON, so an older copy
 		// should have been kept: find the copies again, each one parsed.
 		r.p.log.Warn().Str("project", rec.Project).Str("day", rec.Day).Err(err).Msg("deriving the day again from the copies that are JSON")
-		if dup, err = supersededCopies(rawPath, argos.ReadKey); err == nil {
-			part, err = r.derive(ctx, rec, rawPath, dup)
+		if dup, err = supersededCopies(rawPath, src.NewKeyReader().Read); err == nil {
+			part, err = r.derive(ctx, rec, src, rawPath, dup)
 		}
 	}
 	if err != nil {
@@ -419,18 +421,18 @@ func (r *run) loadDay(ctx context.Context, rec *archive.DayRecord, rawPath strin
 // errBrokenCopy: a copy kept over another is not valid JSON.
 var errBrokenCopy = errors.New("the newest copy of a submission is not valid JSON")
 
-// derive builds one partition's Parquet files, every partitioned table,
-// from its raw file. dup, when set, names the raw ordinals that are older
+// derive builds one partition's Parquet files, every partitioned table
+// of src, from its raw file, with src's flattener. dup, when set, names the raw ordinals that are older
 // copies of a submission, which are left out.
-func (r *run) derive(ctx context.Context, rec *archive.DayRecord, rawPath string, dup *copies) (load.PartitionFiles, error) {
+func (r *run) derive(ctx context.Context, rec *archive.DayRecord, src extract.Source, rawPath string, dup *copies) (load.PartitionFiles, error) {
 	p := r.p
-	day, err := argos.ParseDate(rec.Day)
+	day, err := window.ParseDate(rec.Day)
 	if err != nil {
 		return load.PartitionFiles{}, err
 	}
 	sink := &parquetSink{writers: map[string]*archive.ParquetWriter{}}
 	defer sink.abort()
-	tables := p.tables()
+	tables := tablesOf(src)
 	for _, t := range tables {
 		w, err := archive.NewParquetWriter(p.layout.ParquetPath(t.Name, rec.Project, day, r.m.RunID), t.ArrowSchema(), archive.WithSyncGroup(r.durable))
 		if err != nil {
@@ -438,7 +440,7 @@ func (r *run) derive(ctx context.Context, rec *archive.DayRecord, rawPath string
 		}
 		sink.writers[t.Name] = w
 	}
-	f, err := p.source.NewFlattener(rec.Project, r.m.RunID, day, sink, transform.WithPolicy(p.policy), transform.WithSizes(r.sizes), transform.WithLogger(p.log))
+	f, err := src.NewFlattener(rec.Project, r.m.RunID, day, sink, transform.WithPolicy(p.policy), transform.WithSizes(r.sizes), transform.WithLogger(p.log))
 	if err != nil {
 		return load.PartitionFiles{}, err
 	}
@@ -496,15 +498,15 @@ func (r *run) derive(ctx context.Context, rec *archive.DayRecord, rawPath string
 	return load.PartitionFiles{Partition: load.Partition{Project: rec.Project, Day: day}, Files: files}, nil
 }
 
-// tables are the partitioned tables a day of the pipeline's source fills:
-// the source's own and the operational ones (quarantine), in the order of
+// tablesOf are the partitioned tables a day of src fills: the source's own
+// and the operational ones (quarantine), in the order of
 // schema.Partitioned.
-func (p *Pipeline) tables() []*schema.Table {
+func tablesOf(src extract.Source) []*schema.Table {
 	other := map[*schema.Table]bool{}
 	for _, t := range schema.Sourced() {
 		other[t] = true
 	}
-	for _, t := range p.source.Tables() {
+	for _, t := range src.Tables() {
 		other[t] = false
 	}
 	var out []*schema.Table

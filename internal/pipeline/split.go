@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/valyala/fastjson"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/extract"
 	"github.com/kycetl/kycetl/internal/pool"
+	"github.com/kycetl/kycetl/internal/window"
 	"github.com/kycetl/kycetl/load/archive"
 )
 
@@ -102,14 +102,14 @@ func (s *splitter) makeRoom() error {
 // (or the reason it cannot be).
 type keyed struct {
 	item []byte
-	key  argos.Key
+	key  window.Key
 	err  error
 }
 
 // readItem trims an item, compacts one that spans lines (a raw file holds
 // one item per line) and reads its identity. It touches no splitter state,
-// so that items can be read in parallel; p must be the caller's own.
-func readItem(p *fastjson.Parser, item []byte) keyed {
+// so that items can be read in parallel; kr must be the caller's own.
+func readItem(kr extract.KeyReader, item []byte) keyed {
 	item = bytes.TrimSpace(item)
 	if len(item) == 0 {
 		return keyed{}
@@ -120,7 +120,7 @@ func readItem(p *fastjson.Parser, item []byte) keyed {
 			item = buf.Bytes()
 		}
 	}
-	key, err := argos.ScanKey(p, item)
+	key, err := kr.Scan(item)
 	return keyed{item: item, key: key, err: err}
 }
 
@@ -129,7 +129,7 @@ func readItem(p *fastjson.Parser, item []byte) keyed {
 // import's own: the import's items come after them, so that a copy of equal
 // updated_at from the import wins.
 func (s *splitter) carryOver(b *rawDayFile) error {
-	day := argos.FormatDate(b.day)
+	day := window.FormatDate(b.day)
 	cur, ok := s.current[archive.PartitionKey{Project: s.project, Day: day}]
 	if !ok {
 		return nil
@@ -147,9 +147,9 @@ func (s *splitter) carryOver(b *rawDayFile) error {
 	if err != nil {
 		return fmt.Errorf("merging with %s %s: %w", s.project, day, err)
 	}
-	var p fastjson.Parser
+	kr := s.p.source.NewKeyReader()
 	err = archive.ReadRaw(path, func(_ int, item []byte) error {
-		if key, err := argos.ScanKey(&p, item); err == nil {
+		if key, err := kr.Scan(item); err == nil {
 			b.dedupe(key)
 		} else {
 			b.n++ // quarantined again when derived
@@ -186,7 +186,7 @@ func (s *splitter) routeUnplaced(item []byte) error {
 
 // dedupe counts the day's next item, of identity key: of several copies of
 // a submission, all but the newest by updated_at are skipped when derived.
-func (b *rawDayFile) dedupe(key argos.Key) {
+func (b *rawDayFile) dedupe(key window.Key) {
 	b.copies.add(b.n, key)
 	b.n++
 }
@@ -287,9 +287,9 @@ func (s *splitter) batched(ctx context.Context, unit string, produce func(*cutte
 	})
 	for range max(1, s.p.workers) {
 		g.Go(func() error {
-			var p fastjson.Parser
+			kr := s.p.source.NewKeyReader()
 			for b := range work {
-				b.prepare(&p)
+				b.prepare(kr)
 				close(b.done)
 			}
 			return nil
@@ -316,10 +316,10 @@ func (s *splitter) batched(ctx context.Context, unit string, produce func(*cutte
 // compresses each group. Unplaced items go with the group of the item
 // before them; those before the batch's first placed item are left to the
 // splitter (leading), which knows the day of the batch before.
-func (b *itemBatch) prepare(p *fastjson.Parser) {
+func (b *itemBatch) prepare(kr extract.KeyReader) {
 	b.keyed = make([]keyed, len(b.items))
 	for i, line := range b.items {
-		b.keyed[i] = readItem(p, line)
+		b.keyed[i] = readItem(kr, line)
 	}
 	b.leading = len(b.keyed)
 	var cur *dayFrame
@@ -328,7 +328,7 @@ func (b *itemBatch) prepare(p *fastjson.Parser) {
 		case len(k.item) == 0:
 			continue
 		case k.err == nil:
-			day := argos.Day(k.key.CreatedAt)
+			day := window.Day(k.key.CreatedAt)
 			if cur == nil || !cur.day.Equal(day) {
 				cur = nil
 				for j := range b.groups {

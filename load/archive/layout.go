@@ -26,6 +26,20 @@ func (l Layout) RawPath(source, project string, day time.Time, runID string) str
 		"created_date="+argos.FormatDate(day), runID+rawExt)
 }
 
+// ErrNotRaw is RawSource's error for a path that is not a raw file's.
+var ErrNotRaw = errors.New("not a raw file's path")
+
+// RawSource returns the source whose raw archive holds the file at rel, a
+// manifest's relative path (RawPath's, relative to the archive root): its
+// directory under raw/.
+func RawSource(rel string) (string, error) {
+	parts := strings.SplitN(rel, "/", 3)
+	if len(parts) < 3 || parts[0] != "raw" || parts[1] == "" {
+		return "", fmt.Errorf("reading the source of %q: %w: want raw/SOURCE/...", rel, ErrNotRaw)
+	}
+	return parts[1], nil
+}
+
 // ParquetPath is where one table's rows of one project, day and run are kept.
 func (l Layout) ParquetPath(table, project string, day time.Time, runID string) string {
 	return filepath.Join(l.Dir, "parquet", table, "project="+project,

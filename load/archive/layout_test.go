@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"errors"
 	"path/filepath"
 	"regexp"
 	"testing"
@@ -30,6 +31,15 @@ func TestLayoutPaths(t *testing.T) {
 	}
 	if _, err := l.Abs("../x"); err == nil {
 		t.Error("Abs accepted a path leaving the archive")
+	}
+	raw, _ := l.Rel(l.RawPath("fractal", "p", day, "R"))
+	if src, err := RawSource(raw); src != "fractal" || err != nil {
+		t.Errorf("RawSource(%s) = %q, %v; want fractal", raw, src, err)
+	}
+	for _, bad := range []string{rel, "raw//p", "raw/argos", ""} {
+		if src, err := RawSource(bad); !errors.Is(err, ErrNotRaw) {
+			t.Errorf("RawSource(%q) = %q, %v; want ErrNotRaw", bad, src, err)
+		}
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/extract/argos/sandbox"
 	"github.com/kycetl/kycetl/extract/argos/synth"
+	"github.com/kycetl/kycetl/internal/window"
 	"github.com/kycetl/kycetl/transform"
 	"github.com/kycetl/kycetl/transform/schema"
 )
@@ -43,6 +44,22 @@ func (Source) Tables() []*schema.Table { return argos.Tables() }
 // NewFlattener implements extract.Source with the submission flattener.
 func (Source) NewFlattener(project, runID string, day time.Time, sink transform.Sink, opts ...transform.Option) (extract.Flattener, error) {
 	return transform.New(project, runID, day, sink, opts...)
+}
+
+// NewKeyReader implements extract.Source with argos.ScanKey and
+// argos.ReadKey.
+func (Source) NewKeyReader() extract.KeyReader { return new(argos.KeyReader) }
+
+var _ extract.KeyReader = (*argos.KeyReader)(nil)
+
+// Fetcher implements extract.Source with the argos.Extractor of s
+// (argos.Configure) and its budget.
+func (Source) Fetcher(_ context.Context, s window.Settings) (extract.Fetcher, extract.Budget, error) {
+	e, err := argos.Configure(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	return e, e.Budget(), nil
 }
 
 // Sandbox implements extract.Source: the built-in ARGOS-compatible API on
