@@ -89,7 +89,7 @@ func (e *env) status(ctx context.Context, cfg *config.Config, dir string, nRuns 
 		// Read-only: status never changes the warehouse, and several can
 		// read at once.
 		wh, err := whileLocked(ctx, wait, func() (*duckdb.Warehouse, error) {
-			return duckdb.Open(ctx, layout.DuckDBPath()+"?access_mode=read_only", duckdb.WithLogger(e.log))
+			return duckdb.Open(ctx, layout.DuckDBPath(), duckdb.WithReadOnly(), duckdb.WithLogger(e.log))
 		})
 		if err != nil {
 			return e.busy(dir, err)
