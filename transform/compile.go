@@ -111,7 +111,7 @@ func columnKind(t *schema.Table, c schema.Column) colKind {
 	switch {
 	case c.Name == schema.ProjectCol.Name:
 		return project
-	case c.Name == schema.CreatedDateCol.Name:
+	case c.Name == t.DayColumn().Name && !t.Unpartitioned:
 		return createdDate
 	case c.Name == schema.RunIDCol.Name:
 		return runID

@@ -434,7 +434,7 @@ func (r *run) derive(ctx context.Context, rec *archive.DayRecord, src extract.So
 	defer sink.abort()
 	tables := tablesOf(src)
 	for _, t := range tables {
-		w, err := archive.NewParquetWriter(p.layout.ParquetPath(t.Name, rec.Project, day, r.m.RunID), t.ArrowSchema(), archive.WithSyncGroup(r.durable))
+		w, err := archive.NewParquetWriter(p.layout.ParquetPath(t, rec.Project, day, r.m.RunID), t.ArrowSchema(), archive.WithSyncGroup(r.durable))
 		if err != nil {
 			return load.PartitionFiles{}, fmt.Errorf("opening %s file: %w", t.Name, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // Layout names every file of an archive rooted at Dir.
@@ -40,10 +41,11 @@ func RawSource(rel string) (string, error) {
 	return parts[1], nil
 }
 
-// ParquetPath is where one table's rows of one project, day and run are kept.
-func (l Layout) ParquetPath(table, project string, day time.Time, runID string) string {
-	return filepath.Join(l.Dir, "parquet", table, "project="+project,
-		"created_date="+argos.FormatDate(day), runID+parquetExt)
+// ParquetPath is where one table's rows of one project, day and run are
+// kept, in a directory named by the table's day column.
+func (l Layout) ParquetPath(t *schema.Table, project string, day time.Time, runID string) string {
+	return filepath.Join(l.Dir, "parquet", t.Name, "project="+project,
+		t.DayColumn().Name+"="+argos.FormatDate(day), runID+parquetExt)
 }
 
 // ManifestPath is where a run's manifest is kept.

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 func TestLayoutPaths(t *testing.T) {
@@ -13,7 +15,7 @@ func TestLayoutPaths(t *testing.T) {
 	day := time.Date(2025, 2, 1, 23, 59, 0, 0, time.FixedZone("x", -3600)) // 2025-02-02 in UTC
 	cases := []struct{ got, want string }{
 		{l.RawPath("argos", "acme", day, "R1"), "/arch/raw/argos/project=acme/created_date=2025-02-02/R1.ndjson.zst"},
-		{l.ParquetPath("submissions", "acme", day, "R1"), "/arch/parquet/submissions/project=acme/created_date=2025-02-02/R1.parquet"},
+		{l.ParquetPath(&schema.Table{Name: "submissions"}, "acme", day, "R1"), "/arch/parquet/submissions/project=acme/created_date=2025-02-02/R1.parquet"},
 		{l.ManifestPath("R1"), "/arch/manifests/R1.json"},
 		{l.DuckDBPath(), "/arch/kyc.duckdb"},
 	}
@@ -22,7 +24,7 @@ func TestLayoutPaths(t *testing.T) {
 			t.Errorf("got %s, want %s", c.got, c.want)
 		}
 	}
-	rel, err := l.Rel(l.ParquetPath("t", "p", day, "R"))
+	rel, err := l.Rel(l.ParquetPath(&schema.Table{Name: "t"}, "p", day, "R"))
 	if err != nil || rel != "parquet/t/project=p/created_date=2025-02-02/R.parquet" {
 		t.Errorf("Rel = %q, %v", rel, err)
 	}

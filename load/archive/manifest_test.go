@@ -141,7 +141,7 @@ func buildArchive(t *testing.T) (Layout, *Manifest) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pqInfo := writeParquet(t, l.ParquetPath("t", "acme", day, runID), allTypes, `[{"s":"1"},{"s":"2"}]`)
+	pqInfo := writeParquet(t, l.ParquetPath(&schema.Table{Name: "t"}, "acme", day, runID), allTypes, `[{"s":"1"},{"s":"2"}]`)
 	rawEntry, err := l.Entry(RawTable, rawInfo)
 	if err != nil {
 		t.Fatal(err)

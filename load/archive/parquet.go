@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	pqschema "github.com/apache/arrow-go/v18/parquet/schema"
 
 	"github.com/kycetl/kycetl/transform/schema"
 )
@@ -56,7 +57,7 @@ func NewParquetWriter(path string, sc *arrow.Schema, opts ...WriterOption) (*Par
 		// them: every file is one day of one project, so the other
 		// columns' statistics skip nothing and cost a tenth of the write.
 		parquet.WithStats(false),
-	}, statsColumns()...)...)
+	}, statsColumns(sc)...)...)
 	// Microseconds everywhere: both warehouses store timestamps at that
 	// precision, and the stored Arrow schema lets Arrow readers get the
 	// exact types (time zone included) back.
@@ -126,25 +127,39 @@ func (w *ParquetWriter) Abort() {
 }
 
 // statsColumnNames are the columns whose min/max statistics a Parquet file
-// carries: the partition (which ReadParquetFooter reads back to check a
-// file's rows belong to it) and the submission's identity and time.
-var statsColumnNames = []string{"project", "created_date", "submission_id", "created_at"}
+// carries besides its day (see dayColumn): the project (which, with the
+// day, ReadParquetFooter reads back to check a file's rows belong to its
+// partition) and the submission's identity and time.
+var statsColumnNames = []string{"project", "submission_id", "created_at"}
 
-func statsColumns() []parquet.WriterProperty {
-	out := make([]parquet.WriterProperty, len(statsColumnNames))
-	for i, c := range statsColumnNames {
-		out[i] = parquet.WithStatsFor(c, true)
+func statsColumns(sc *arrow.Schema) []parquet.WriterProperty {
+	out := make([]parquet.WriterProperty, 0, len(statsColumnNames)+1)
+	for _, c := range statsColumnNames {
+		out = append(out, parquet.WithStatsFor(c, true))
+	}
+	if day := dayColumn(sc); day != "" {
+		out = append(out, parquet.WithStatsFor(day, true))
 	}
 	return out
+}
+
+// dayColumn is the name of a partitioned table's day column: a DATE
+// right after project (schema.Table.AllColumns), or "" for a table that
+// has none.
+func dayColumn(sc *arrow.Schema) string {
+	if sc.NumFields() < 2 || sc.Field(0).Name != "project" || sc.Field(1).Type.ID() != arrow.DATE32 {
+		return ""
+	}
+	return sc.Field(1).Name
 }
 
 // ParquetFooter is what a Parquet file's footer says about it.
 type ParquetFooter struct {
 	Rows          int64
 	SchemaVersion string // "" when the file carries none
-	// Project and Day are the single value of every row's project and
-	// created_date column, per the column statistics; "" when the file has
-	// no such column or rows, or its rows disagree.
+	// Project and Day are the single value of every row's project and day
+	// column (the DATE after project), per the column statistics; "" when
+	// the file has no such column or rows, or its rows disagree.
 	Project, Day string
 }
 
@@ -174,7 +189,7 @@ func ReadParquetFooter(path string) (ParquetFooter, error) {
 			}
 			return string(b.Min()), true
 		})
-		out.Day = constantValue(md, "created_date", func(s metadata.TypedStatistics) (string, bool) {
+		out.Day = constantValue(md, fileDayColumn(md), func(s metadata.TypedStatistics) (string, bool) {
 			d, ok := s.(*metadata.Int32Statistics)
 			if !ok || d.Min() != d.Max() {
 				return "", false
@@ -183,6 +198,18 @@ func ReadParquetFooter(path string) (ParquetFooter, error) {
 		})
 	}
 	return out, nil
+}
+
+// fileDayColumn is dayColumn read from a file's own schema: its second
+// column when the first is project and it is a DATE, else "".
+func fileDayColumn(md *metadata.FileMetaData) string {
+	if md.Schema.NumColumns() < 2 || md.Schema.Column(0).Name() != "project" {
+		return ""
+	}
+	if _, ok := md.Schema.Column(1).LogicalType().(pqschema.DateLogicalType); !ok {
+		return ""
+	}
+	return md.Schema.Column(1).Name()
 }
 
 // constantValue is the one value a column holds in every row group, per

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -201,4 +202,31 @@ func TestParquetAbortAndBadRecord(t *testing.T) {
 	}
 	w.Abort()
 	assertOnly(t, dir)
+}
+
+// TestTheDayIsTheTablesOwn: a table partitioned by a day column of its own
+// (a snapshot's day) is filed under that column's name, and its footer
+// gives its project and day, as a created_date table's does.
+func TestTheDayIsTheTablesOwn(t *testing.T) {
+	snapshot := schema.Column{Name: "snapshot_date", Type: schema.Date, Doc: "UTC day of the pull."}
+	for _, tb := range []*schema.Table{
+		{Name: "snapshots", Day: &snapshot, Columns: []schema.Column{{Name: "n", Type: schema.Int64, Doc: "n"}}},
+		{Name: "created", Columns: []schema.Column{{Name: "n", Type: schema.Int64, Doc: "n"}}},
+	} {
+		day := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+		l := Layout{Dir: t.TempDir()}
+		path := l.ParquetPath(tb, "acme", day, "R1")
+		col := tb.DayColumn().Name
+		if !strings.Contains(filepath.ToSlash(path), "/"+col+"=2026-11-30/") {
+			t.Errorf("%s: path %s is not under %s=", tb.Name, path, col)
+		}
+		writeParquet(t, path, tb.ArrowSchema(), `[{"project":"acme","`+col+`":"2026-11-30","run_id":"R1","n":1},{"project":"acme","`+col+`":"2026-11-30","run_id":"R1","n":2}]`)
+		footer, err := ReadParquetFooter(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if footer.Project != "acme" || footer.Day != "2026-11-30" || footer.Rows != 2 {
+			t.Errorf("%s: footer %+v, want project acme, day 2026-11-30, 2 rows", tb.Name, footer)
+		}
+	}
 }

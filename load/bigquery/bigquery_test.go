@@ -675,3 +675,24 @@ func FuzzParseURL(f *testing.F) {
 		}
 	})
 }
+
+// TestTableMetadataPartitionsOnTheTablesDay: a table dated by a column of
+// its own is DAY-partitioned on that column.
+func TestTableMetadataPartitionsOnTheTablesDay(t *testing.T) {
+	snapshot := schema.Column{Name: "snapshot_date", Type: schema.Date, Doc: "UTC day of the pull."}
+	for _, tc := range []struct {
+		t    *schema.Table
+		want string
+	}{
+		{&schema.Table{Name: "snapshots", Day: &snapshot, Columns: []schema.Column{{Name: "n", Type: schema.Int64, Doc: "n"}}}, "snapshot_date"},
+		{&schema.Table{Name: "created", Columns: []schema.Column{{Name: "n", Type: schema.Int64, Doc: "n"}}}, "created_date"},
+	} {
+		md, err := TableMetadata(tc.t)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if md.TimePartitioning == nil || md.TimePartitioning.Field != tc.want || md.Schema[1].Name != tc.want {
+			t.Errorf("%s: partitioned on %+v, second column %s; want %s", tc.t.Name, md.TimePartitioning, md.Schema[1].Name, tc.want)
+		}
+	}
+}

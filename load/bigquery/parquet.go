@@ -2,7 +2,6 @@ package bigquery
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -80,13 +79,14 @@ func checkFile(ctx context.Context, table, path, project string, day time.Time) 
 		return t, 0, nil
 	}
 	pi, okP := leaves[schema.ProjectCol.Name]
-	di, okD := leaves[schema.CreatedDateCol.Name]
+	dayCol := t.DayColumn().Name
+	di, okD := leaves[dayCol]
 	if !okP || !okD {
-		return nil, 0, fmt.Errorf("%d rows without project or created_date", rows)
+		return nil, 0, fmt.Errorf("%d rows without project or %s", rows, dayCol)
 	}
 	rr, err := fr.GetRecordReader(ctx, []int{pi, di}, nil)
 	if err != nil {
-		return nil, 0, fmt.Errorf("reading project and created_date: %w", err)
+		return nil, 0, fmt.Errorf("reading project and %s: %w", dayCol, err)
 	}
 	defer rr.Release()
 	want := arrow.Date32FromTime(day)
@@ -96,7 +96,7 @@ func checkFile(ctx context.Context, table, path, project string, day time.Time) 
 		projects, ok1 := rec.Column(0).(*array.String)
 		days, ok2 := rec.Column(1).(*array.Date32)
 		if !ok1 || !ok2 {
-			return nil, 0, errors.New("project or created_date has an unexpected type")
+			return nil, 0, fmt.Errorf("project or %s has an unexpected type", dayCol)
 		}
 		for i := 0; i < int(rec.NumRows()); i++ {
 			if projects.IsNull(i) || days.IsNull(i) || projects.Value(i) != project || days.Value(i) != want {
@@ -105,7 +105,7 @@ func checkFile(ctx context.Context, table, path, project string, day time.Time) 
 		}
 	}
 	if err := rr.Err(); err != nil {
-		return nil, 0, fmt.Errorf("reading project and created_date: %w", err)
+		return nil, 0, fmt.Errorf("reading project and %s: %w", dayCol, err)
 	}
 	if stray > 0 {
 		return nil, 0, fmt.Errorf("%d %w", stray, load.ErrStrayRows)

@@ -14,7 +14,7 @@ const maxDescription = 1024
 
 // TableMetadata is a table's BigQuery definition, derived from its
 // declaration: every column nullable (lists REPEATED), described by its
-// doc; partitioned tables DAY-partitioned on created_date and clustered.
+// doc; partitioned tables DAY-partitioned on their day column and clustered.
 func TableMetadata(t *schema.Table) (*bigquery.TableMetadata, error) {
 	sc, err := Schema(t)
 	if err != nil {
@@ -22,7 +22,7 @@ func TableMetadata(t *schema.Table) (*bigquery.TableMetadata, error) {
 	}
 	md := &bigquery.TableMetadata{Schema: sc, Description: t.Doc}
 	if !t.Unpartitioned {
-		md.TimePartitioning = &bigquery.TimePartitioning{Type: bigquery.DayPartitioningType, Field: schema.CreatedDateCol.Name}
+		md.TimePartitioning = &bigquery.TimePartitioning{Type: bigquery.DayPartitioningType, Field: t.DayColumn().Name}
 		md.Clustering = &bigquery.Clustering{Fields: ClusterColumns(t)}
 	}
 	return md, nil

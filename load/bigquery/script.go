@@ -97,10 +97,15 @@ func columnList(t *schema.Table) string {
 // from every partitioned table and inserts each staged table (table name →
 // staging table name) into its table.
 func (w *Warehouse) ReplaceSQL(parts []load.Partition, staged map[string]string) (string, []bigquery.QueryParameter) {
-	filter, params := partitionFilter(parts, schema.CreatedDateCol.Name)
+	filters := map[string]string{} // by day column; the parameters are the same for every one
+	var params []bigquery.QueryParameter
 	var stmts []string
 	for _, t := range schema.Partitioned() {
-		stmts = append(stmts, "DELETE FROM "+w.ref(t.Name)+" WHERE "+filter)
+		day := t.DayColumn().Name
+		if _, ok := filters[day]; !ok {
+			filters[day], params = partitionFilter(parts, day)
+		}
+		stmts = append(stmts, "DELETE FROM "+w.ref(t.Name)+" WHERE "+filters[day])
 	}
 	for _, t := range schema.Partitioned() {
 		stage, ok := staged[t.Name]

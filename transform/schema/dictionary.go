@@ -63,7 +63,7 @@ func WriteDictionary(w io.Writer) error {
 			fmt.Fprintf(&b, "One row per index of the parallel arrays under `%s`.\n\n", src)
 		}
 		if !t.Unpartitioned {
-			b.WriteString("Partitioned by `project`, `created_date`.\n\n")
+			b.WriteString("Partitioned by `project`, `" + t.DayColumn().Name + "`.\n\n")
 		}
 		b.WriteString("| column | type | source | PII | description |\n|---|---|---|---|---|\n")
 		for _, c := range t.AllColumns() {
@@ -71,7 +71,7 @@ func WriteDictionary(w io.Writer) error {
 			switch {
 			case c.Path != "":
 				src = "`" + t.SourcePath(c) + "`"
-			case t.Shape == Operational || isLineage(c.Name):
+			case t.Shape == Operational || isLineage(t, c.Name):
 				src = "kycetl"
 			case t.Shape == PerValue && c.Name == t.ValueColumn:
 				src = "`" + strings.Join(t.Sources, "[]`, `") + "[]`"
@@ -87,9 +87,12 @@ func WriteDictionary(w io.Writer) error {
 	return err
 }
 
-func isLineage(name string) bool {
+func isLineage(t *Table, name string) bool {
+	if name == t.DayColumn().Name {
+		return true
+	}
 	switch name {
-	case ProjectCol.Name, CreatedDateCol.Name, RunIDCol.Name, OrdinalCol.Name, ParentOrdCol.Name, ExtraCol.Name:
+	case ProjectCol.Name, RunIDCol.Name, OrdinalCol.Name, ParentOrdCol.Name, ExtraCol.Name:
 		return true
 	}
 	return false

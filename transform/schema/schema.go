@@ -139,9 +139,13 @@ type Table struct {
 	// source element that no column declares.
 	Extra   bool
 	Columns []Column
-	// Partitioned tables carry project and created_date and are replaced
+	// Partitioned tables carry project and their day (Day) and are replaced
 	// day by day; the others are appended to (the ledger) or replaced whole.
 	Unpartitioned bool
+	// Day is a partitioned table's day column, the partition; nil means
+	// CreatedDateCol, the UTC day of a submission's created_at. A source
+	// whose rows are dated otherwise (a snapshot's day) declares its own.
+	Day *Column
 	// Cluster names the columns a warehouse that clusters (BigQuery)
 	// clusters the table by after project; nil means submission_id, for a
 	// table that has it.
@@ -159,12 +163,22 @@ var (
 	ExtraCol       = Column{Name: "extra", Type: String, Doc: "JSON object of every field (by path) the schema does not declare, and of values that could not be coerced to their column's type."}
 )
 
+// DayColumn is the table's partition day column: Day, or CreatedDateCol.
+// In storage it always follows project, so a Parquet file's second column
+// is its day.
+func (t *Table) DayColumn() Column {
+	if t.Day != nil {
+		return *t.Day
+	}
+	return CreatedDateCol
+}
+
 // AllColumns lists the table's columns in storage order: the lineage columns
 // first, then the declared ones, then extra.
 func (t *Table) AllColumns() []Column {
 	var cols []Column
 	if !t.Unpartitioned {
-		cols = append(cols, ProjectCol, CreatedDateCol, RunIDCol)
+		cols = append(cols, ProjectCol, t.DayColumn(), RunIDCol)
 	}
 	switch t.Shape {
 	case PerElement, PerEntry, PerIndex, PerValue:

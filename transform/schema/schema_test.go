@@ -68,3 +68,17 @@ func TestDeclarations(t *testing.T) {
 		}
 	}
 }
+
+// TestDayColumn: a partitioned table's day follows project, created_date
+// unless the table declares its own.
+func TestDayColumn(t *testing.T) {
+	snapshot := Column{Name: "snapshot_date", Type: Date, Doc: "UTC day of the pull."}
+	own := &Table{Name: "s", Day: &snapshot}
+	plain := &Table{Name: "c"}
+	if got := own.AllColumns(); got[0].Name != "project" || got[1].Name != "snapshot_date" || got[2].Name != "run_id" {
+		t.Errorf("own day: columns %v", got[:3])
+	}
+	if got := plain.AllColumns(); got[1].Name != "created_date" || plain.DayColumn() != CreatedDateCol {
+		t.Errorf("default day: columns %v", got[:3])
+	}
+}
