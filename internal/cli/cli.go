@@ -20,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
+	"github.com/kycetl/kycetl/extract"
 	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/internal/pipeline"
 	"github.com/kycetl/kycetl/internal/window"
@@ -52,6 +53,17 @@ type env struct {
 	// keys says where the command read its API URL and keys, to name
 	// them in an error about one (see keySources).
 	keys keySources
+	// sources are those a configuration's projects may name, the first
+	// the default; nil for pipeline.Sources (tests list others).
+	sources extract.Sources
+}
+
+// sourceList is e.sources, or pipeline.Sources.
+func (e *env) sourceList() extract.Sources {
+	if e.sources != nil {
+		return e.sources
+	}
+	return pipeline.Sources
 }
 
 // Main runs kycetl with args (without the program name) and returns the

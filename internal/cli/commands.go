@@ -243,7 +243,7 @@ the directory as it was.`,
 				if job.policy, err = e.configPolicy(cfg); err != nil {
 					return err
 				}
-				if job.src, job.budget, err = e.configFetcher(cmd.Context(), cfg, p, settings); err != nil {
+				if job.source, job.src, job.budget, err = e.configFetcher(cmd.Context(), cfg, p, settings); err != nil {
 					return err
 				}
 				return e.load(cmd.Context(), job)
@@ -260,7 +260,7 @@ the directory as it was.`,
 				url = defaultAPIURL
 			}
 			settings.URL, settings.Key, settings.Secret, settings.PageSize = url, key, e.getenv(envSecretKey), int(pageSize)
-			if job.src, job.budget, err = e.fetcher(cmd.Context(), settings, ""); err != nil {
+			if job.src, job.budget, err = e.fetcher(cmd.Context(), pipeline.DefaultSource, settings, ""); err != nil {
 				return err
 			}
 			if job.policy, err = e.policy(false); err != nil {
@@ -284,6 +284,7 @@ the directory as it was.`,
 // loadJob is one window to load.
 type loadJob struct {
 	dir, warehouse   string
+	source           extract.Source // whose archive and tables; nil for pipeline.DefaultSource
 	src              pipeline.Window
 	policy           *pii.Policy
 	command, project string
@@ -311,7 +312,11 @@ func (e *env) load(ctx context.Context, job loadJob) error {
 	}
 	pj.Budget = job.budget
 	pj.Pipeline = func(wh load.Warehouse) (*pipeline.Pipeline, func(), error) {
-		return e.pipeline(layout, wh, job.policy, pj.Days())
+		var opts []pipeline.Option
+		if job.source != nil {
+			opts = append(opts, pipeline.WithSource(job.source))
+		}
+		return e.pipeline(layout, wh, job.policy, pj.Days(), opts...)
 	}
 	return pipeline.LoadJob(ctx, pj, func(wh load.Warehouse, sum *pipeline.Summary, err error) error {
 		if sum != nil {

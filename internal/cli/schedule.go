@@ -71,7 +71,7 @@ stop in time), 2 configuration error.`,
 // readConfig loads a configuration file; any problem is a usage error.
 func (e *env) readConfig(path string) (*config.Config, error) {
 	e.keys = keySources{} // named as they are read, below
-	cfg, err := config.Load(path, e.getenv)
+	cfg, err := config.Load(path, e.getenv, config.WithSources(e.sourceList().Names()...))
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -89,14 +89,24 @@ func (e *env) configPolicy(cfg *config.Config) (*pii.Policy, error) {
 	return pol, nil
 }
 
-// configFetcher is the fetcher of a configured project, its keys read from
-// the variables the configuration names, asking for its page_size; with
-// secret_key_env it speaks the secure data transfer. s holds the command's
-// own settings (concurrency, budget).
-func (e *env) configFetcher(ctx context.Context, cfg *config.Config, p config.Project, s window.Settings) (pipeline.Window, extract.Budget, error) {
+// configFetcher is the fetcher of a configured project, made by the
+// project's source, its keys read from the variables the configuration
+// names, asking for its page_size; with secret_key_env it speaks the secure
+// data transfer. s holds the command's own settings (concurrency, budget).
+// It returns the source too, whose archive and tables the project's
+// pipeline uses (pipeline.WithSource).
+func (e *env) configFetcher(ctx context.Context, cfg *config.Config, p config.Project, s window.Settings) (extract.Source, pipeline.Window, extract.Budget, error) {
+	name := p.Source
+	if name == "" { // a Config read without config.WithSources
+		name = e.sourceList()[0].Name()
+	}
+	src, ok := e.sourceList().Get(name)
+	if !ok { // config.Load checked the name: a Config read some other way
+		return nil, nil, nil, usageError{fmt.Errorf("project %s: %w", p.Name, &pipeline.UnknownSourceError{Name: p.Source, Known: e.sourceList().Names()})}
+	}
 	key, err := p.APIKey(e.getenv)
 	if err != nil {
-		return nil, nil, usageError{err} // the configuration's error names the variable
+		return nil, nil, nil, usageError{err} // the configuration's error names the variable
 	}
 	piiKey := e.keys.piiKey
 	e.keys = projectKeySources(cfg, p)
@@ -104,18 +114,19 @@ func (e *env) configFetcher(ctx context.Context, cfg *config.Config, p config.Pr
 	s.URL, s.Key, s.PageSize = p.APIURL, key, p.PageSize
 	if p.SecretKeyEnv != "" {
 		if s.Secret = e.getenv(p.SecretKeyEnv); s.Secret == "" {
-			return nil, nil, usagef("project %s: %s is not set: set it to the project's secret key for secure data transfer (or to its API key when it has none)", p.Name, p.SecretKeyEnv)
+			return nil, nil, nil, usagef("project %s: %s is not set: set it to the project's secret key for secure data transfer (or to its API key when it has none)", p.Name, p.SecretKeyEnv)
 		}
 	}
-	return e.fetcher(ctx, s, p.Name)
+	f, b, err := e.fetcher(ctx, src, s, p.Name)
+	return src, f, b, err
 }
 
-// fetcher is the default source's fetcher of s and its call budget. A
-// setting the source refuses is a usage error: the budget's names
-// --daily-calls, the others name the project, when there is one.
-func (e *env) fetcher(ctx context.Context, s window.Settings, project string) (pipeline.Window, extract.Budget, error) {
+// fetcher is src's fetcher of s and its call budget. A setting the source
+// refuses is a usage error: the budget's names --daily-calls, the others
+// name the project, when there is one.
+func (e *env) fetcher(ctx context.Context, src extract.Source, s window.Settings, project string) (pipeline.Window, extract.Budget, error) {
 	s.Log = e.log
-	f, b, err := pipeline.DefaultSource.Fetcher(ctx, s)
+	f, b, err := src.Fetcher(ctx, s)
 	var se *window.SettingError
 	switch {
 	case err == nil:
@@ -138,8 +149,9 @@ func (e *env) schedule(ctx context.Context, cfg *config.Config, opts ...schedule
 		return err
 	}
 	sources := map[string]pipeline.Window{}
+	kinds := map[string]extract.Source{}
 	for _, p := range cfg.Projects {
-		if sources[p.Name], _, err = e.configFetcher(ctx, cfg, p, window.Settings{}); err != nil {
+		if kinds[p.Name], sources[p.Name], _, err = e.configFetcher(ctx, cfg, p, window.Settings{}); err != nil {
 			return err
 		}
 	}
@@ -151,6 +163,7 @@ func (e *env) schedule(ctx context.Context, cfg *config.Config, opts ...schedule
 		return w.wh, nil
 	}
 	r := pipeline.NewScheduler(archive.Layout{Dir: cfg.Dir}, open, sources, e.pipelineOptions(pol)...)
+	r.SetSources(kinds)
 	lk, err := lock.Acquire(cfg.Dir)
 	if err != nil {
 		return err

@@ -107,14 +107,15 @@ type ColumnAction struct {
 	Action schema.PII
 }
 
-// Project is one ARGOS project.
+// Project is one project of a source.
 type Project struct {
 	Name         string // recorded with every row; names the partitions
+	Source       string // name of the source the project is fetched from (see WithSources); "" for the default
 	APIURL       string // base URL of the API
 	APIKeyEnv    string // variable holding the API key
 	SecretKeyEnv string // variable holding the secure-transfer secret key, if the project uses one
-	// PageSize is the count asked for per API page (default
-	// extract.DefaultPageSize); a run halves it while the API refuses it.
+	// PageSize is the count asked for per API page, 0 for the source's
+	// default; a run halves it while the API refuses it.
 	PageSize int
 	Jobs     []Job
 }
@@ -253,25 +254,40 @@ func (p Project) APIKey(getenv func(string) string) (string, error) {
 	return k, nil
 }
 
+// Option is an option of Load and Parse.
+type Option func(*validator)
+
+// WithSources names the sources a project's source: may name, the first
+// being the default of a project that names none. This package cannot
+// know them (the list is internal/pipeline's, which imports this one):
+// without WithSources, a project's Source is what the file says, unchecked,
+// and empty when it says nothing, which callers read as their default.
+func WithSources(names ...string) Option {
+	return func(v *validator) { v.sources = names }
+}
+
 // Load reads, expands, decodes and validates the configuration file at
 // path. getenv (os.Getenv in production) supplies ${VAR} values. Every
 // error names the file and, where it can, the line and the field.
-func Load(path string, getenv func(string) string) (*Config, error) {
+func Load(path string, getenv func(string) string, opts ...Option) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading configuration: %w", err)
 	}
-	return Parse(path, data, getenv)
+	return Parse(path, data, getenv, opts...)
 }
 
 // Parse is Load of data already read; name is used in messages.
-func Parse(name string, data []byte, getenv func(string) string) (*Config, error) {
+func Parse(name string, data []byte, getenv func(string) string, opts ...Option) (*Config, error) {
 	var f file
 	pos, err := decode(name, data, getenv, &f)
 	if err != nil {
 		return nil, err
 	}
 	v := &validator{name: name, pos: pos}
+	for _, o := range opts {
+		o(v)
+	}
 	c := v.config(&f)
 	if err := errors.Join(v.errs...); err != nil {
 		return nil, err
@@ -305,6 +321,7 @@ type fileRate struct {
 
 type fileProject struct {
 	Name         string     `yaml:"name"`
+	Source       string     `yaml:"source"`
 	APIURL       string     `yaml:"api_url"`
 	APIKeyEnv    string     `yaml:"api_key_env"`
 	SecretKeyEnv string     `yaml:"secret_key_env"`
@@ -322,9 +339,10 @@ type fileJob struct {
 
 // validator applies defaults and collects every problem, located.
 type validator struct {
-	name string
-	pos  positions
-	errs []error
+	name    string
+	pos     positions
+	sources []string // see WithSources
+	errs    []error
 }
 
 func (v *validator) errorf(path, format string, a ...any) {
@@ -444,9 +462,17 @@ func (v *validator) rate(path string, f fileRate) schema.CreditRate {
 }
 
 func (v *validator) project(path string, f fileProject) Project {
-	p := Project{Name: f.Name, APIURL: f.APIURL, APIKeyEnv: f.APIKeyEnv, SecretKeyEnv: f.SecretKeyEnv}
+	p := Project{Name: f.Name, Source: f.Source, APIURL: f.APIURL, APIKeyEnv: f.APIKeyEnv, SecretKeyEnv: f.SecretKeyEnv}
 	if err := archive.ValidateProject(p.Name); err != nil {
 		v.errorf(path+".name", "%v", err)
+	}
+	if len(v.sources) > 0 {
+		if p.Source == "" {
+			p.Source = v.sources[0]
+		}
+		if !contains(v.sources, p.Source) {
+			v.errorf(path+".source", "unknown source %q: want one of %s (default %s)", p.Source, strings.Join(v.sources, ", "), v.sources[0])
+		}
 	}
 	if p.APIURL == "" {
 		p.APIURL = DefaultAPIURL
@@ -461,11 +487,10 @@ func (v *validator) project(path string, f fileProject) Project {
 	if p.SecretKeyEnv != "" {
 		v.envName(path+".secret_key_env", p.SecretKeyEnv)
 	}
-	p.PageSize = argos.DefaultPageSize
 	if f.PageSize != nil {
 		p.PageSize = *f.PageSize
 		if p.PageSize < 1 {
-			v.errorf(path+".page_size", "%d: want a positive number of items per API page (default %d; the API documents no maximum)", p.PageSize, argos.DefaultPageSize)
+			v.errorf(path+".page_size", "%d: want a positive number of items per API page (default: the source's)", p.PageSize)
 		}
 	}
 	if f.Jobs == nil {

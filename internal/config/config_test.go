@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/load/bigquery"
 
 	"github.com/kycetl/kycetl/transform/schema"
@@ -24,7 +23,7 @@ func env(vars map[string]string) func(string) string {
 func TestExampleLoads(t *testing.T) {
 	c, err := Load(filepath.Join("..", "..", "kycetl.example.yaml"), env(map[string]string{
 		"KYCETL_DIR": "/data/kyc", "ARGOS_EU_API_URL": "https://eu.example.com",
-	}))
+	}), WithSources("argos", "other"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,11 +43,10 @@ func TestExampleLoads(t *testing.T) {
 		t.Fatalf("projects %+v", c.Projects)
 	}
 	acme, eu := c.Projects[0], c.Projects[1]
-	if acme.Name != "acme" || acme.APIKeyEnv != "ARGOS_API_KEY" || acme.PageSize != argos.DefaultPageSize || !reflect.DeepEqual(acme.Jobs, DefaultJobs()) {
+	if acme.Name != "acme" || acme.Source != "argos" || acme.APIKeyEnv != "ARGOS_API_KEY" || acme.PageSize != 2000 || !reflect.DeepEqual(acme.Jobs, DefaultJobs()) {
 		t.Errorf("acme %+v", acme)
 	}
-	wantEU := Project{Name: "acme-eu", APIURL: "https://eu.example.com", APIKeyEnv: "ARGOS_EU_API_KEY", SecretKeyEnv: "ARGOS_EU_SECRET_KEY",
-		PageSize: argos.DefaultPageSize,
+	wantEU := Project{Name: "acme-eu", Source: "argos", APIURL: "https://eu.example.com", APIKeyEnv: "ARGOS_EU_API_KEY", SecretKeyEnv: "ARGOS_EU_SECRET_KEY",
 		Jobs: []Job{
 			{Name: "nightly", Kind: Nightly, Schedule: "30 1 * * *", LookbackDays: 7, MaxCatchUpDays: 90},
 			{Name: "reconcile", Kind: Reconcile, Schedule: "0 4 * * 6", LookbackDays: 90, MaxCatchUpDays: 120},
@@ -75,7 +73,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want := &Config{File: "k.yaml", Dir: DefaultDir, Warehouse: Warehouse{Engine: EngineDuckDB}, Timezone: "UTC", Location: time.UTC,
 		PII:      PII{KeyEnv: "KYCETL_PII_KEY"},
-		Projects: []Project{{Name: "p", APIURL: DefaultAPIURL, APIKeyEnv: DefaultAPIKeyEnv, PageSize: argos.DefaultPageSize, Jobs: DefaultJobs()}}}
+		Projects: []Project{{Name: "p", APIURL: DefaultAPIURL, APIKeyEnv: DefaultAPIKeyEnv, Jobs: DefaultJobs()}}}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("\n got %+v\nwant %+v", c, want)
 	}
@@ -176,11 +174,50 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+// TestSource: a project's source: defaults to the first source WithSources
+// names; another listed source is taken; an unknown one is an error naming
+// the field, its line and the sources there are. Without WithSources the
+// name is left as written.
+func TestSource(t *testing.T) {
+	for src, want := range map[string][]string{
+		"projects:\n  - name: p\n":                                                    {"argos"},
+		"projects:\n  - name: p\n    source: other\n":                                 {"other"},
+		"projects:\n  - name: p\n    source: argos\n  - name: q\n    source: other\n": {"argos", "other"},
+	} {
+		c, err := Parse("k.yaml", []byte(src), env(nil), WithSources("argos", "other"))
+		if err != nil {
+			t.Errorf("%q: %v", src, err)
+			continue
+		}
+		var got []string
+		for _, p := range c.Projects {
+			got = append(got, p.Source)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: sources %v, want %v", src, got, want)
+		}
+	}
+	for src, want := range map[string]string{
+		"projects:\n  - name: p\n    source: nope\n":               `k.yaml:3: projects[0].source: unknown source "nope": want one of argos, other (default argos)`,
+		"projects:\n  - name: p\n  - name: q\n    source: ARGOS\n": `k.yaml:4: projects[1].source: unknown source "ARGOS": want one of argos, other (default argos)`,
+		"projects:\n  - name: p\n    source: [argos]\n":            `k.yaml:3:13: projects[0].source`,
+	} {
+		_, err := Parse("k.yaml", []byte(src), env(nil), WithSources("argos", "other"))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", src, err, want)
+		}
+	}
+	c, err := Parse("k.yaml", []byte("projects:\n  - name: p\n  - name: q\n    source: any\n"), env(nil))
+	if err != nil || c.Projects[0].Source != "" || c.Projects[1].Source != "any" {
+		t.Errorf("without WithSources: %+v, %v", c, err)
+	}
+}
+
 // TestPageSize: page_size takes any positive count (the API documents no
 // maximum); 0 or less is an error naming the field and its line.
 func TestPageSize(t *testing.T) {
 	for src, want := range map[string]int{
-		"projects:\n  - name: p\n":                       argos.DefaultPageSize,
+		"projects:\n  - name: p\n":                       0, // the source's default
 		"projects:\n  - name: p\n    page_size: 1\n":     1,
 		"projects:\n  - name: p\n    page_size: 250\n":   250,
 		"projects:\n  - name: p\n    page_size: 50000\n": 50000,
@@ -296,8 +333,9 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("a: &x [*x]\n"))
 	f.Add([]byte("dir: ${X}${\n"))
 	f.Add([]byte("projects: [{name: p, page_size: 0}, {name: q, page_size: 300}]"))
+	f.Add([]byte("projects: [{name: p, source: other}, {name: q, source: nope}, {name: r}]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := Parse("f.yaml", data, env(map[string]string{"X": "v", "KYCETL_DIR": "d", "ARGOS_EU_API_URL": "https://x.example.com"}))
+		c, err := Parse("f.yaml", data, env(map[string]string{"X": "v", "KYCETL_DIR": "d", "ARGOS_EU_API_URL": "https://x.example.com"}), WithSources("argos", "other"))
 		if err != nil {
 			return
 		}
@@ -305,8 +343,11 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("valid config without projects or location: %+v", c)
 		}
 		for _, p := range c.Projects {
-			if p.PageSize < 1 {
+			if p.PageSize < 0 {
 				t.Fatalf("valid config with page size %d", p.PageSize)
+			}
+			if p.Source != "argos" && p.Source != "other" {
+				t.Fatalf("valid config with source %q", p.Source)
 			}
 			for _, j := range p.Jobs {
 				if _, err := ParseSchedule(j.Schedule); err != nil {

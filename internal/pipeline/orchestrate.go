@@ -147,7 +147,8 @@ func setCreditRates(ctx context.Context, wh load.Warehouse, rates []schema.Credi
 type Scheduler struct {
 	layout  archive.Layout
 	open    Opener
-	sources map[string]Window // by project name
+	sources map[string]Window         // by project name
+	kinds   map[string]extract.Source // by project name; see SetSources
 	opts    []Option
 	cfg     Pipeline // the options applied: logger and clock
 }
@@ -168,6 +169,11 @@ func NewScheduler(layout archive.Layout, open Opener, sources map[string]Window,
 	}
 	return s
 }
+
+// SetSources sets the source of each project (by name), whose archive and
+// tables its runs use (WithSource); a project not in kinds is loaded as
+// opts say, by DefaultSource unless they set another.
+func (s *Scheduler) SetSources(kinds map[string]extract.Source) { s.kinds = kinds }
 
 // Prepare creates the warehouse's tables and writes rates as its credit
 // rate card (nil keeps the card), once, before the first tick.
@@ -205,7 +211,11 @@ func (s *Scheduler) Run(ctx context.Context, job config.Job, p config.Project, f
 		return err
 	}
 	defer wh.Close()
-	pl, err := New(s.layout, wh, s.opts...)
+	opts := s.opts
+	if k, ok := s.kinds[p.Name]; ok {
+		opts = append(opts[:len(opts):len(opts)], WithSource(k))
+	}
+	pl, err := New(s.layout, wh, opts...)
 	if err != nil {
 		return err
 	}
