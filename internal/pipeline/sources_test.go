@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/kycetl/kycetl/extract"
-	"github.com/kycetl/kycetl/internal/config"
 	argos "github.com/kycetl/kycetl/extract/argos/source"
+	"github.com/kycetl/kycetl/internal/config"
 	"github.com/kycetl/kycetl/internal/pipeline"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
