@@ -48,6 +48,10 @@ type Source interface {
 	// source refuses is an error that says which (a *window.SettingError
 	// where no error of the source's own says it).
 	Fetcher(ctx context.Context, s window.Settings) (Fetcher, Budget, error)
+	// Defaults are the PageSize, Concurrency and DailyCalls the source's
+	// fetcher uses where Settings leaves them zero; the commands offer
+	// the default source's as their flags' defaults.
+	Defaults() window.Settings
 	// Sandbox starts the source's built-in API on loopback, serving
 	// deterministic synthetic data, and returns a Fetcher that reads it;
 	// closing the Closer stops the server.

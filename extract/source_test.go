@@ -27,6 +27,7 @@ func (f fake) NewKeyReader() extract.KeyReader { return nil }
 func (f fake) Fetcher(context.Context, window.Settings) (extract.Fetcher, extract.Budget, error) {
 	return nil, nil, nil
 }
+func (f fake) Defaults() window.Settings { return window.Settings{} }
 func (f fake) Sandbox(context.Context, extract.SandboxOptions) (extract.Fetcher, io.Closer, error) {
 	return nil, nil, nil
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unsafe"
+
+	iw "github.com/kycetl/kycetl/internal/window"
 )
 
 // VendorTimeLayout renders the documented timestamp format
@@ -230,11 +232,7 @@ func ParseDate(s string) (time.Time, error) {
 	if t, ok := parseISODate(s); ok {
 		return t, nil
 	}
-	layout := DateLayout
-	if len(s) == 8 && isDigits(s) {
-		layout = "20060102"
-	}
-	t, err := time.ParseInLocation(layout, s, time.UTC)
+	t, err := iw.ParseDay(s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%w: want YYYY-MM-DD, got %q", ErrBadTime, truncate(s, 40))
 	}

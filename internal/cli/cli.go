@@ -21,7 +21,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kycetl/kycetl/extract"
-	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/internal/pipeline"
 	"github.com/kycetl/kycetl/internal/window"
 )
@@ -177,12 +176,12 @@ func (d *dateFlags) parse(required bool) (from, to time.Time, err error) {
 		return from, to, usagef("--from and --to are required (YYYY-MM-DD)")
 	}
 	if d.from != "" {
-		if from, err = argos.ParseDate(d.from); err != nil {
+		if from, err = window.ParseDay(d.from); err != nil {
 			return from, to, usagef("--from: %v", err)
 		}
 	}
 	if d.to != "" {
-		if to, err = argos.ParseDate(d.to); err != nil {
+		if to, err = window.ParseDay(d.to); err != nil {
 			return from, to, usagef("--to: %v", err)
 		}
 	}
@@ -196,7 +195,7 @@ func (d *dateFlags) parse(required bool) (from, to time.Time, err error) {
 type pageSizeFlag int
 
 func (p *pageSizeFlag) add(cmd *cobra.Command) {
-	cmd.Flags().IntVar((*int)(p), "page-size", argos.DefaultPageSize,
+	cmd.Flags().IntVar((*int)(p), "page-size", pipeline.DefaultSource.Defaults().PageSize,
 		"items asked for per API page, any positive number (the API documents no maximum; a size it refuses is halved for the rest of the run)")
 }
 

@@ -3,13 +3,16 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/kycetl/kycetl/extract"
+	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/extract/argos/sandbox"
 	argossource "github.com/kycetl/kycetl/extract/argos/source"
 	"github.com/kycetl/kycetl/extract/argos/synth"
@@ -77,5 +80,34 @@ func TestRunConfigSource(t *testing.T) {
 	e := &env{stdout: &out, stderr: &errOut, now: time.Now, getenv: func(k string) string { return vars[k] }, sources: sources}
 	if code := run(context.Background(), e, []string{"run", "--config", cfg, "--from", "2025-03-01", "--to", "2025-03-01"}); code != ExitUsage || !bytes.Contains(errOut.Bytes(), []byte(`:3: projects[0].source: unknown source "nope": want one of argos, argos_copy`)) {
 		t.Errorf("unknown source: exit %d\n%s", code, errOut.String())
+	}
+}
+
+// TestFlagDefaultsAreTheDefaultSources: run's --concurrency, --daily-calls
+// and --page-size default to ARGOS's values, read from the default source.
+func TestFlagDefaultsAreTheDefaultSources(t *testing.T) {
+	code, out, _ := kycetl(t, nil, "run", "--help")
+	for _, want := range []string{
+		fmt.Sprintf("fetched at once (default %d)", argos.DefaultConcurrency),
+		fmt.Sprintf("from which day to continue (default %d)", argos.DefaultDailyCalls),
+		fmt.Sprintf("for the rest of the run) (default %d)", argos.DefaultPageSize),
+	} {
+		if code != ExitOK || !strings.Contains(out, want) {
+			t.Errorf("run --help: exit %d, no %q in\n%s", code, want, out)
+		}
+	}
+}
+
+// TestFromTakesCompactDays: --from and --to take YYYYMMDD too; a day they
+// cannot read is a usage error quoting it.
+func TestFromTakesCompactDays(t *testing.T) {
+	dir := t.TempDir()
+	code, _, stderr := kycetl(t, nil, "stats", "--dir", dir, "--from", "20250301", "--to", " 2025-03-02")
+	if strings.Contains(stderr, "--from") || strings.Contains(stderr, "--to") {
+		t.Errorf("stats --from 20250301: exit %d\n%s", code, stderr)
+	}
+	code, _, stderr = kycetl(t, nil, "stats", "--dir", dir, "--from", "2025/03/01")
+	if code != ExitUsage || !strings.Contains(stderr, `--from: unrecognised time format: want YYYY-MM-DD, got "2025/03/01"`) {
+		t.Errorf("stats --from 2025/03/01: exit %d\n%s", code, stderr)
 	}
 }

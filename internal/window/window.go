@@ -45,6 +45,36 @@ func ParseDate(s string) (time.Time, error) {
 	return t, nil
 }
 
+// ParseDay reads a day as a person may type it: YYYY-MM-DD, or YYYYMMDD
+// as some vendor documents show it, surrounding space ignored; the result
+// is midnight UTC. Its errors are *DayError, of kind ErrBadDate.
+func ParseDay(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	layout := DateLayout
+	if len(s) == 8 && strings.Trim(s, "0123456789") == "" {
+		layout = "20060102"
+	}
+	t, err := time.ParseInLocation(layout, s, time.UTC)
+	if err != nil {
+		return time.Time{}, &DayError{Text: s}
+	}
+	return t, nil
+}
+
+// DayError is text ParseDay cannot read as a day.
+type DayError struct{ Text string }
+
+func (e *DayError) Error() string {
+	s := e.Text
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return fmt.Sprintf("unrecognised time format: want YYYY-MM-DD, got %q", s)
+}
+
+// Is makes a DayError of kind ErrBadDate.
+func (e *DayError) Is(target error) bool { return target == ErrBadDate }
+
 // Key is what the pipeline must know of an item before flattening it: its
 // identity, the UTC day it belongs to, and its version for deduplication.
 type Key struct {

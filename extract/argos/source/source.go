@@ -62,6 +62,12 @@ func (Source) Fetcher(_ context.Context, s window.Settings) (extract.Fetcher, ex
 	return e, e.Budget(), nil
 }
 
+// Defaults implements extract.Source: argos.DefaultPageSize,
+// DefaultConcurrency and DefaultDailyCalls.
+func (Source) Defaults() window.Settings {
+	return window.Settings{PageSize: argos.DefaultPageSize, Concurrency: argos.DefaultConcurrency, DailyCalls: argos.DefaultDailyCalls}
+}
+
 // Sandbox implements extract.Source: the built-in ARGOS-compatible API on
 // loopback, with a random API key, and an extractor reading it.
 func (Source) Sandbox(_ context.Context, o extract.SandboxOptions) (extract.Fetcher, io.Closer, error) {
