@@ -1,6 +1,6 @@
 // Package config reads kycetl's configuration file (kycetl.yaml): the
-// projects to load (name, API URL, the names of the environment variables
-// that hold their keys, the API page size), the warehouse, the archive directory, the PII
+// projects to load (name, source, API URL, the names of the environment
+// variables that hold their keys, the API page size), the warehouse, the archive directory, the PII
 // policy, the credit rate card and the scheduled jobs.
 //
 // Decoding is strict: an unknown key is an error naming its line. ${VAR}
@@ -27,7 +27,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
-	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/internal/window"
 	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/transform/pii"
 	"github.com/kycetl/kycetl/transform/schema"
@@ -441,21 +441,21 @@ func (v *validator) rate(path string, f fileRate) schema.CreditRate {
 	default:
 		r.Credits = *f.Credits
 	}
-	from, err := argos.ParseDate(f.ValidFrom)
+	from, err := window.ParseDay(f.ValidFrom)
 	if err != nil {
 		v.errorf(path+".valid_from", "%v", err)
 	} else {
-		r.ValidFrom = argos.FormatDate(from)
+		r.ValidFrom = window.FormatDate(from)
 	}
 	if f.ValidTo != "" {
-		to, err := argos.ParseDate(f.ValidTo)
+		to, err := window.ParseDay(f.ValidTo)
 		switch {
 		case err != nil:
 			v.errorf(path+".valid_to", "%v", err)
 		case !from.IsZero() && to.Before(from):
 			v.errorf(path+".valid_to", "%s is before valid_from %s", f.ValidTo, f.ValidFrom)
 		default:
-			r.ValidTo = argos.FormatDate(to)
+			r.ValidTo = window.FormatDate(to)
 		}
 	}
 	return r
