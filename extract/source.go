@@ -34,7 +34,8 @@ type Source interface {
 	// raw/, so it never changes once data was archived.
 	Name() string
 	// Tables are the partitioned tables the source's records fill, each
-	// with project, created_date and run_id.
+	// with project, its day (created_date unless the table says) and
+	// run_id.
 	Tables() []*schema.Table
 	// NewFlattener flattens one day's raw items, one Add per item in
 	// archive order, into records of Tables written to sink.
@@ -74,6 +75,23 @@ type KeyReader interface {
 	Scan(item []byte) (window.Key, error)
 	// Read parses the whole item and reads its identity.
 	Read(item []byte) (window.Key, error)
+}
+
+// Snapshotter is a Source whose days are snapshots of the API's state at
+// the pull (Fractal's statistics), not items the API dates: such a day can
+// only be pulled on the day itself, so a day missed is lost; there is no
+// export to import; and its items are checked whole at the pull, so it has
+// no quarantine: a raw line that cannot be read fails its day's rebuild.
+type Snapshotter interface {
+	Source
+	// Snapshots says the source's days are snapshots.
+	Snapshots() bool
+}
+
+// IsSnapshot says whether s's days are snapshots (Snapshotter).
+func IsSnapshot(s Source) bool {
+	sn, ok := s.(Snapshotter)
+	return ok && sn.Snapshots()
 }
 
 // Checker is a Fetcher that can tell, before a run writes anything,

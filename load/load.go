@@ -17,14 +17,18 @@ import (
 	"github.com/kycetl/kycetl/transform/schema"
 )
 
-// Partition names one project's UTC day.
+// Partition names one source's UTC day of one project. Two sources' days
+// of one project are two partitions: each fills its own tables, and
+// replacing one leaves the other's tables alone.
 type Partition struct {
+	Source  string // the source's name (extract.Source.Name); "" is a legacy caller's: ARGOS
 	Project string
 	Day     time.Time
 }
 
 // PartitionFiles are the Parquet files that make up a partition, by table
-// name. A table without a file is empty for that day.
+// name: one for every table the partition's source fills, empty or not. A
+// table Files does not name is another source's, and keeps its rows.
 type PartitionFiles struct {
 	Partition
 	Files map[string]string // table name → Parquet path
@@ -38,8 +42,8 @@ type Warehouse interface {
 	// schema.DefaultCreditRates when it is empty. It is idempotent.
 	Prepare(ctx context.Context) error
 	// Replace makes each partition's files its current version, atomically
-	// per partition: afterwards every partitioned table shows exactly the
-	// files' rows for that project and day (BigQuery deletes and inserts
+	// per partition: afterwards every table the files name shows exactly
+	// the files' rows for that project and day (BigQuery deletes and inserts
 	// rows; DuckDB's tables are views that it points at the files). A failure
 	// rolls that partition back, leaving its previous version, and the
 	// error names the table, project and day; partitions before it stay
@@ -135,6 +139,7 @@ func RunRow(m *archive.Manifest, d *archive.DayRecord) (map[string]any, error) {
 	}
 	return map[string]any{
 		"run_id":            m.RunID,
+		"source":            nullIfEmpty(d.Source),
 		"project":           d.Project,
 		"day":               d.Day,
 		"command":           nullIfEmpty(m.Command),

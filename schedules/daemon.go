@@ -235,7 +235,7 @@ func (d *Daemon) fire(ctx context.Context, p config.Project, j config.Job) {
 func (d *Daemon) window(ctx context.Context, p config.Project, j config.Job) (from, to time.Time, err error) {
 	now := d.now()
 	since := horizon(j, now)
-	h, err := d.ledger.History(ctx, p.Name, since)
+	h, err := d.ledger.History(ctx, p.Source, p.Name, since)
 	if err != nil {
 		return from, to, fmt.Errorf("reading the ledger of %s: %w", p.Name, err)
 	}

@@ -26,7 +26,7 @@ type fakeLedger struct {
 	since []time.Time
 }
 
-func (l *fakeLedger) History(_ context.Context, _ string, since time.Time) (History, error) {
+func (l *fakeLedger) History(_ context.Context, _, _ string, since time.Time) (History, error) {
 	l.since = append(l.since, since)
 	return l.h, nil
 }

@@ -14,8 +14,9 @@ import (
 
 // Ledger is what the daemon reads of the load_runs ledger before a run.
 type Ledger interface {
-	// History returns project's loads of the days from since on.
-	History(ctx context.Context, project string, since time.Time) (History, error)
+	// History returns the loads of source's days of project from since on
+	// (a project's days of two sources are two partitions).
+	History(ctx context.Context, source, project string, since time.Time) (History, error)
 }
 
 // History is what the ledger says of one project's days.
@@ -117,14 +118,24 @@ var _ Ledger = LoadRuns{}
 
 var loadRuns = schema.LoadRuns.Name
 
+// LegacySource is the source of load_runs rows written before the ledger
+// named sources (their source is NULL): ARGOS, the only source then.
+const LegacySource = "argos"
+
+// ofSource selects a source's rows.
+const ofSource = "coalesce(source, '" + LegacySource + "') = ?"
+
 // History implements Ledger.
-func (l LoadRuns) History(ctx context.Context, project string, since time.Time) (History, error) {
+func (l LoadRuns) History(ctx context.Context, source, project string, since time.Time) (History, error) {
+	if source == "" {
+		source = LegacySource
+	}
 	var first sql.NullTime
-	if err := l.DB.QueryRowContext(ctx, "SELECT min(day) FROM "+loadRuns+" WHERE project = ?", project).Scan(&first); err != nil {
+	if err := l.DB.QueryRowContext(ctx, "SELECT min(day) FROM "+loadRuns+" WHERE project = ? AND "+ofSource, project, source).Scan(&first); err != nil {
 		return History{}, fmt.Errorf("reading the first day of %s from %s: %w", project, loadRuns, err)
 	}
 	rows, err := l.DB.QueryContext(ctx, "SELECT day, outcome, started_at, finished_at, error, run_id FROM "+loadRuns+
-		" WHERE project = ? AND day >= CAST(? AS DATE)", project, argos.FormatDate(since))
+		" WHERE project = ? AND "+ofSource+" AND day >= CAST(? AS DATE)", project, source, argos.FormatDate(since))
 	if err != nil {
 		return History{}, fmt.Errorf("reading the loads of %s from %s: %w", project, loadRuns, err)
 	}

@@ -147,6 +147,7 @@ func TestLoadRuns(t *testing.T) {
 	if err := wh.Prepare(ctx); err != nil {
 		t.Fatal(err)
 	}
+	l := LoadRuns{DB: wh.DB()}
 	record := func(runID, command string, from, to string, started time.Time, outcomes map[string]string) {
 		t.Helper()
 		m := &archive.Manifest{RunID: runID, Command: command, WindowFrom: from, WindowTo: to, StartedAt: started}
@@ -168,9 +169,17 @@ func TestLoadRuns(t *testing.T) {
 		map[string]string{"2025-03-08": "failed", "2025-03-09": "ok", "2025-03-10": "skipped"})
 	record("20250310T090000Z-cccccc", "run", "2025-03-01", "2025-03-01", at("2025-03-10T09:00:00Z"),
 		map[string]string{"2025-03-01": "ok"})
+	// Another source's day of the project is not ARGOS's: 2025-03-05
+	// stays a gap of ARGOS, and the first day of fractal is its own.
+	snap := archive.DayRecord{Source: "fractal", Project: "p", Day: "2025-03-05", StartedAt: at("2025-03-06T00:30:00Z"), Outcome: "ok"}
+	if err := wh.RecordRuns(ctx, &archive.Manifest{RunID: "20250306T003000Z-dddddd", Command: "fractal"}, []archive.DayRecord{snap}); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := l.History(ctx, "fractal", "p", day("2025-03-01")); err != nil || !h.First.Equal(day("2025-03-05")) || len(h.Days) != 1 {
+		t.Errorf("fractal's history: %+v, %v; want its one day", h, err)
+	}
 
-	l := LoadRuns{DB: wh.DB()}
-	h, err := l.History(ctx, "p", day("2025-03-05"))
+	h, err := l.History(ctx, LegacySource, "p", day("2025-03-05"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +196,7 @@ func TestLoadRuns(t *testing.T) {
 		// 2025-03-05 has no row at all: a gap, since the project's first day is 2025-03-01.
 		t.Errorf("LastOK = %s", got)
 	}
-	if h, err := l.History(ctx, "nobody", day("2025-03-05")); err != nil || !h.First.IsZero() || len(h.Days) != 0 {
+	if h, err := l.History(ctx, LegacySource, "nobody", day("2025-03-05")); err != nil || !h.First.IsZero() || len(h.Days) != 0 {
 		t.Errorf("unknown project: %+v, %v", h, err)
 	}
 
@@ -214,7 +223,7 @@ func TestLoadRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(srcs) != 2 || srcs[0] != (Source{"p", "run"}) || srcs[1] != (Source{"p", "schedule:nightly"}) {
+	if len(srcs) != 3 || srcs[0] != (Source{"p", "fractal"}) || srcs[1] != (Source{"p", "run"}) || srcs[2] != (Source{"p", "schedule:nightly"}) {
 		t.Errorf("sources %+v", srcs)
 	}
 }

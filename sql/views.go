@@ -35,6 +35,12 @@ var (
 	statsByCountry string
 	//go:embed stats_by_user.sql
 	statsByUser string
+	//go:embed fractal_status_daily.sql
+	fractalStatusDaily string
+	//go:embed fractal_country_latest.sql
+	fractalCountryLatest string
+	//go:embed fractal_credential_changes.sql
+	fractalCredentialChanges string
 )
 
 // Views lists every view in creation order: each after the views it reads.
@@ -57,6 +63,14 @@ func Views() []View {
 			"project", "country", "status", "submissions", "day"}},
 		{Name: "stats_by_user", Text: statsByUser, Columns: []string{
 			"project", "userid", "status", "submissions", "last_submitted_at", "day"}},
+		// Fractal's snapshots.
+		{Name: "fractal_status_daily", Text: fractalStatusDaily, Columns: []string{
+			"project", "day", "approved", "rejected", "pending", "contacted", "expired", "total", "other", "previous_day",
+			"total_change", "approved_change", "rejected_change", "pending_change", "contacted_change", "expired_change"}},
+		{Name: "fractal_country_latest", Text: fractalCountryLatest, Columns: []string{
+			"project", "country", "status", "verifications", "day", "snapshot_at"}},
+		{Name: "fractal_credential_changes", Text: fractalCredentialChanges, Columns: []string{
+			"project", "user_id", "level", "from_credential", "to_credential", "day", "previous_day"}},
 	}
 }
 

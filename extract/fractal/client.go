@@ -68,6 +68,9 @@ type Client struct {
 	mu     sync.Mutex
 	token  *oauth2.Token
 	tokens int // tokens fetched, for tests and the run's figures
+	// requests and retries count the statistics requests made and those
+	// repeated, for the run's figures.
+	requests, retries int64
 }
 
 // Option configures a Client.
@@ -121,6 +124,22 @@ func NewClient(authURL, resourceURL, clientID, clientSecret string, opts ...Opti
 	return c, nil
 }
 
+// Check fetches a token, or reuses a valid one: it fails with
+// ErrCredentials when the token endpoint refuses the client id or secret,
+// before anything is pulled.
+func (c *Client) Check(ctx context.Context) error {
+	_, err := c.tokenFor(ctx)
+	return err
+}
+
+// Work is how many statistics requests the client has made, and how many
+// of them repeated one that failed.
+func (c *Client) Work() (requests, retries int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.requests, c.retries
+}
+
 // Tokens is how many tokens the client has fetched.
 func (c *Client) Tokens() int {
 	c.mu.Lock()
@@ -134,7 +153,7 @@ func (c *Client) Totals(ctx context.Context) (Counts, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	counts, err := decodeCounts(body)
+	counts, err := DecodeCounts(body)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading %s: %w", TotalPath, err)
 	}
@@ -148,44 +167,63 @@ func (c *Client) Countries(ctx context.Context) (map[string]Counts, []byte, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(dropTrailingCommas(body), &raw); err != nil {
-		return nil, nil, fmt.Errorf("reading %s: %w: %v", CountryPath, ErrMalformed, err)
-	}
-	out := make(map[string]Counts, len(raw))
-	for country, v := range raw {
-		counts, err := decodeCounts(v)
-		if err != nil {
-			return nil, nil, fmt.Errorf("reading %s, country %q: %w", CountryPath, country, err)
-		}
-		out[country] = counts
+	out, err := DecodeCountries(body)
+	if err != nil {
+		return nil, nil, err
 	}
 	return out, body, nil
 }
 
-// Users streams the user list: its exact bytes go to raw as they arrive,
-// and each user to fn, so memory stays bounded whatever the list's length.
-// It returns how many users were read.
-func (c *Client) Users(ctx context.Context, raw io.Writer, fn func(User) error) (int64, error) {
+// DecodeCountries reads an answer of the country endpoint:
+// {"country": {"status": count, ...}, ...}.
+func DecodeCountries(body []byte) (map[string]Counts, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(dropTrailingCommas(body), &raw); err != nil {
+		return nil, fmt.Errorf("reading %s: %w: %v", CountryPath, ErrMalformed, err)
+	}
+	out := make(map[string]Counts, len(raw))
+	for country, v := range raw {
+		counts, err := DecodeCounts(v)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s, country %q: %w", CountryPath, country, err)
+		}
+		out[country] = counts
+	}
+	return out, nil
+}
+
+// Users streams the user list: each user goes to fn with the exact bytes
+// of its element of the list (valid until fn returns; a trailing comma the
+// vendor's examples show is the only byte left out), so memory stays
+// bounded whatever the list's length. It returns how many users were read.
+func (c *Client) Users(ctx context.Context, fn func(u User, raw []byte) error) (int64, error) {
 	resp, err := c.get(ctx, UserPath)
 	if err != nil {
 		return 0, err
 	}
 	defer resp.Body.Close()
-	dec := json.NewDecoder(&trailingCommaReader{r: io.TeeReader(resp.Body, raw)})
+	return DecodeUsers(resp.Body, fn)
+}
+
+// DecodeUsers reads a user list as Users does, from r: the API's answer,
+// or the elements of one kept in the raw archive.
+func DecodeUsers(r io.Reader, fn func(u User, raw []byte) error) (int64, error) {
+	dec := json.NewDecoder(&trailingCommaReader{r: r})
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
 		return 0, fmt.Errorf("reading %s: %w: the answer is not a list (%v)", UserPath, ErrMalformed, err)
 	}
 	var n int64
+	var raw json.RawMessage
 	for dec.More() {
-		var u User
-		if err := dec.Decode(&u); err != nil {
+		raw = raw[:0]
+		if err := dec.Decode(&raw); err != nil {
 			return n, fmt.Errorf("reading %s, user %d: %w: %v", UserPath, n, ErrMalformed, err)
 		}
-		if u.UserID == "" {
-			return n, fmt.Errorf("reading %s, user %d: %w: no user_id", UserPath, n, ErrMalformed)
+		u, err := ParseUser(raw)
+		if err != nil {
+			return n, fmt.Errorf("reading %s, user %d: %w", UserPath, n, err)
 		}
-		if err := fn(u); err != nil {
+		if err := fn(u, raw); err != nil {
 			return n, err
 		}
 		n++
@@ -196,9 +234,23 @@ func (c *Client) Users(ctx context.Context, raw io.Writer, fn func(User) error) 
 	return n, nil
 }
 
-// decodeCounts reads {"status": count, ...}; every count is a whole
-// number of at least 0.
-func decodeCounts(b []byte) (Counts, error) {
+// ParseUser reads one element of the user list: an object with a user_id
+// (a string); level and credential are strings when present.
+func ParseUser(raw []byte) (User, error) {
+	var u User
+	if err := json.Unmarshal(dropTrailingCommas(raw), &u); err != nil {
+		return User{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if u.UserID == "" {
+		return User{}, fmt.Errorf("%w: no user_id", ErrMalformed)
+	}
+	return u, nil
+}
+
+// DecodeCounts reads an answer of the totals endpoint, or one country's
+// counts: {"status": count, ...}; every count is a whole number of at
+// least 0.
+func DecodeCounts(b []byte) (Counts, error) {
 	var raw map[string]json.Number
 	dec := json.NewDecoder(bytes.NewReader(dropTrailingCommas(b)))
 	dec.UseNumber()
@@ -260,6 +312,9 @@ func (c *Client) get(ctx context.Context, path string) (*http.Response, error) {
 		}
 		req.Header.Set("Content-Type", "application/json")
 		tok.SetAuthHeader(req)
+		c.mu.Lock()
+		c.requests++
+		c.mu.Unlock()
 		resp, err := c.http.Do(req)
 		if err != nil {
 			return nil, 0, fmt.Errorf("GET %s: %w", path, err) // a cut connection: retried
@@ -282,6 +337,9 @@ func (c *Client) get(ctx context.Context, path string) (*http.Response, error) {
 		return nil, 0, retry.Permanent(serr)
 	}
 	notify := func(err error, tries int, wait time.Duration) {
+		c.mu.Lock()
+		c.retries++
+		c.mu.Unlock()
 		c.log.Warn().Err(err).Str("path", path).Int("try", tries).Dur("wait", wait).Msg("retrying Fractal request")
 	}
 	resp, err := retry.Do(ctx, c.policy, try, notify)

@@ -34,7 +34,7 @@ func FuzzDecodeCounts(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		counts, err := decodeCounts(in)
+		counts, err := DecodeCounts(in)
 		if err != nil {
 			if !errors.Is(err, ErrMalformed) {
 				t.Fatalf("%q: %v is not ErrMalformed", in, err)

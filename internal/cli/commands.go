@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	gosql "database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -138,11 +139,13 @@ func (e *env) demoCmd() *cobra.Command {
 	var pageSize pageSizeFlag
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Load the last 60 days from a built-in ARGOS-compatible API into DuckDB and show the statistics",
-		Long: `demo starts a built-in ARGOS-compatible API on loopback serving deterministic
-synthetic submissions, loads the last 60 days (UTC, today included) through the
-real extraction path, prints the indicator cards and the daily table, and leaves
-the archive and the DuckDB warehouse in --dir for BI tools.`,
+		Short: "Load the last 60 days from built-in ARGOS- and Fractal-compatible APIs into DuckDB and show the statistics",
+		Long: `demo starts a built-in API on loopback for every source, serving deterministic
+synthetic data, and loads it through the real extraction path: the last 60
+days (UTC, today included) of ARGOS submissions, and a snapshot of Fractal's
+statistics for each of the last 7 of them (as if pulled at 00:30 each day). It
+prints the indicator cards, the daily table and the snapshots, and leaves the
+archive and the DuckDB warehouse in --dir for BI tools.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if days < 1 || days > 3660 {
@@ -152,18 +155,28 @@ the archive and the DuckDB warehouse in --dir for BI tools.`,
 				return err
 			}
 			ctx := cmd.Context()
-			src, srv, err := pipeline.DefaultSource.Sandbox(ctx, extract.SandboxOptions{Seed: seed, AsOf: e.now(), PageSize: int(pageSize), Log: e.log})
-			if err != nil {
-				return err
-			}
-			defer srv.Close()
 			pol, err := e.policy(true)
 			if err != nil {
 				return err
 			}
 			to := window.Day(e.now())
-			from := to.AddDate(0, 0, -(days - 1))
-			return e.load(ctx, loadJob{dir: dir, src: src, policy: pol, command: "demo", project: "demo", from: from, to: to})
+			for _, s := range e.sourceList() {
+				src, srv, err := s.Sandbox(ctx, extract.SandboxOptions{Seed: seed, AsOf: e.now(), PageSize: int(pageSize), Log: e.log})
+				if err != nil {
+					return err
+				}
+				job := loadJob{dir: dir, source: s, src: src, policy: pol, command: "demo", project: "demo", from: to.AddDate(0, 0, -(days - 1)), to: to}
+				if extract.IsSnapshot(s) {
+					job.from, job.report = to.AddDate(0, 0, -(min(days, demoSnapshots)-1)), e.printSnapshot
+					fmt.Fprintln(e.stdout)
+				}
+				err = e.load(ctx, job)
+				srv.Close()
+				if err != nil {
+					return err
+				}
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
@@ -172,6 +185,10 @@ the archive and the DuckDB warehouse in --dir for BI tools.`,
 	pageSize.add(cmd)
 	return cmd
 }
+
+// demoSnapshots is how many days of snapshots the demo pulls from a
+// snapshot source's sandbox (Fractal's).
+const demoSnapshots = 7
 
 func (e *env) runCmd() *cobra.Command {
 	var dir, project, warehouse, cfgPath string
@@ -219,15 +236,9 @@ the directory as it was.`,
 			settings := window.Settings{Concurrency: concurrency, DailyCalls: dailyCalls}
 			job := loadJob{command: "run", from: from, to: to, dir: dir, project: project, warehouse: warehouse, summary: summary}
 			if cfgPath != "" {
-				cfg, err := e.readConfig(cfgPath)
+				cfg, err := e.configJob(cmd, cfgPath, &job)
 				if err != nil {
 					return err
-				}
-				if !cmd.Flags().Changed("dir") {
-					job.dir = cfg.Dir
-				}
-				if !cmd.Flags().Changed("warehouse") && cfg.Warehouse.Engine != config.EngineDuckDB {
-					job.warehouse = cfg.Warehouse.String()
 				}
 				p, ok := cfg.Project(project)
 				if !cmd.Flags().Changed("project") && len(cfg.Projects) == 1 {
@@ -269,16 +280,38 @@ the directory as it was.`,
 			return e.load(cmd.Context(), job)
 		},
 	}
-	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
-	cmd.Flags().StringVar(&project, "project", defaultProj, "project name recorded with every row")
-	cmd.Flags().StringVar(&warehouse, "warehouse", "duckdb", "duckdb (<dir>/kyc.duckdb) or bigquery://PROJECT/DATASET[?location=EU&staging=gs://bucket/prefix]")
-	cmd.Flags().StringVar(&cfgPath, "config", "", "configuration file (see kycetl.example.yaml)")
+	addTargetFlags(cmd, &dir, &project, &warehouse, &cfgPath)
 	cmd.Flags().IntVar(&concurrency, "concurrency", pipeline.DefaultSource.Defaults().Concurrency, "API days fetched at once")
 	cmd.Flags().Int64Var(&dailyCalls, "daily-calls", pipeline.DefaultSource.Defaults().DailyCalls, fmt.Sprintf("API calls allowed per project and UTC day (the vendor's limit), at least %d; a run stops at a day boundary before exceeding it and says from which day to continue", window.MinDailyCalls))
 	pageSize.add(cmd)
 	span.add(cmd, "to load")
 	summary.add(cmd)
 	return cmd
+}
+
+// addTargetFlags adds the flags that say where a load goes: --dir,
+// --project, --warehouse and --config.
+func addTargetFlags(cmd *cobra.Command, dir, project, warehouse, cfgPath *string) {
+	cmd.Flags().StringVar(dir, "dir", defaultDir, "archive and warehouse directory")
+	cmd.Flags().StringVar(project, "project", defaultProj, "project name recorded with every row")
+	cmd.Flags().StringVar(warehouse, "warehouse", "duckdb", "duckdb (<dir>/kyc.duckdb) or bigquery://PROJECT/DATASET[?location=EU&staging=gs://bucket/prefix]")
+	cmd.Flags().StringVar(cfgPath, "config", "", "configuration file (see kycetl.example.yaml)")
+}
+
+// configJob reads the configuration file at path and takes its directory
+// and warehouse for job where the command's flags do not set them.
+func (e *env) configJob(cmd *cobra.Command, path string, job *loadJob) (*config.Config, error) {
+	cfg, err := e.readConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	if !cmd.Flags().Changed("dir") {
+		job.dir = cfg.Dir
+	}
+	if !cmd.Flags().Changed("warehouse") && cfg.Warehouse.Engine != config.EngineDuckDB {
+		job.warehouse = cfg.Warehouse.String()
+	}
+	return cfg, nil
 }
 
 // loadJob is one window to load.
@@ -292,6 +325,9 @@ type loadJob struct {
 	rates            []schema.CreditRate // nil keeps the warehouse's card
 	budget           extract.Budget      // seeded with today's calls from the ledger; nil for none
 	summary          summaryFlags
+	// report prints what the run loaded; nil for the statistics page of
+	// the window.
+	report func(ctx context.Context, db *gosql.DB, job loadJob) error
 }
 
 // load runs one window (pipeline.LoadJob) and prints its summary and the
@@ -331,6 +367,9 @@ func (e *env) load(ctx context.Context, job loadJob) error {
 		q, ok := wh.(load.Queryable)
 		if !ok || job.summary.format == "json" {
 			return err
+		}
+		if job.report != nil {
+			return errors.Join(err, job.report(ctx, q.DB(), job))
 		}
 		page, qerr := stats.Query(ctx, q.DB(), stats.Filter{From: job.from, To: job.to, Project: job.project})
 		if qerr != nil {

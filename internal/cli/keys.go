@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/kycetl/kycetl/extract/fractal"
 	"github.com/kycetl/kycetl/internal/config"
 	"github.com/kycetl/kycetl/internal/pipeline"
 	"github.com/kycetl/kycetl/internal/window"
@@ -17,13 +18,28 @@ import (
 // where it came from, adds that. An empty field adds nothing.
 type keySources struct {
 	apiURL, apiKey, secretKey, piiKey string
+	// client: an OAuth2 client's id and secret (Fractal).
+	client string
 }
 
 // envKeySources are the variables a command without --config reads.
 var envKeySources = keySources{apiURL: "$" + envAPIURL, apiKey: "$" + envAPIKey, secretKey: "$" + envSecretKey, piiKey: "$" + envPIIKey}
 
+// fractalKeySources are the variables of a Fractal project's client, named
+// by cfg (nil: the command's environment).
+func fractalKeySources(cfg *config.Config, p config.Project) keySources {
+	names := "$" + p.Fractal.ClientID + " and $" + p.Fractal.ClientSecret
+	if cfg != nil {
+		names += fmt.Sprintf(", named by client_id_env and client_secret_env of project %s in %s", p.Name, cfg.File)
+	}
+	return keySources{client: names}
+}
+
 // projectKeySources are the settings of project p of cfg.
 func projectKeySources(cfg *config.Config, p config.Project) keySources {
+	if p.IsFractal() {
+		return fractalKeySources(cfg, p)
+	}
 	field := func(name string) string { return fmt.Sprintf("%s of project %s in %s", name, p.Name, cfg.File) }
 	k := keySources{apiURL: field("api_url"), apiKey: "$" + p.APIKeyEnv + ", named by " + field("api_key_env"),
 		secretKey: field("secret_key_env") + ", which is not set"}
@@ -46,6 +62,8 @@ func (k keySources) explain(err error) error {
 		what, where = "the API key", k.apiKey
 	case errors.Is(err, pii.ErrNoKey), errors.Is(err, pii.ErrShortKey), errors.Is(err, pipeline.ErrPIIKeyChanged):
 		what, where = "the PII key", k.piiKey
+	case errors.Is(err, fractal.ErrCredentials):
+		what, where = "the client id and secret", k.client
 	}
 	if err == nil || where == "" {
 		return err

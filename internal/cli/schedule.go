@@ -104,6 +104,18 @@ func (e *env) configFetcher(ctx context.Context, cfg *config.Config, p config.Pr
 	if !ok { // config.Load checked the name: a Config read some other way
 		return nil, nil, nil, usageError{fmt.Errorf("project %s: %w", p.Name, &pipeline.UnknownSourceError{Name: p.Source, Known: e.sourceList().Names()})}
 	}
+	if p.IsFractal() {
+		piiKey := e.keys.piiKey
+		e.keys = fractalKeySources(cfg, p)
+		e.keys.piiKey = piiKey
+		fs, err := p.FractalSettings(e.getenv)
+		if err != nil {
+			return nil, nil, nil, usageError{err} // names the variables
+		}
+		fs.Log, fs.Clock = s.Log, e.now
+		f, b, err := e.fetcher(ctx, src, fs, p.Name)
+		return src, f, b, err
+	}
 	key, err := p.APIKey(e.getenv)
 	if err != nil {
 		return nil, nil, nil, usageError{err} // the configuration's error names the variable

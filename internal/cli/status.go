@@ -184,7 +184,7 @@ func (r *report) jobs(ctx context.Context, l *schedules.LoadRuns, cfg *config.Co
 		var h schedules.History
 		if l != nil {
 			var err error
-			if h, err = l.History(ctx, p.Name, since); err != nil {
+			if h, err = l.History(ctx, p.Source, p.Name, since); err != nil {
 				return err
 			}
 		}
@@ -251,7 +251,7 @@ func (r *report) commands(ctx context.Context, l *schedules.LoadRuns, nRuns int)
 }
 
 func (r *report) projectFailedDays(ctx context.Context, l *schedules.LoadRuns, project string) error {
-	h, err := l.History(ctx, project, window.Day(r.now).AddDate(0, 0, -statusSpan))
+	h, err := l.History(ctx, schedules.LegacySource, project, window.Day(r.now).AddDate(0, 0, -statusSpan))
 	if err != nil {
 		return err
 	}

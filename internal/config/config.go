@@ -53,7 +53,28 @@ const (
 	Nightly   Kind = "nightly"   // nightly load with a short look-back, for late status changes
 	Reconcile Kind = "reconcile" // weekly re-extraction of a long look-back
 	Hourly    Kind = "hourly"    // load of today, through the day
+	// Fractal pulls a snapshot of Fractal's statistics: today only, as its
+	// API has no history (the only kind of a FractalSource project).
+	Fractal Kind = "fractal"
 )
+
+// FractalSource is the name of the source whose projects take the Fractal
+// keys (FractalEnv) and the fractal job kind (extract/fractal/source.Name:
+// a test of internal/pipeline checks they agree).
+const FractalSource = "fractal"
+
+// FractalEnv names the environment variables of a Fractal project.
+type FractalEnv struct {
+	ClientID, ClientSecret string // the OAuth2 client's id and secret
+	// AuthURL and ResourceURL hold the base URLs; unset, the production
+	// domains.
+	AuthURL, ResourceURL string
+}
+
+// DefaultFractalEnv are the variables a Fractal project reads unless the
+// file names others.
+var DefaultFractalEnv = FractalEnv{ClientID: "FRACTAL_CLIENT_ID", ClientSecret: "FRACTAL_CLIENT_SECRET",
+	AuthURL: "FRACTAL_AUTH_URL", ResourceURL: "FRACTAL_RESOURCE_URL"}
 
 // kindDefaults are the schedule and look-back of each kind when the file
 // does not set them. Schedules are in the configured time zone (UTC by
@@ -65,6 +86,7 @@ var kindDefaults = map[Kind]struct {
 	Nightly:   {"0 2 * * *", 7},
 	Reconcile: {"0 3 * * 0", 90},
 	Hourly:    {"0 * * * *", 0},
+	Fractal:   {"30 0 * * *", 0},
 }
 
 // DefaultJobs are a project's jobs when the file lists none: a nightly load
@@ -117,8 +139,14 @@ type Project struct {
 	// PageSize is the count asked for per API page, 0 for the source's
 	// default; a run halves it while the API refuses it.
 	PageSize int
-	Jobs     []Job
+	// Fractal names the variables of a FractalSource project (which has no
+	// APIURL, APIKeyEnv or SecretKeyEnv).
+	Fractal FractalEnv
+	Jobs    []Job
 }
+
+// IsFractal says whether the project is fetched from FractalSource.
+func (p Project) IsFractal() bool { return p.Source == FractalSource }
 
 // Job is one scheduled load of a project.
 type Job struct {
@@ -254,6 +282,26 @@ func (p Project) APIKey(getenv func(string) string) (string, error) {
 	return k, nil
 }
 
+// FractalSettings reads a Fractal project's client and URLs from the
+// variables the file names (URLs unset: ""). The error names the
+// variables, never a value.
+func (p Project) FractalSettings(getenv func(string) string) (window.Settings, error) {
+	e := p.Fractal
+	s := window.Settings{Key: getenv(e.ClientID), Secret: getenv(e.ClientSecret), AuthURL: getenv(e.AuthURL), URL: getenv(e.ResourceURL)}
+	var unset []string
+	for name, v := range map[string]string{e.ClientID: s.Key, e.ClientSecret: s.Secret} {
+		if v == "" {
+			unset = append(unset, name)
+		}
+	}
+	if len(unset) > 0 {
+		sort.Strings(unset)
+		return window.Settings{}, fmt.Errorf("project %s: %s not set: set %s to the Fractal OAuth2 client's id and %s to its secret",
+			p.Name, strings.Join(unset, " and "), e.ClientID, e.ClientSecret)
+	}
+	return s, nil
+}
+
 // Option is an option of Load and Parse.
 type Option func(*validator)
 
@@ -320,13 +368,18 @@ type fileRate struct {
 }
 
 type fileProject struct {
-	Name         string     `yaml:"name"`
-	Source       string     `yaml:"source"`
-	APIURL       string     `yaml:"api_url"`
-	APIKeyEnv    string     `yaml:"api_key_env"`
-	SecretKeyEnv string     `yaml:"secret_key_env"`
-	PageSize     *int       `yaml:"page_size"`
-	Jobs         *[]fileJob `yaml:"jobs"`
+	Name         string `yaml:"name"`
+	Source       string `yaml:"source"`
+	APIURL       string `yaml:"api_url"`
+	APIKeyEnv    string `yaml:"api_key_env"`
+	SecretKeyEnv string `yaml:"secret_key_env"`
+	PageSize     *int   `yaml:"page_size"`
+	// The keys of a Fractal project.
+	ClientIDEnv     string     `yaml:"client_id_env"`
+	ClientSecretEnv string     `yaml:"client_secret_env"`
+	AuthURLEnv      string     `yaml:"auth_url_env"`
+	ResourceURLEnv  string     `yaml:"resource_url_env"`
+	Jobs            *[]fileJob `yaml:"jobs"`
 }
 
 type fileJob struct {
@@ -474,6 +527,15 @@ func (v *validator) project(path string, f fileProject) Project {
 			v.errorf(path+".source", "unknown source %q: want one of %s (default %s)", p.Source, strings.Join(v.sources, ", "), v.sources[0])
 		}
 	}
+	if p.IsFractal() {
+		return v.fractalProject(path, f, p)
+	}
+	for key, val := range map[string]string{"client_id_env": f.ClientIDEnv, "client_secret_env": f.ClientSecretEnv,
+		"auth_url_env": f.AuthURLEnv, "resource_url_env": f.ResourceURLEnv} {
+		if val != "" {
+			v.errorf(path+"."+key, "is a key of a %s project, and this one's source is %s", FractalSource, p.Source)
+		}
+	}
 	if p.APIURL == "" {
 		p.APIURL = DefaultAPIURL
 	}
@@ -497,17 +559,72 @@ func (v *validator) project(path string, f fileProject) Project {
 		p.Jobs = DefaultJobs()
 		return p
 	}
+	p.Jobs = v.jobs(path, p, *f.Jobs)
+	return p
+}
+
+// fractalProject reads the keys of a Fractal project: the variables of its
+// client and URLs, and its jobs, all of kind fractal (default: one, daily at
+// 00:30).
+func (v *validator) fractalProject(path string, f fileProject, p Project) Project {
+	for key, set := range map[string]bool{"api_url": f.APIURL != "", "api_key_env": f.APIKeyEnv != "",
+		"secret_key_env": f.SecretKeyEnv != "", "page_size": f.PageSize != nil} {
+		if set {
+			v.errorf(path+"."+key, "is not a key of a %s project: it takes client_id_env, client_secret_env, auth_url_env and resource_url_env", FractalSource)
+		}
+	}
+	p.APIURL, p.APIKeyEnv, p.SecretKeyEnv = "", "", ""
+	d := DefaultFractalEnv
+	p.Fractal = FractalEnv{ClientID: or(f.ClientIDEnv, d.ClientID), ClientSecret: or(f.ClientSecretEnv, d.ClientSecret),
+		AuthURL: or(f.AuthURLEnv, d.AuthURL), ResourceURL: or(f.ResourceURLEnv, d.ResourceURL)}
+	v.envName(path+".client_id_env", p.Fractal.ClientID)
+	v.envName(path+".client_secret_env", p.Fractal.ClientSecret)
+	v.envName(path+".auth_url_env", p.Fractal.AuthURL)
+	v.envName(path+".resource_url_env", p.Fractal.ResourceURL)
+	if f.Jobs == nil {
+		d := kindDefaults[Fractal]
+		p.Jobs = []Job{{Name: string(Fractal), Kind: Fractal, Schedule: d.schedule}}
+		return p
+	}
+	p.Jobs = v.jobs(path, p, *f.Jobs)
+	return p
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// jobs reads a project's jobs: a Fractal project's are of kind fractal,
+// the others' of any other kind.
+func (v *validator) jobs(path string, p Project, fjs []fileJob) []Job {
+	var jobs []Job
 	seen := map[string]bool{}
-	for i, fj := range *f.Jobs {
+	for i, fj := range fjs {
 		jp := fmt.Sprintf("%s.jobs[%d]", path, i)
 		j := v.job(jp, fj)
 		if j.Name != "" && seen[j.Name] {
 			v.errorf(jp+".name", "job %q is listed twice in project %s", j.Name, p.Name)
 		}
+		switch {
+		case p.IsFractal() && j.Kind != Fractal && j.Kind != "":
+			v.errorf(jp+".kind", "%q: a %s project's jobs are of kind %s (its API answers for today only)", j.Kind, FractalSource, Fractal)
+		case !p.IsFractal() && j.Kind == Fractal:
+			v.errorf(jp+".kind", "%q is the kind of a %s project's job; this project's source is %s", j.Kind, FractalSource, p.Source)
+		}
+		if j.Kind == Fractal {
+			// A snapshot is of today: no look-back, and a missed day is lost.
+			if fj.LookbackDays != nil && *fj.LookbackDays != 0 || fj.MaxCatchUpDays != nil && *fj.MaxCatchUpDays != 0 {
+				v.errorf(jp+".lookback_days", "a %s job pulls today only: its API has no history, so it has no look-back or catch-up", Fractal)
+			}
+			j.LookbackDays, j.MaxCatchUpDays = 0, 0
+		}
 		seen[j.Name] = true
-		p.Jobs = append(p.Jobs, j)
+		jobs = append(jobs, j)
 	}
-	return p
+	return jobs
 }
 
 func (v *validator) job(path string, f fileJob) Job {
@@ -517,7 +634,7 @@ func (v *validator) job(path string, f fileJob) Job {
 	}
 	d, ok := kindDefaults[j.Kind]
 	if !ok {
-		v.errorf(path+".kind", "%q: want nightly, reconcile or hourly", f.Kind)
+		v.errorf(path+".kind", "%q: want nightly, reconcile, hourly or fractal", f.Kind)
 	}
 	if j.Name == "" {
 		j.Name = string(j.Kind)

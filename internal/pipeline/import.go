@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -27,6 +28,9 @@ import (
 func (p *Pipeline) Import(ctx context.Context, project string, files []string) (*Summary, error) {
 	if err := archive.ValidateProject(project); err != nil {
 		return nil, err
+	}
+	if extract.IsSnapshot(p.source) {
+		return nil, fmt.Errorf("%w: %s's days are snapshots of its API, pulled on the day itself", ErrNoImport, p.source.Name())
 	}
 	ms, err := p.layout.ReadManifests()
 	if err != nil {
@@ -62,14 +66,14 @@ func (p *Pipeline) Import(ctx context.Context, project string, files []string) (
 	}
 	keys := make([]archive.PartitionKey, len(days))
 	for i, d := range days {
-		keys[i] = archive.PartitionKey{Project: project, Day: window.FormatDate(d)}
+		keys[i] = archive.PartitionKey{Source: p.source.Name(), Project: project, Day: window.FormatDate(d)}
 	}
 	if err := r.plan(ctx, keys); err != nil {
 		return r.finish(err)
 	}
 	err = inParallel(ctx, p.workers, days, func(ctx context.Context, d time.Time) error {
 		b := sp.days[d]
-		rec := r.newDay(project, d)
+		rec := r.newDay(p.source.Name(), project, d)
 		e, err := p.layout.Entry(archive.RawTable, b.fi)
 		if err != nil {
 			return err
@@ -82,6 +86,9 @@ func (p *Pipeline) Import(ctx context.Context, project string, files []string) (
 	}
 	return r.finish(err)
 }
+
+// ErrNoImport: the source has no export to import.
+var ErrNoImport = errors.New("the source has no export to import")
 
 // Rebuild re-derives every current partition (the newest complete version
 // of each project and day) from the raw archive, with no API call, and
@@ -124,7 +131,7 @@ func (p *Pipeline) Rebuild(ctx context.Context) (*Summary, error) {
 	}
 	err = inParallel(ctx, p.workers, keys, func(ctx context.Context, k archive.PartitionKey) error {
 		day, _ := window.ParseDate(k.Day)
-		rec := r.newDay(k.Project, day)
+		rec := r.newDay(k.Source, k.Project, day)
 		var raw *archive.FileEntry
 		for i, f := range cur[k].Files {
 			if f.Table == archive.RawTable {

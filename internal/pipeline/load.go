@@ -25,16 +25,16 @@ func (p *Pipeline) Load(ctx context.Context, src Window, command, project string
 	r.progress = p.newProgress(p.log.With().Str("run_id", r.m.RunID).Str("project", project).Logger(), r.start, int(to.Sub(from).Hours()/24)+1)
 	var keys []archive.PartitionKey
 	for d := window.Day(from); !d.After(to); d = d.AddDate(0, 0, 1) {
-		keys = append(keys, archive.PartitionKey{Project: project, Day: window.FormatDate(d)})
+		keys = append(keys, archive.PartitionKey{Source: p.source.Name(), Project: project, Day: window.FormatDate(d)})
 	}
 	if err := r.plan(ctx, keys); err != nil {
 		return r.finish(err)
 	}
 	err = src.Window(ctx, from, to, func(ctx context.Context, d window.DayItems) error {
-		rec := r.newDay(project, d.Day)
+		rec := r.newDay(p.source.Name(), project, d.Day)
 		rec.Pages, rec.APICalls, rec.Retries = d.Stats.Pages, d.Stats.Calls, d.Stats.Retries
 		rec.WaitSeconds, rec.ThrottledSeconds = d.Stats.Waited.Seconds(), d.Stats.Throttled.Seconds()
-		path, err := r.writeDayRaw(rec, d)
+		path, err := r.writeDayRaw(ctx, rec, d)
 		if err != nil {
 			return r.commit(ctx, rec, err)
 		}
@@ -52,7 +52,7 @@ func (p *Pipeline) Load(ctx context.Context, src Window, command, project string
 		errs := make([]error, len(de.Days))
 		skipped := 0
 		for i, f := range de.Days {
-			rec := r.newDay(project, f.Day)
+			rec := r.newDay(p.source.Name(), project, f.Day)
 			rec.Pages, rec.APICalls, rec.Retries = f.Stats.Pages, f.Stats.Calls, f.Stats.Retries
 			rec.WaitSeconds, rec.ThrottledSeconds = f.Stats.Waited.Seconds(), f.Stats.Throttled.Seconds()
 			if f.Skipped() {
@@ -78,16 +78,30 @@ func (p *Pipeline) Load(ctx context.Context, src Window, command, project string
 	return r.finish(err)
 }
 
-// writeDayRaw writes a day's items to the raw archive and records the file.
-func (r *run) writeDayRaw(rec *archive.DayRecord, d window.DayItems) (string, error) {
-	items := make([][]byte, 0, len(d.Items)+len(d.Bad))
-	for _, it := range d.Items {
-		items = append(items, it.Raw)
-	}
-	// Unreadable items go to the raw archive too: the flattener quarantines
-	// them, and a rebuild quarantines them again.
-	for _, b := range d.Bad {
-		items = append(items, b.Raw)
+// writeDayRaw writes a day's items to the raw archive and records the file;
+// a day that streams (window.DayItems.Stream) is fetched as it is written,
+// and its work added to rec.
+func (r *run) writeDayRaw(ctx context.Context, rec *archive.DayRecord, d window.DayItems) (string, error) {
+	items := func(yield func([]byte) error) error {
+		for _, it := range d.Items {
+			if err := yield(it.Raw); err != nil {
+				return err
+			}
+		}
+		// Unreadable items go to the raw archive too: the flattener
+		// quarantines them, and a rebuild quarantines them again.
+		for _, b := range d.Bad {
+			if err := yield(b.Raw); err != nil {
+				return err
+			}
+		}
+		if d.Stream == nil {
+			return nil
+		}
+		st, err := d.Stream(ctx, yield)
+		rec.Pages, rec.APICalls, rec.Retries = rec.Pages+st.Pages, rec.APICalls+st.Calls, rec.Retries+st.Retries
+		rec.WaitSeconds, rec.ThrottledSeconds = rec.WaitSeconds+st.Waited.Seconds(), rec.ThrottledSeconds+st.Throttled.Seconds()
+		return err
 	}
 	fi, err := r.writeRaw(r.p.layout.RawPath(r.p.source.Name(), rec.Project, d.Day, r.m.RunID), items)
 	if err != nil {

@@ -187,7 +187,7 @@ func (s *Scheduler) Prepare(ctx context.Context, rates []schema.CreditRate) erro
 }
 
 // History implements schedules.Ledger from the warehouse's load_runs.
-func (s *Scheduler) History(ctx context.Context, project string, since time.Time) (schedules.History, error) {
+func (s *Scheduler) History(ctx context.Context, source, project string, since time.Time) (schedules.History, error) {
 	wh, err := s.open(ctx)
 	if err != nil {
 		return schedules.History{}, err
@@ -197,7 +197,7 @@ func (s *Scheduler) History(ctx context.Context, project string, since time.Time
 	if !ok {
 		return schedules.History{}, fmt.Errorf("reading the history of %s: %w", project, ErrNoLedger)
 	}
-	return l.History(ctx, project, since)
+	return l.History(ctx, source, project, since)
 }
 
 // ErrNoLedger is returned when the warehouse's ledger cannot be read back

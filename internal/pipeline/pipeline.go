@@ -187,8 +187,8 @@ func (p *Pipeline) begin(command string, from, to time.Time) (*run, error) {
 }
 
 // newDay starts the record of one partition.
-func (r *run) newDay(project string, day time.Time) *archive.DayRecord {
-	return &archive.DayRecord{Project: project, Day: window.FormatDate(day), StartedAt: r.p.now().UTC(), Rows: map[string]int64{}}
+func (r *run) newDay(source, project string, day time.Time) *archive.DayRecord {
+	return &archive.DayRecord{Source: source, Project: project, Day: window.FormatDate(day), StartedAt: r.p.now().UTC(), Rows: map[string]int64{}}
 }
 
 // plan records in the ledger, before any of them is loaded, every day the
@@ -202,7 +202,7 @@ func (r *run) plan(ctx context.Context, keys []archive.PartitionKey) error {
 	days := make([]archive.DayRecord, len(keys))
 	r.mu.Lock()
 	for i, k := range keys {
-		days[i] = archive.DayRecord{Project: k.Project, Day: k.Day, StartedAt: r.start, Outcome: archive.OutcomePlanned}
+		days[i] = archive.DayRecord{Source: k.Source, Project: k.Project, Day: k.Day, StartedAt: r.start, Outcome: archive.OutcomePlanned}
 		r.planned[k] = true
 	}
 	r.mu.Unlock()
@@ -226,7 +226,7 @@ func (r *run) unfinished(cause error) error {
 		if err != nil {
 			continue
 		}
-		rec := r.newDay(k.Project, day)
+		rec := r.newDay(k.Source, k.Project, day)
 		rec.Outcome = archive.OutcomeSkipped
 		recs = append(recs, rec)
 		errs = append(errs, fmt.Errorf("not loaded: the run ended before this day (%w)", cause))
@@ -373,13 +373,13 @@ func (r *run) finish(err error) (*Summary, error) {
 // writeRaw writes a day's items to the raw archive. Items are kept byte for
 // byte; only one that spans lines (a pretty-printed export) is compacted, as
 // the archive holds one item per line.
-func (r *run) writeRaw(path string, items [][]byte) (archive.FileInfo, error) {
+func (r *run) writeRaw(path string, items func(yield func([]byte) error) error) (archive.FileInfo, error) {
 	w, err := archive.NewRawWriter(path, archive.WithSyncGroup(r.durable))
 	if err != nil {
 		return archive.FileInfo{}, err
 	}
 	var buf bytes.Buffer
-	for _, it := range items {
+	err = items(func(it []byte) error {
 		if bytes.IndexByte(it, '\n') >= 0 {
 			buf.Reset()
 			if json.Compact(&buf, it) == nil {
@@ -388,10 +388,11 @@ func (r *run) writeRaw(path string, items [][]byte) (archive.FileInfo, error) {
 				it = bytes.ReplaceAll(it, []byte("\n"), []byte(" "))
 			}
 		}
-		if err := w.Write(it); err != nil {
-			w.Abort()
-			return archive.FileInfo{}, err
-		}
+		return w.Write(it)
+	})
+	if err != nil {
+		w.Abort()
+		return archive.FileInfo{}, err
 	}
 	return w.Close()
 }
@@ -495,16 +496,20 @@ func (r *run) derive(ctx context.Context, rec *archive.DayRecord, src extract.So
 	for _, c := range res.Coercions {
 		rec.Coercions = append(rec.Coercions, archive.Coercion{Path: c.Path, Reason: c.Reason, Count: c.Count})
 	}
-	return load.PartitionFiles{Partition: load.Partition{Project: rec.Project, Day: day}, Files: files}, nil
+	return load.PartitionFiles{Partition: load.Partition{Source: src.Name(), Project: rec.Project, Day: day}, Files: files}, nil
 }
 
 // tablesOf are the partitioned tables a day of src fills: the source's own
-// and the operational ones (quarantine), in the order of
+// and the operational ones (quarantine) but for a snapshot source's, which
+// has no quarantine (extract.Snapshotter), in the order of
 // schema.Partitioned.
 func tablesOf(src extract.Source) []*schema.Table {
 	other := map[*schema.Table]bool{}
 	for _, t := range schema.Sourced() {
 		other[t] = true
+	}
+	if extract.IsSnapshot(src) {
+		other[schema.Quarantine] = true
 	}
 	for _, t := range src.Tables() {
 		other[t] = false

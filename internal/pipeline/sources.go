@@ -6,12 +6,14 @@ import (
 
 	"github.com/kycetl/kycetl/extract"
 	argos "github.com/kycetl/kycetl/extract/argos/source"
+	fractal "github.com/kycetl/kycetl/extract/fractal/source"
 )
 
 // Sources are the sources kycetl loads; listing one registers its tables.
 // Adding a source is a folder under extract/ and a line here.
 var Sources = extract.List(
 	argos.Source{},
+	fractal.Source{},
 )
 
 // DefaultSource is the source of a Pipeline without WithSource, and of the

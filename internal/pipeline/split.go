@@ -130,7 +130,7 @@ func readItem(kr extract.KeyReader, item []byte) keyed {
 // updated_at from the import wins.
 func (s *splitter) carryOver(b *rawDayFile) error {
 	day := window.FormatDate(b.day)
-	cur, ok := s.current[archive.PartitionKey{Project: s.project, Day: day}]
+	cur, ok := s.current[archive.PartitionKey{Source: s.p.source.Name(), Project: s.project, Day: day}]
 	if !ok {
 		return nil
 	}

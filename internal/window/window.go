@@ -12,6 +12,7 @@
 package window
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -111,6 +112,12 @@ type DayItems struct {
 	// added to the window's first and last day, so that the days' Stats add
 	// up to the window's.
 	Stats Stats
+	// Stream, when set, yields items after Items, as they arrive, each to
+	// yield until it fails: a day too large to hold (Fractal's user list of
+	// millions) is written to the raw archive as it is read. It returns the
+	// work it did, added to Stats. An error fails the day, and nothing of
+	// it is kept.
+	Stream func(ctx context.Context, yield func(item []byte) error) (Stats, error)
 }
 
 // Stats is the work of fetching: pages, calls, retries and waits.
@@ -218,8 +225,14 @@ var ErrBudgetTooSmall = errors.New("the call budget is too small")
 // number is the source's default.
 type Settings struct {
 	URL    string // the API's base URL
-	Key    string // the API key
-	Secret string // a second secret the API may use (ARGOS: secure data transfer); "" for none
+	Key    string // the API key (Fractal: the OAuth2 client id)
+	Secret string // a second secret the API may use (ARGOS: secure data transfer; Fractal: the client secret); "" for none
+	// AuthURL is the base URL of the API's token endpoint, for a source
+	// behind OAuth2 (Fractal); "" for the source's default.
+	AuthURL string
+	// Clock is the fetcher's now, for a source whose API answers for now
+	// only (Fractal); nil for time.Now.
+	Clock func() time.Time
 	// PageSize is the items asked for per page.
 	PageSize int
 	// Concurrency is how many API days are fetched at once.

@@ -48,6 +48,10 @@ type Manifest struct {
 
 // DayRecord is what one run did for one project and day.
 type DayRecord struct {
+	// Source names the source whose day this is (its raw directory);
+	// empty in manifests written before there was more than one source,
+	// whose days are ARGOS's: Key reads it from the raw file's path then.
+	Source      string    `json:"source,omitempty"`
 	Project     string    `json:"project"`
 	Day         string    `json:"day"` // YYYY-MM-DD
 	StartedAt   time.Time `json:"started_at"`
@@ -69,8 +73,20 @@ type DayRecord struct {
 	Jobs             []Job            `json:"jobs,omitempty"`
 }
 
-// Key is the partition the record describes.
-func (d *DayRecord) Key() PartitionKey { return PartitionKey{Project: d.Project, Day: d.Day} }
+// Key is the partition the record describes. A record of a manifest
+// written before records named their source takes its raw file's.
+func (d *DayRecord) Key() PartitionKey {
+	src := d.Source
+	for _, f := range d.Files {
+		if src != "" {
+			break
+		}
+		if f.Table == RawTable {
+			src, _ = RawSource(f.Path)
+		}
+	}
+	return PartitionKey{Source: src, Project: d.Project, Day: d.Day}
+}
 
 // Coercion counts values set to NULL because they could not be read as
 // their column's type.
@@ -98,8 +114,10 @@ type Job struct {
 	BytesProcessed int64  `json:"bytes_processed"`
 }
 
-// PartitionKey names a partition: a project and a UTC day (YYYY-MM-DD).
+// PartitionKey names a partition: a source, a project and a UTC day
+// (YYYY-MM-DD). Two sources' days of one project are two partitions.
 type PartitionKey struct {
+	Source  string
 	Project string
 	Day     string
 }
@@ -195,7 +213,7 @@ func decodeManifest(data []byte) (*Manifest, error) {
 }
 
 // Current selects the current version of every partition: for each
-// (project, day), the DayRecord with outcome ok of the newest run (by run
+// (source, project, day), the DayRecord with outcome ok of the newest run (by run
 // ID, which orders runs: see NewRunID). ms need not be sorted. The records
 // point into ms.
 func Current(ms []*Manifest) map[PartitionKey]*DayRecord {

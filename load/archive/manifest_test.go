@@ -82,9 +82,9 @@ func TestCurrent(t *testing.T) {
 	}
 	cur := Current(ms)
 	want := map[PartitionKey]string{
-		{"a", "2025-01-01"}: "R3",
-		{"a", "2025-01-02"}: "R1", // R2 failed it: R1's version stays current
-		{"b", "2025-01-01"}: "R2",
+		{"", "a", "2025-01-01"}: "R3",
+		{"", "a", "2025-01-02"}: "R1", // R2 failed it: R1's version stays current
+		{"", "b", "2025-01-01"}: "R2",
 	}
 	if len(cur) != len(want) {
 		t.Errorf("Current has %d partitions, want %d", len(cur), len(want))
@@ -254,5 +254,18 @@ func TestVerifyRowsAndSchemaVersion(t *testing.T) {
 	}
 	if !mismatch {
 		t.Errorf("Parquet schema version mismatch not reported: %v", r2.Problems)
+	}
+}
+
+// Two sources' days of one project are two partitions: a newer run of one
+// source does not supersede the other's day. A record written before
+// records named their source takes its raw file's directory.
+func TestCurrentKeepsEachSourcesDay(t *testing.T) {
+	legacy := DayRecord{Project: "a", Day: "2025-01-01", Outcome: OutcomeOK,
+		Files: []FileEntry{{Table: RawTable, Path: "raw/argos/project=a/created_date=2025-01-01/R1.ndjson.zst"}}}
+	snap := DayRecord{Source: "fractal", Project: "a", Day: "2025-01-01", Outcome: OutcomeOK}
+	cur := Current([]*Manifest{{RunID: "R1", Days: []DayRecord{legacy}}, {RunID: "R2", Days: []DayRecord{snap}}})
+	if len(cur) != 2 || cur[PartitionKey{"argos", "a", "2025-01-01"}] == nil || cur[PartitionKey{"fractal", "a", "2025-01-01"}] == nil {
+		t.Errorf("Current = %v, want argos's and fractal's day of a 2025-01-01 both current", cur)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	bq "google.golang.org/api/bigquery/v2"
 
 	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/extract/fractal"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/load/bigquery/bqfake"
@@ -67,8 +68,12 @@ func TestPrepareDefinesDatasetTablesAndViews(t *testing.T) {
 			}
 			continue
 		}
-		if tp := tbl.TimePartitioning; tp == nil || tp.Type != "DAY" || tp.Field != "created_date" {
-			t.Errorf("%s partitioning %+v, want DAY on created_date", st.Name, tp)
+		wantDay := "created_date"
+		if st.Day != nil {
+			wantDay = st.Day.Name
+		}
+		if tp := tbl.TimePartitioning; tp == nil || tp.Type != "DAY" || tp.Field != wantDay {
+			t.Errorf("%s partitioning %+v, want DAY on %s", st.Name, tp, wantDay)
 		}
 		wantCluster := []string{"project", "submission_id"}
 		switch st {
@@ -76,6 +81,12 @@ func TestPrepareDefinesDatasetTablesAndViews(t *testing.T) {
 			wantCluster = []string{"project", "status"}
 		case schema.Quarantine:
 			wantCluster = []string{"project"}
+		case fractal.TotalsTable:
+			wantCluster = []string{"project", "status"}
+		case fractal.CountriesTable:
+			wantCluster = []string{"project", "country", "status"}
+		case fractal.UsersTable:
+			wantCluster = []string{"project", "user_id"}
 		}
 		if tbl.Clustering == nil || !slices.Equal(tbl.Clustering.Fields, wantCluster) {
 			t.Errorf("%s clustering %+v, want %v", st.Name, tbl.Clustering, wantCluster)
@@ -589,11 +600,13 @@ func TestRecordRunsTypesItsParameters(t *testing.T) {
 func TestScriptsGolden(t *testing.T) {
 	w, _ := openFake(t)
 	defer w.Close()
-	parts := []load.Partition{
-		{Project: "beta", Day: loadtest.Day(2025, 2, 1)},
-		{Project: "acme", Day: loadtest.Day(2025, 2, 2)},
-		{Project: "acme", Day: loadtest.Day(2025, 2, 1)},
-	}
+	// Three ARGOS days and a Fractal snapshot of one of them: each table's
+	// DELETE names the partitions that fill it.
+	parts := append(argosDays(
+		load.Partition{Project: "beta", Day: loadtest.Day(2025, 2, 1)},
+		load.Partition{Project: "acme", Day: loadtest.Day(2025, 2, 2)},
+		load.Partition{Project: "acme", Day: loadtest.Day(2025, 2, 1)},
+	), fractalDay(load.Partition{Source: "fractal", Project: "acme", Day: loadtest.Day(2025, 2, 2)}))
 	replaceSQL, params := w.ReplaceSQL(parts, map[string]string{"quarantine": "_kycetl_stage_0_quarantine"})
 	runsSQL, _, err := w.RecordRunsSQL(&archive.Manifest{RunID: "R"}, []archive.DayRecord{{Project: "acme", Day: "2025-02-01", Outcome: "ok"}})
 	if err != nil {

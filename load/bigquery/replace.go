@@ -37,9 +37,9 @@ const (
 )
 
 // partKey is a partition as a map key.
-type partKey struct{ project, day string }
+type partKey struct{ source, project, day string }
 
-func keyOf(p load.Partition) partKey { return partKey{p.Project, argos.FormatDate(p.Day)} }
+func keyOf(p load.Partition) partKey { return partKey{p.Source, p.Project, argos.FormatDate(p.Day)} }
 
 // outcome is what a Replace did to one partition.
 type outcome struct {
@@ -224,9 +224,9 @@ func (w *Warehouse) replaceBatch(ctx context.Context, parts []checked) ([]archiv
 	if err != nil {
 		return jobs, err
 	}
-	pp := make([]load.Partition, len(parts))
+	pp := make([]load.PartitionFiles, len(parts))
 	for i, c := range parts {
-		pp[i] = c.Partition
+		pp[i] = c.PartitionFiles
 	}
 	text, params := w.ReplaceSQL(pp, staged)
 	w.scripts.Lock()

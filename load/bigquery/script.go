@@ -61,15 +61,20 @@ func groupByProject(parts []load.Partition) []projectDays {
 // partitionFilter selects exactly the rows of parts in a table partitioned
 // on dateCol: the days of all parts as a literal list (partition pruning),
 // then each project with its own days. Project names are parameters
-// (@project_0, ...).
+// (@project_0, ..., or @<prefix>project_0 when one script holds filters of
+// different partitions).
 func partitionFilter(parts []load.Partition, dateCol string) (string, []bigquery.QueryParameter) {
+	return prefixedFilter(parts, dateCol, "")
+}
+
+func prefixedFilter(parts []load.Partition, dateCol, prefix string) (string, []bigquery.QueryParameter) {
 	groups := groupByProject(parts)
 	seen := map[time.Time]bool{}
 	var all []time.Time
 	var terms []string
 	var params []bigquery.QueryParameter
 	for i, g := range groups {
-		name := fmt.Sprintf("project_%d", i)
+		name := fmt.Sprintf("%sproject_%d", prefix, i)
 		params = append(params, bigquery.QueryParameter{Name: name, Value: g.project})
 		terms = append(terms, fmt.Sprintf("(project = @%s AND %s IN (%s))", name, dateCol, dateList(g.days)))
 		for _, d := range g.days {
@@ -94,18 +99,42 @@ func columnList(t *schema.Table) string {
 }
 
 // ReplaceSQL is the transaction that swaps partitions in: it deletes them
-// from every partitioned table and inserts each staged table (table name →
-// staging table name) into its table.
-func (w *Warehouse) ReplaceSQL(parts []load.Partition, staged map[string]string) (string, []bigquery.QueryParameter) {
-	filters := map[string]string{} // by day column; the parameters are the same for every one
+// from each partitioned table their files name (a partition is one source's
+// day: another source's tables keep their rows of the project and day) and
+// inserts each staged table (table name → staging table name) into its
+// table.
+func (w *Warehouse) ReplaceSQL(parts []load.PartitionFiles, staged map[string]string) (string, []bigquery.QueryParameter) {
+	// Tables filled by the same partitions (a source's) share one filter
+	// and its parameters.
+	filters := map[string]string{} // by day column and partitions
 	var params []bigquery.QueryParameter
 	var stmts []string
 	for _, t := range schema.Partitioned() {
-		day := t.DayColumn().Name
-		if _, ok := filters[day]; !ok {
-			filters[day], params = partitionFilter(parts, day)
+		var mine []load.Partition
+		var sig strings.Builder
+		for i, p := range parts {
+			if _, ok := p.Files[t.Name]; ok {
+				mine = append(mine, p.Partition)
+				fmt.Fprintf(&sig, "%d,", i)
+			}
 		}
-		stmts = append(stmts, "DELETE FROM "+w.ref(t.Name)+" WHERE "+filters[day])
+		if len(mine) == 0 {
+			continue
+		}
+		day := t.DayColumn().Name
+		key := day + "/" + sig.String()
+		f, ok := filters[key]
+		if !ok {
+			prefix := ""
+			if len(filters) > 0 {
+				prefix = fmt.Sprintf("f%d_", len(filters))
+			}
+			var ps []bigquery.QueryParameter
+			f, ps = prefixedFilter(mine, day, prefix)
+			params = append(params, ps...)
+			filters[key] = f
+		}
+		stmts = append(stmts, "DELETE FROM "+w.ref(t.Name)+" WHERE "+f)
 	}
 	for _, t := range schema.Partitioned() {
 		stage, ok := staged[t.Name]

@@ -429,7 +429,9 @@ func (w *Warehouse) Outcome(p load.Partition) ([]archive.Job, error) {
 
 var _ load.Reporter = (*Warehouse)(nil)
 
-func partitionKey(p load.Partition) string { return p.Project + "/" + argos.FormatDate(p.Day) }
+func partitionKey(p load.Partition) string {
+	return p.Source + "/" + p.Project + "/" + argos.FormatDate(p.Day)
+}
 
 // fileRow is one row of partition_files.
 type fileRow struct {
@@ -553,28 +555,30 @@ func (w *Warehouse) relative(path string) string {
 func (w *Warehouse) switchFiles(ctx context.Context, parts []load.PartitionFiles, rows map[string][]fileRow) error {
 	start := time.Now()
 	err := w.inTx(ctx, func(tx *gosql.Tx) error {
-		// Many rows per statement: one statement per partition and file
-		// made the bookkeeping of a 300-day import take seconds.
-		err := inChunks(parts, func(chunk []load.PartitionFiles) error {
+		var files []fileRow
+		for _, p := range parts {
+			files = append(files, rows[partitionKey(p.Partition)]...)
+		}
+		// A partition's files replace those of its own tables only (its
+		// source's: another source's day of the project stays). Many rows
+		// per statement: one statement per partition and file made the
+		// bookkeeping of a 300-day import take seconds.
+		err := inChunks(files, func(chunk []fileRow) error {
 			marks := make([]string, len(chunk))
-			args := make([]any, 0, 2*len(chunk))
-			for i, p := range chunk {
-				marks[i] = "(?, ?)"
-				args = append(args, p.Project, argos.FormatDate(p.Day))
+			args := make([]any, 0, 3*len(chunk))
+			for i, r := range chunk {
+				marks[i] = "(?, ?, ?)"
+				args = append(args, r.table, r.project, r.day)
 			}
-			_, err := tx.ExecContext(ctx, "DELETE FROM "+filesTable+" USING (VALUES "+strings.Join(marks, ", ")+") AS old(project, day)"+
-				" WHERE "+filesTable+".project = old.project AND "+filesTable+".created_date = CAST(old.day AS DATE)", args...)
+			_, err := tx.ExecContext(ctx, "DELETE FROM "+filesTable+" USING (VALUES "+strings.Join(marks, ", ")+") AS old(table_name, project, day)"+
+				" WHERE "+filesTable+".table_name = old.table_name AND "+filesTable+".project = old.project AND "+filesTable+".created_date = CAST(old.day AS DATE)", args...)
 			if err != nil {
-				return fmt.Errorf("replacing the files of %d partitions from project=%s created_date=%s: %w", len(chunk), args[0], args[1], err)
+				return fmt.Errorf("replacing the files of %d tables from %s project=%s day=%s: %w", len(chunk), args[0], args[1], args[2], err)
 			}
 			return nil
 		})
 		if err != nil {
 			return err
-		}
-		var files []fileRow
-		for _, p := range parts {
-			files = append(files, rows[partitionKey(p.Partition)]...)
 		}
 		err = inChunks(files, func(chunk []fileRow) error {
 			marks := make([]string, len(chunk))

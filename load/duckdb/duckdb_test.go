@@ -163,10 +163,11 @@ func TestReplace(t *testing.T) {
 		"acme|2025-02-01|s1", "acme|2025-02-01|s2", "acme|2025-02-02|o1", "beta|2025-02-01|b1")
 	assertRows(t, "quarantine", query(t, db, "SELECT source, ordinal, reason, raw FROM quarantine"), "page 1|3|no id|{}")
 
-	// Replaced by a run with one submission and no quarantine file: the
-	// day's quarantine rows go, other partitions stay.
+	// Replaced by a run with one submission and an empty quarantine file:
+	// the day's quarantine rows go, other partitions stay.
 	second := load.PartitionFiles{Partition: p, Files: map[string]string{
 		"submissions": loadtest.WriteFile(t, filepath.Join(dir, "2s.parquet"), sub, []map[string]any{submission("acme", "2025-02-01", "s3")}),
+		"quarantine":  loadtest.WriteFile(t, filepath.Join(dir, "2q.parquet"), quar, nil),
 	}}
 	if err := w.Replace(ctx, []load.PartitionFiles{second}); err != nil {
 		t.Fatal(err)

@@ -167,7 +167,7 @@ func files(t *testing.T, dir string, p load.Partition, quarantined []string, ids
 	}
 	name := p.Project + "-" + p.Day.Format(time.DateOnly) + "-" + strings.Join(ids, "_")
 	f := map[string]string{"submissions": WriteFile(t, filepath.Join(dir, name+"-s.parquet"), argos.Submissions, subs)}
-	if quarantined != nil {
+	if quarantined != nil { // nil: the partition has no quarantine table; empty: no rows
 		f["quarantine"] = WriteFile(t, filepath.Join(dir, name+"-q.parquet"), schema.Quarantine, quar)
 	}
 	return load.PartitionFiles{Partition: p, Files: f}
@@ -205,9 +205,10 @@ func testReplace(t *testing.T, h Harness) {
 		t.Errorf("first load: %d quarantine rows, want 1", n)
 	}
 
-	// A new version of a1 without a quarantine file: its quarantine rows
-	// go, the other partitions (same day of another project included) stay.
-	second := files(t, dir, a1, nil, "s3")
+	// A new version of a1 with an empty quarantine file: its quarantine
+	// rows go, the other partitions (same day of another project included)
+	// stay.
+	second := files(t, dir, a1, []string{}, "s3")
 	for i := 0; i < 2; i++ { // and again: idempotent
 		replace(t, w, second)
 		expectIDs(t, h, w, "second load", a1, "s3")
@@ -216,6 +217,16 @@ func testReplace(t *testing.T, h Harness) {
 		if n := h.Count(t, w, "quarantine", a1); n != 0 {
 			t.Errorf("second load #%d: %d quarantine rows, want 0", i+1, n)
 		}
+	}
+
+	// Another source's day of a1 replaces the tables it names only: a1's
+	// submissions stay.
+	other := load.Partition{Source: "other", Project: a1.Project, Day: a1.Day}
+	replace(t, w, load.PartitionFiles{Partition: other, Files: map[string]string{
+		"quarantine": WriteFile(t, filepath.Join(dir, "other-q.parquet"), schema.Quarantine, []map[string]any{QuarantineRow(a1, "snapshot")})}})
+	expectIDs(t, h, w, "another source's load", a1, "s3")
+	if n := h.Count(t, w, "quarantine", a1); n != 1 {
+		t.Errorf("another source's load: %d quarantine rows, want its 1", n)
 	}
 
 	// A day whose file has no rows is empty.

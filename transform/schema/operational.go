@@ -20,7 +20,7 @@ var LoadRuns = &Table{
 		{Name: "api_calls", Type: Int64, Doc: "HTTP requests made, retries included."},
 		{Name: "retries", Type: Int64, Doc: "Requests retried after a 429, 5xx, timeout or unreadable body, and restarts of a stalled page chain."},
 		{Name: "wait_seconds", Type: Float64, Doc: "Seconds waited on Retry-After and backoff."},
-		{Name: "submissions", Type: Int64, Doc: "Submissions written to the day's partition."},
+		{Name: "submissions", Type: Int64, Doc: "Submissions written to the day's partition (Fractal: users in the snapshot)."},
 		{Name: "quarantined", Type: Int64, Doc: "Items sent to the quarantine table."},
 		{Name: "rows_json", Type: String, Doc: "JSON object: rows written per table."},
 		{Name: "bytes", Type: Int64, Doc: "Bytes of archive files written for the day."},
@@ -32,6 +32,7 @@ var LoadRuns = &Table{
 		{Name: "jobs_json", Type: String, Doc: "JSON array of the day's warehouse jobs: warehouse, id, outcome, bytes_processed."},
 		{Name: "throttled_seconds", Type: Float64, Doc: "Seconds waited on 429 answers (part of wait_seconds)."},
 		{Name: "files_json", Type: String, Doc: "JSON array of the day's archive files: table, path, rows, bytes, sha256."},
+		{Name: "source", Type: String, Doc: "Source whose day this is (argos, fractal); NULL on rows written before there was more than one source, which are argos's."},
 	},
 }
 
