@@ -255,3 +255,29 @@ func TestFractalFaults(t *testing.T) {
 		t.Errorf("on_hold: totals %v, fractal_status_daily.other %v; want the same non-zero count", onHold, other)
 	}
 }
+
+// TestFractalStatus: a fractal job's days without a snapshot are reported
+// missing and unrecoverable; today's, not pulled yet, can still be.
+func TestFractalStatus(t *testing.T) {
+	day1 := time.Date(2026, 3, 10, 0, 30, 0, 0, time.UTC)
+	at := day1
+	_, vars := fractalServer(t, &at)
+	dir := t.TempDir()
+	cfg := writeFile(t, filepath.Join(t.TempDir(), "kycetl.yaml"), "dir: "+dir+"\nprojects:\n  - name: fr\n    source: fractal\n")
+	for _, d := range []int{0, 1, 3} { // 2026-03-12 is never pulled
+		at = day1.AddDate(0, 0, d)
+		if code, _, stderr := cli(t, at, vars, "fractal", "--config", cfg); code != ExitOK {
+			t.Fatalf("pull of %s: exit %d\n%s", at, code, stderr)
+		}
+	}
+	code, out, stderr := cli(t, day1.AddDate(0, 0, 3).Add(6*time.Hour), vars, "status", "--config", cfg)
+	if code != ExitFailed || !strings.Contains(out, "missing snapshots: 2026-03-12\n") || !strings.Contains(out, "cannot be pulled any more") ||
+		strings.Contains(out, "2026-03-09") || !strings.Contains(out, "job fractal (fractal") {
+		t.Errorf("status: exit %d\n%s\n%s", code, out, stderr)
+	}
+	// The next day, before its pull: today's can still be pulled.
+	code, out, _ = cli(t, day1.AddDate(0, 0, 4).Add(time.Hour), vars, "status", "--config", cfg)
+	if code != ExitFailed || !strings.Contains(out, "missing snapshots: 2026-03-12, 2026-03-14\n") || !strings.Contains(out, "today's can still be pulled") {
+		t.Errorf("status before today's pull: exit %d\n%s", code, out)
+	}
+}

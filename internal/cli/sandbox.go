@@ -9,6 +9,7 @@ import (
 
 	"github.com/kycetl/kycetl/extract/argos/sandbox"
 	"github.com/kycetl/kycetl/extract/argos/synth"
+	fractalsandbox "github.com/kycetl/kycetl/extract/fractal/sandbox"
 	"github.com/kycetl/kycetl/internal/window"
 )
 
@@ -20,6 +21,7 @@ func (e *env) sandboxCmd() *cobra.Command {
 	var faultRate float64
 	var latency, retryAfter time.Duration
 	var secure bool
+	var fractalUsers int
 	cmd := &cobra.Command{
 		Use:   "sandbox",
 		Short: "Serve a built-in ARGOS-compatible API with synthetic data (no vendor account needed)",
@@ -35,7 +37,12 @@ evenly; a repeated nextpageKey at a twentieth of the rate); --latency delays
 every answer. Both can be switched while it runs:
   curl -X POST -H "x-api-key: KEY" "URL` + sandbox.FaultsPath + `?rate=0.3&latency=100ms"
 --secure turns on the vendor's secure data transfer (encrypted parameters and
-answers) with --secret-key, or the API key when it is empty.`,
+answers) with --secret-key, or the API key when it is empty.
+
+Beside it, on a free loopback port, a Fractal-compatible statistics API
+(its token endpoint and the three statistics endpoints) serves
+--fractal-users synthetic users whose credentials change from day to day; it
+prints the FRACTAL_* variables for kycetl fractal.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch {
@@ -51,6 +58,8 @@ answers) with --secret-key, or the API key when it is empty.`,
 				return usagef("--retry-after %s is negative", retryAfter)
 			case secret != "" && !secure:
 				return usagef("--secret-key needs --secure")
+			case fractalUsers < 0:
+				return usagef("--fractal-users %d is negative", fractalUsers)
 			}
 			faults := sandbox.FaultMix(faultRate)
 			faults.Latency, faults.RetryAfter, faults.Seed = latency, retryAfter, seed
@@ -82,8 +91,17 @@ answers) with --secret-key, or the API key when it is empty.`,
 				fmt.Fprintf(out, "export ARGOS_SECRET_KEY=%s\n", secret)
 			}
 			today := window.Day(now)
-			fmt.Fprintf(out, "kycetl run --from %s --to %s\n\nswitch faults: curl -X POST -H \"x-api-key: $ARGOS_API_KEY\" \"%s%s?rate=0.3&latency=100ms\"\nstop with Ctrl-C\n",
-				window.FormatDate(today.AddDate(0, 0, -7)), window.FormatDate(today.AddDate(0, 0, -1)), url, sandbox.FaultsPath)
+			fmt.Fprintf(out, "kycetl run --from %s --to %s\n", window.FormatDate(today.AddDate(0, 0, -7)), window.FormatDate(today.AddDate(0, 0, -1)))
+			fsrv := fractalsandbox.New(fractalsandbox.WithUsers(fractalUsers), fractalsandbox.WithSeed(uint64(seed)))
+			furl, err := fsrv.Start()
+			if err != nil {
+				return fmt.Errorf("starting the Fractal sandbox API: %w", err)
+			}
+			defer fsrv.Close()
+			fmt.Fprintf(out, "\nFractal-compatible sandbox API (%d users) listening on %s\n", fractalUsers, furl)
+			fmt.Fprintf(out, "export FRACTAL_AUTH_URL=%s\nexport FRACTAL_RESOURCE_URL=%s\nexport FRACTAL_CLIENT_ID=%s\nexport FRACTAL_CLIENT_SECRET=%s\nkycetl fractal\n",
+				furl, furl, fractalsandbox.DefaultClientID, fractalsandbox.DefaultClientSecret)
+			fmt.Fprintf(out, "\nswitch faults: curl -X POST -H \"x-api-key: $ARGOS_API_KEY\" \"%s%s?rate=0.3&latency=100ms\"\nstop with Ctrl-C\n", url, sandbox.FaultsPath)
 
 			<-cmd.Context().Done()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -103,5 +121,6 @@ answers) with --secret-key, or the API key when it is empty.`,
 	cmd.Flags().DurationVar(&retryAfter, "retry-after", time.Second, "Retry-After of 429 answers (whole seconds)")
 	cmd.Flags().BoolVar(&secure, "secure", false, "turn on secure data transfer (encrypted parameters and answers)")
 	cmd.Flags().StringVar(&secret, "secret-key", "", "secret key of secure data transfer (default: the API key)")
+	cmd.Flags().IntVar(&fractalUsers, "fractal-users", 500, "users of the Fractal-compatible API")
 	return cmd
 }

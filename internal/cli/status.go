@@ -173,6 +173,21 @@ func (r *report) jobs(ctx context.Context, l *schedules.LoadRuns, cfg *config.Co
 			if prev.IsZero() {
 				continue
 			}
+			if j.Kind == config.Fractal {
+				// A snapshot is of its tick's day: every tick of the span
+				// should have left one.
+				since = minTime(since, today.AddDate(0, 0, -statusSpan))
+				ticks, err := schedules.Next(j.Schedule, today.AddDate(0, 0, -statusSpan).In(cfg.Location), (statusSpan+1)*24*60)
+				if err != nil {
+					return usageError{err}
+				}
+				for _, tick := range ticks {
+					if !tick.After(now) {
+						expected[window.Day(tick)] = true
+					}
+				}
+				continue
+			}
 			// The days the last tick's run should have found loaded: its
 			// look-back, without its own day (loaded by that very run).
 			from, to := schedules.Window(j, prev, time.Time{})
@@ -214,12 +229,37 @@ func (r *report) jobs(ctx context.Context, l *schedules.LoadRuns, cfg *config.Co
 			}
 		}
 		sort.Slice(missing, func(i, j int) bool { return missing[i].Before(missing[j]) })
+		if p.IsFractal() {
+			r.missingSnapshots(p.Name, today, missing)
+			continue
+		}
 		r.printf("  missing days: %s\n", orNone(dayRanges(missing)))
 		if len(missing) > 0 {
 			r.problem("%s: %d days never loaded (%s)", p.Name, len(missing), dayRanges(missing))
 		}
 	}
 	return nil
+}
+
+// missingSnapshots reports the days a snapshot project's jobs should have
+// pulled and did not: lost for good before today, as the API answers for
+// the present only; today's can still be pulled.
+func (r *report) missingSnapshots(project string, today time.Time, missing []time.Time) {
+	var lost []time.Time
+	for _, d := range missing {
+		if d.Before(today) {
+			lost = append(lost, d)
+		}
+	}
+	r.printf("  missing snapshots: %s\n", orNone(dayRanges(missing)))
+	if len(lost) > 0 {
+		r.printf("    %s cannot be pulled any more: the API answers for today only\n", dayRanges(lost))
+		r.problem("%s: %d days without a snapshot, unrecoverable (%s)", project, len(lost), dayRanges(lost))
+	}
+	if len(lost) < len(missing) {
+		r.printf("    today's can still be pulled: kycetl fractal --project %s\n", project)
+		r.problem("%s: no snapshot yet today", project)
+	}
 }
 
 // commands reports on every (project, command) of the ledger.
