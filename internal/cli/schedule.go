@@ -233,17 +233,26 @@ func (e *env) dryRun(cfg *config.Config) error {
 		fmt.Fprintf(e.stdout, "credit rate card: %d rates, written to the warehouse when the daemon starts\n", len(cfg.CreditRates))
 	}
 	for _, p := range cfg.Projects {
-		fmt.Fprintf(e.stdout, "\nproject %s: %s, API key in $%s (%s)", p.Name, p.APIURL, p.APIKeyEnv, set(p.APIKeyEnv))
-		if p.SecretKeyEnv != "" {
-			fmt.Fprintf(e.stdout, ", secret key in $%s (%s)", p.SecretKeyEnv, set(p.SecretKeyEnv))
+		if f := p.Fractal; p.IsFractal() {
+			fmt.Fprintf(e.stdout, "\nproject %s: %s, client id in $%s (%s), client secret in $%s (%s), URLs in $%s and $%s\n", p.Name, p.Source,
+				f.ClientID, set(f.ClientID), f.ClientSecret, set(f.ClientSecret), f.AuthURL, f.ResourceURL)
+		} else {
+			fmt.Fprintf(e.stdout, "\nproject %s: %s, API key in $%s (%s)", p.Name, p.APIURL, p.APIKeyEnv, set(p.APIKeyEnv))
+			if p.SecretKeyEnv != "" {
+				fmt.Fprintf(e.stdout, ", secret key in $%s (%s)", p.SecretKeyEnv, set(p.SecretKeyEnv))
+			}
+			fmt.Fprintln(e.stdout)
 		}
-		fmt.Fprintln(e.stdout)
 		if len(p.Jobs) == 0 {
 			fmt.Fprintln(e.stdout, "  no jobs")
 		}
 		for _, j := range p.Jobs {
-			fmt.Fprintf(e.stdout, "  job %s (%s): %q, look-back %d days, catch-up up to %d days\n",
-				j.Name, j.Kind, j.Schedule, j.LookbackDays, max(j.MaxCatchUpDays, j.LookbackDays))
+			if j.Kind == config.Fractal {
+				fmt.Fprintf(e.stdout, "  job %s (%s): %q, a snapshot of the day of each run (no look-back: the API has no history)\n", j.Name, j.Kind, j.Schedule)
+			} else {
+				fmt.Fprintf(e.stdout, "  job %s (%s): %q, look-back %d days, catch-up up to %d days\n",
+					j.Name, j.Kind, j.Schedule, j.LookbackDays, max(j.MaxCatchUpDays, j.LookbackDays))
+			}
 			next, err := schedules.Next(j.Schedule, now, 5)
 			if err != nil {
 				return usageError{err}

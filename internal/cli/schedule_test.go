@@ -99,14 +99,16 @@ func TestScheduleDryRun(t *testing.T) {
 		"Sat 2025-03-15 02:00 UTC  loads 2025-03-08..2025-03-15",
 		"Sun 2025-03-16 03:00 UTC  loads 2024-12-16..2025-03-16",
 		"Mon 2025-03-10 10:00 UTC  loads 2025-03-10..2025-03-10", // @every 1h from now
+		"project acme-fractal: fractal, client id in $FRACTAL_CLIENT_ID (NOT SET), client secret in $FRACTAL_CLIENT_SECRET (NOT SET)",
+		"Tue 2025-03-11 00:30 UTC  loads 2025-03-11..2025-03-11",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dry run lacks %q:\n%s", want, out)
 		}
 	}
-	// Five fire times for each of the five jobs.
-	if n := strings.Count(out, "  loads "); n != 25 {
-		t.Errorf("%d fire times, want 25:\n%s", n, out)
+	// Five fire times for each of the six jobs.
+	if n := strings.Count(out, "  loads "); n != 30 {
+		t.Errorf("%d fire times, want 30:\n%s", n, out)
 	}
 	if entries, _ := os.ReadDir(vars["KYCETL_DIR"]); len(entries) != 0 {
 		t.Errorf("the dry run wrote %v", entries)

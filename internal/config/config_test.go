@@ -23,7 +23,7 @@ func env(vars map[string]string) func(string) string {
 func TestExampleLoads(t *testing.T) {
 	c, err := Load(filepath.Join("..", "..", "kycetl.example.yaml"), env(map[string]string{
 		"KYCETL_DIR": "/data/kyc", "ARGOS_EU_API_URL": "https://eu.example.com",
-	}), WithSources("argos", "other"))
+	}), WithSources("argos", "other", FractalSource))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,8 +39,13 @@ func TestExampleLoads(t *testing.T) {
 		c.CreditRates[2].ValidTo != "2025-12-31" {
 		t.Errorf("credit rates %+v", c.CreditRates)
 	}
-	if len(c.Projects) != 2 {
+	if len(c.Projects) != 3 {
 		t.Fatalf("projects %+v", c.Projects)
+	}
+	wantFractal := Project{Name: "acme-fractal", Source: FractalSource, Fractal: DefaultFractalEnv,
+		Jobs: []Job{{Name: "fractal", Kind: Fractal, Schedule: "30 0 * * *"}}}
+	if !reflect.DeepEqual(c.Projects[2], wantFractal) {
+		t.Errorf("acme-fractal\n got %+v\nwant %+v", c.Projects[2], wantFractal)
 	}
 	acme, eu := c.Projects[0], c.Projects[1]
 	if acme.Name != "acme" || acme.Source != "argos" || acme.APIKeyEnv != "ARGOS_API_KEY" || acme.PageSize != 2000 || !reflect.DeepEqual(acme.Jobs, DefaultJobs()) {
@@ -365,6 +370,38 @@ func TestWellFormed(t *testing.T) {
 	} {
 		if got := wellFormed(s); got != want {
 			t.Errorf("wellFormed(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// TestFractalProjects: a Fractal project takes its own keys and jobs of
+// kind fractal only, which have no look-back; the ARGOS keys and kinds are
+// refused on it, and its keys on an ARGOS project, each naming the line.
+func TestFractalProjects(t *testing.T) {
+	load := func(text string) (*Config, error) {
+		return Parse("k.yaml", []byte(text), env(nil), WithSources("argos", FractalSource))
+	}
+	c, err := load("projects:\n  - name: f\n    source: fractal\n    client_id_env: MY_ID\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Projects[0]
+	if !p.IsFractal() || p.Fractal.ClientID != "MY_ID" || p.Fractal.ClientSecret != "FRACTAL_CLIENT_SECRET" || p.APIURL != "" ||
+		len(p.Jobs) != 1 || p.Jobs[0].Kind != Fractal || p.Jobs[0].Schedule != "30 0 * * *" || p.Jobs[0].MaxCatchUpDays != 0 {
+		t.Errorf("fractal project %+v", p)
+	}
+	if _, err := p.FractalSettings(env(map[string]string{"MY_ID": "id"})); err == nil || !strings.Contains(err.Error(), "FRACTAL_CLIENT_SECRET") {
+		t.Errorf("no secret: %v, want an error naming FRACTAL_CLIENT_SECRET", err)
+	}
+	for text, want := range map[string]string{
+		"projects:\n  - name: f\n    source: fractal\n    api_key_env: K\n":                                    "k.yaml:4: projects[0].api_key_env: is not a key of a fractal project",
+		"projects:\n  - name: f\n    source: fractal\n    jobs:\n      - kind: nightly\n":                       "projects[0].jobs[0].kind: \"nightly\": a fractal project's jobs are of kind fractal",
+		"projects:\n  - name: f\n    source: fractal\n    jobs:\n      - kind: fractal\n        lookback_days: 3\n": "a fractal job pulls today only",
+		"projects:\n  - name: a\n    client_secret_env: S\n":                                                  "projects[0].client_secret_env: is a key of a fractal project",
+		"projects:\n  - name: a\n    jobs:\n      - kind: fractal\n":                                             "\"fractal\" is the kind of a fractal project's job",
+	} {
+		if _, err := load(text); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", text, err, want)
 		}
 	}
 }

@@ -119,3 +119,14 @@ func TestSchedulerRunsProjectsSource(t *testing.T) {
 		}
 	}
 }
+
+// TestFractalSourceName: the configuration's name of the Fractal source,
+// which gives its projects their keys and jobs, is the source's.
+func TestFractalSourceName(t *testing.T) {
+	if _, err := pipeline.SourceNamed(config.FractalSource); err != nil {
+		t.Errorf("config.FractalSource %q: %v", config.FractalSource, err)
+	}
+	if s, _ := pipeline.SourceNamed(config.FractalSource); s != nil && !extract.IsSnapshot(s) {
+		t.Errorf("%s is not a snapshot source", s.Name())
+	}
+}
