@@ -18,7 +18,8 @@ import (
 
 var quick = retry.Policy{MaxTries: 4, Initial: time.Millisecond, Max: 5 * time.Millisecond}
 
-var pullDay = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+// pullDay is after every synthetic user signed up (2025–2026).
+var pullDay = time.Date(2027, 2, 1, 12, 0, 0, 0, time.UTC)
 
 func start(t *testing.T, opts ...sandbox.Option) (*sandbox.Server, string) {
 	t.Helper()

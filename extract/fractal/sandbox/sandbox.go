@@ -269,9 +269,15 @@ func (s *Server) Users(day time.Time) []User {
 	return out
 }
 
-// each yields every user as of day. A user's credential moves through
-// pending, contacted, approved, rejected or expired at days set by its
-// own hash, so about one user in ten changes from one day to the next.
+// firstSignup is the day number (since 1970-01-01) of 2025-01-01: users
+// sign up on a day of the two years from then, set by their hash, so the
+// client's numbers grow from day to day.
+const firstSignup = 20089
+
+// each yields every user signed up by day. A user's credential is pending
+// on the day it signs up, then moves through pending, contacted, approved,
+// rejected or expired at days set by its own hash, so about one user in
+// ten changes from one day to the next.
 func (s *Server) each(day time.Time, f Faults, fn func(User)) {
 	if f.EmptyUsers {
 		return
@@ -279,20 +285,22 @@ func (s *Server) each(day time.Time, f Faults, fn func(User)) {
 	d := uint64(day.Unix() / 86400)
 	for i := 0; i < s.users; i++ {
 		h := mix(s.seed, uint64(i))
+		// The user's journey: signed up on its day, then a change every
+		// `step` days; which status each step gives is the user's own draw.
+		signup, step := firstSignup+mix(h, 3)%730, 5+mix(h, 4)%20
+		if d < signup {
+			continue
+		}
 		u := User{
 			UserID:  fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", uint32(h), uint16(h>>32), (h>>48)&0xfff, mix(h, 1)&0xfff, mix(h, 2)&0xffffffffffff),
 			Level:   levels[h%uint64(len(levels))],
 			Country: countries[(h>>8)%uint64(len(countries))],
 		}
-		// The user's journey: signed up at day start, then a change every
-		// `step` days; which status each step gives is the user's own draw.
-		start, step := mix(h, 3)%40, 5+mix(h, 4)%20
 		switch {
-		case d%1000 < start%1000:
+		case d < signup+step:
 			u.Credential = "pending"
 		default:
-			n := (d%1000 - start%1000) / step
-			u.Credential = Statuses[mix(h, 5+n)%uint64(len(Statuses))]
+			u.Credential = Statuses[mix(h, 5+(d-signup)/step)%uint64(len(Statuses))]
 		}
 		if f.ExtraStatus != "" && i%7 == 0 {
 			u.Credential = f.ExtraStatus
