@@ -1,7 +1,6 @@
 package archive
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -45,17 +44,11 @@ type WriterOption func(*atomicFile)
 func WithSyncGroup(g *SyncGroup) WriterOption { return func(f *atomicFile) { f.group = g } }
 
 func createAtomic(path string, opts ...WriterOption) (*atomicFile, error) {
-	dir, name := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
+	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating directory for %s: %w", path, err)
 	}
-	var r [4]byte
-	_, _ = rand.Read(r[:])
-	tmp, err := os.OpenFile(filepath.Join(dir, tempPrefix+name+"-"+hex.EncodeToString(r[:])),
-		os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	tmp, err := os.OpenFile(TempPath(path), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("creating temporary file for %s: %w", path, err)
 	}
