@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"filippo.io/age"
 	"fmt"
 	"hash"
 	"os"
@@ -34,6 +35,8 @@ type atomicFile struct {
 	// group, when set, makes the file durable at its Sync rather than at
 	// commit.
 	group *SyncGroup
+	// recipients, when set, encrypt a raw file (WithRecipients).
+	recipients []age.Recipient
 }
 
 // WriterOption configures a Parquet or raw archive writer.
