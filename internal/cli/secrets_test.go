@@ -1,0 +1,166 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+	"github.com/rs/zerolog"
+
+	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/extract/argos/sandbox"
+	"github.com/kycetl/kycetl/extract/argos/synth"
+	"github.com/kycetl/kycetl/internal/config"
+	"github.com/kycetl/kycetl/internal/kyctest"
+	"github.com/kycetl/kycetl/schedules"
+)
+
+// auditedSecrets are distinctive secrets, each given where kycetl takes
+// it; none may appear in a file, a log line or an error.
+type auditedSecrets struct {
+	apiKey, secretKey, piiKey string
+	identity                  *age.X25519Identity
+}
+
+func (s auditedSecrets) all() map[string]string {
+	return map[string]string{"ARGOS_API_KEY": s.apiKey, "ARGOS_SECRET_KEY": s.secretKey, "KYCETL_PII_KEY": s.piiKey,
+		"age identity": s.identity.String(), "age identity (body)": strings.TrimPrefix(s.identity.String(), "AGE-SECRET-KEY-1")}
+}
+
+// audit fails the test for every secret found in text (what names it)
+// or in any file under dir.
+func (s auditedSecrets) audit(t *testing.T, what, text string, dirs ...string) {
+	t.Helper()
+	for name, secret := range s.all() {
+		if strings.Contains(strings.ToUpper(text), strings.ToUpper(secret)) {
+			t.Errorf("%s holds %s", what, name)
+		}
+	}
+	for _, dir := range dirs {
+		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for name, secret := range s.all() {
+				if bytes.Contains(bytes.ToUpper(b), []byte(strings.ToUpper(secret))) {
+					t.Errorf("%s holds %s", path, name)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestSecretsAudit runs the demo, a sandbox run with secure transfer
+// (and one with a wrong key, for its error), an encrypted rebuild and the
+// daemon with distinctive secrets, at debug level, and searches every file
+// under their directories, every log line and every error for them.
+func TestSecretsAudit(t *testing.T) {
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := auditedSecrets{apiKey: "AUDIT-API-KEY-7f3a9c51e2", secretKey: "AUDIT-SECRET-KEY-0b8d44e6a1", piiKey: "AUDIT-PII-KEY-5c2e19f07d", identity: id}
+	keys := t.TempDir()
+	idFile := filepath.Join(keys, "archive.key")
+	if err := os.WriteFile(idFile, []byte(id.String()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	recipients := id.Recipient().String()
+
+	// The demo.
+	demoDir := filepath.Join(t.TempDir(), "demo")
+	vars := map[string]string{"KYCETL_PII_KEY": s.piiKey, envArchiveRecipients: recipients}
+	code, out, stderr := kycetl(t, vars, "--log-level", "debug", "demo", "--days", "3", "--dir", demoDir)
+	if code != ExitOK {
+		t.Fatalf("demo: exit %d\n%s", code, stderr)
+	}
+	s.audit(t, "the demo's output", out+stderr, demoDir)
+
+	// A sandbox run with secure transfer, an encrypted rebuild, and a run
+	// with a wrong API key (its error).
+	now := time.Now().UTC()
+	srv := httptest.NewServer(sandbox.New(synth.New(4, synth.WithVolume(5, 10), synth.WithAsOf(now)),
+		sandbox.WithAPIKey(s.apiKey), sandbox.WithSecureTransfer(s.secretKey)))
+	defer srv.Close()
+	dir := filepath.Join(t.TempDir(), "wh")
+	vars = map[string]string{"ARGOS_API_URL": srv.URL, "ARGOS_API_KEY": s.apiKey, "ARGOS_SECRET_KEY": s.secretKey, "KYCETL_PII_KEY": s.piiKey,
+		envArchiveRecipients: recipients, envArchiveIdentity: idFile}
+	from, to := argos.FormatDate(now.AddDate(0, 0, -3)), argos.FormatDate(now.AddDate(0, 0, -2))
+	code, out, stderr = kycetl(t, vars, "--log-level", "debug", "run", "--project", "acme", "--dir", dir, "--from", from, "--to", to)
+	if code != ExitOK {
+		t.Fatalf("secure run: exit %d\n%s", code, stderr)
+	}
+	s.audit(t, "the secure run's output", out+stderr)
+	code, out, stderr = kycetl(t, vars, "--log-level", "debug", "rebuild", "--dir", dir)
+	if code != ExitOK {
+		t.Fatalf("rebuild: exit %d\n%s", code, stderr)
+	}
+	s.audit(t, "the rebuild's output", out+stderr)
+	wrong := map[string]string{"ARGOS_API_URL": srv.URL, "ARGOS_API_KEY": s.apiKey + "-WRONG", "ARGOS_SECRET_KEY": s.secretKey, "KYCETL_PII_KEY": s.piiKey}
+	code, out, stderr = kycetl(t, wrong, "--log-level", "debug", "run", "--project", "acme", "--dir", dir, "--from", from, "--to", to)
+	if code == ExitOK {
+		t.Error("a run with a wrong API key succeeded")
+	}
+	s.audit(t, "the refused run's output", out+stderr)
+
+	// The daemon, one scheduled run.
+	path := writeFile(t, filepath.Join(t.TempDir(), "kycetl.yaml"), `dir: `+dir+`
+archive:
+  recipients: [`+recipients+`]
+projects:
+  - name: acme
+    api_url: `+srv.URL+`
+    secret_key_env: ARGOS_SECRET_KEY
+    jobs:
+      - name: tick
+        kind: hourly
+        schedule: "@every 1s"
+        lookback_days: 1
+`)
+	getenv := func(k string) string { return vars[k] }
+	cfg, err := config.Load(path, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs kyctest.SyncBuffer
+	e := &env{stdout: &logs, stderr: &logs, now: time.Now, getenv: getenv, log: zerolog.New(&logs).Level(zerolog.DebugLevel)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	finished, done := make(chan schedules.Event, 100), make(chan error, 1)
+	go func() {
+		done <- e.schedule(ctx, cfg, schedules.WithEvents(func(ev schedules.Event) {
+			if ev.Kind == schedules.Finished {
+				finished <- ev
+			}
+		}))
+	}()
+	ev := waitFor(t, finished, "the daemon's first run")
+	if ev.Err != nil {
+		t.Errorf("the daemon's run: %v", ev.Err)
+		s.audit(t, "the daemon's run error", ev.Err.Error())
+	}
+	cancel()
+	if err := waitFor(t, done, "the daemon to stop"); err != nil {
+		s.audit(t, "the daemon's error", err.Error())
+	}
+	s.audit(t, "the daemon's log", logs.String(), dir)
+
+	// TODO(fractal): once `kycetl fractal` exists, pull a snapshot here from
+	// its sandbox with distinctive FRACTAL_CLIENT_ID / FRACTAL_CLIENT_SECRET
+	// (added to auditedSecrets.all) and audit its output and directory.
+}
