@@ -79,7 +79,7 @@ func findCanaries(t *testing.T, dir string) []string {
 	glob := strings.ReplaceAll(filepath.Join(dir, "parquet", "*", "*", "*", "*.parquet"), "'", "''")
 	for _, c := range canaries {
 		var n int
-		if err := db.QueryRow("SELECT count(*) FROM read_parquet('"+glob+"', union_by_name = true) t WHERE CAST(t AS VARCHAR) LIKE '%"+c+"%'").Scan(&n); err != nil {
+		if err := db.QueryRow("SELECT count(*) FROM read_parquet('" + glob + "', union_by_name = true) t WHERE CAST(t AS VARCHAR) LIKE '%" + c + "%'").Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		if n > 0 {

@@ -128,42 +128,10 @@ func TestReadersNeverBlockLoads(t *testing.T) {
 	}
 
 	// the daemon, one scheduled run of yesterday and today
-	path := writeFile(t, filepath.Join(t.TempDir(), "kycetl.yaml"), `dir: `+dir+`
-pii:
-  key_env: TEST_PII_KEY
-projects:
-  - name: acme
-    api_url: `+srv.URL+`
-    api_key_env: TEST_ARGOS_KEY
-    jobs:
-      - name: tick
-        kind: hourly
-        schedule: "@every 1s"
-        lookback_days: 1
-`)
 	getenv := func(k string) string { return map[string]string{"TEST_ARGOS_KEY": key, "TEST_PII_KEY": pii}[k] }
-	cfg, err := config.Load(path, getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs kyctest.SyncBuffer
-	e := &env{stdout: &logs, stderr: &logs, now: time.Now, getenv: getenv, log: zerolog.New(&logs)}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	finished, done := make(chan schedules.Event, 100), make(chan error, 1)
-	go func() {
-		done <- e.schedule(ctx, cfg, schedules.WithEvents(func(ev schedules.Event) {
-			if ev.Kind == schedules.Finished {
-				finished <- ev
-			}
-		}))
-	}()
-	if ev := waitFor(t, finished, "the daemon's first run"); ev.Err != nil {
-		t.Fatalf("the daemon's run while a reader holds the file: %v\n%s", ev.Err, logs.String())
-	}
-	cancel()
-	if err := waitFor(t, done, "the daemon to stop"); err != nil {
-		t.Fatalf("schedule: %v", err)
+	daemonConfig := "pii:\n  key_env: TEST_PII_KEY\n"
+	if logs, err := runDaemonOnce(t, dir, srv.URL, "api_key_env: TEST_ARGOS_KEY", daemonConfig, getenv, zerolog.InfoLevel); err != nil {
+		t.Fatalf("the daemon's run while a reader holds the file: %v\n%s", err, logs)
 	}
 	// It catches up from the ledger's last day: more days, however many.
 	if got := daysIn(t, dir); got <= days {
@@ -179,4 +147,44 @@ projects:
 	if code, out, stderr := kycetl(t, nil, "stats", "--dir", dir, "--format", "csv"); code != ExitOK || bytes.Count([]byte(out), []byte("\n")) != days+1 {
 		t.Errorf("stats afterwards: exit %d, want %d days\n%s%s", code, days, out, stderr)
 	}
+}
+
+// runDaemonOnce runs `kycetl schedule` on dir with one project, acme, at
+// url (its key settings in project, more top-level settings in extra) and
+// an hourly job every second, until its first run ends; it returns that
+// log, at level, and that run's error (or the daemon's).
+func runDaemonOnce(t *testing.T, dir, url, project, extra string, getenv func(string) string, level zerolog.Level) (string, error) {
+	t.Helper()
+	path := writeFile(t, filepath.Join(t.TempDir(), "kycetl.yaml"), "dir: "+dir+"\n"+extra+`projects:
+  - name: acme
+    api_url: `+url+`
+    `+project+`
+    jobs:
+      - name: tick
+        kind: hourly
+        schedule: "@every 1s"
+        lookback_days: 1
+`)
+	cfg, err := config.Load(path, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs kyctest.SyncBuffer
+	e := &env{stdout: &logs, stderr: &logs, now: time.Now, getenv: getenv, log: zerolog.New(&logs).Level(level)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	finished, done := make(chan schedules.Event, 100), make(chan error, 1)
+	go func() {
+		done <- e.schedule(ctx, cfg, schedules.WithEvents(func(ev schedules.Event) {
+			if ev.Kind == schedules.Finished {
+				finished <- ev
+			}
+		}))
+	}()
+	ev := waitFor(t, finished, "the daemon's first run")
+	cancel()
+	if err := waitFor(t, done, "the daemon to stop"); err != nil && ev.Err == nil {
+		return logs.String(), err
+	}
+	return logs.String(), ev.Err
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"io/fs"
 	"net/http/httptest"
 	"os"
@@ -17,9 +16,6 @@ import (
 	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/extract/argos/sandbox"
 	"github.com/kycetl/kycetl/extract/argos/synth"
-	"github.com/kycetl/kycetl/internal/config"
-	"github.com/kycetl/kycetl/internal/kyctest"
-	"github.com/kycetl/kycetl/schedules"
 )
 
 // auditedSecrets are distinctive secrets, each given where kycetl takes
@@ -119,46 +115,13 @@ func TestSecretsAudit(t *testing.T) {
 	s.audit(t, "the refused run's output", out+stderr)
 
 	// The daemon, one scheduled run.
-	path := writeFile(t, filepath.Join(t.TempDir(), "kycetl.yaml"), `dir: `+dir+`
-archive:
-  recipients: [`+recipients+`]
-projects:
-  - name: acme
-    api_url: `+srv.URL+`
-    secret_key_env: ARGOS_SECRET_KEY
-    jobs:
-      - name: tick
-        kind: hourly
-        schedule: "@every 1s"
-        lookback_days: 1
-`)
 	getenv := func(k string) string { return vars[k] }
-	cfg, err := config.Load(path, getenv)
+	logs, err := runDaemonOnce(t, dir, srv.URL, "secret_key_env: ARGOS_SECRET_KEY", "archive:\n  recipients: ["+recipients+"]\n", getenv, zerolog.DebugLevel)
 	if err != nil {
-		t.Fatal(err)
-	}
-	var logs kyctest.SyncBuffer
-	e := &env{stdout: &logs, stderr: &logs, now: time.Now, getenv: getenv, log: zerolog.New(&logs).Level(zerolog.DebugLevel)}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	finished, done := make(chan schedules.Event, 100), make(chan error, 1)
-	go func() {
-		done <- e.schedule(ctx, cfg, schedules.WithEvents(func(ev schedules.Event) {
-			if ev.Kind == schedules.Finished {
-				finished <- ev
-			}
-		}))
-	}()
-	ev := waitFor(t, finished, "the daemon's first run")
-	if ev.Err != nil {
-		t.Errorf("the daemon's run: %v", ev.Err)
-		s.audit(t, "the daemon's run error", ev.Err.Error())
-	}
-	cancel()
-	if err := waitFor(t, done, "the daemon to stop"); err != nil {
+		t.Errorf("the daemon's run: %v", err)
 		s.audit(t, "the daemon's error", err.Error())
 	}
-	s.audit(t, "the daemon's log", logs.String(), dir)
+	s.audit(t, "the daemon's log", logs, dir)
 
 	// TODO(fractal): once `kycetl fractal` exists, pull a snapshot here from
 	// its sandbox with distinctive FRACTAL_CLIENT_ID / FRACTAL_CLIENT_SECRET
