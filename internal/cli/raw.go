@@ -15,7 +15,12 @@ func (e *env) rawCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "raw",
 		Short: "Read the raw archive: the exact API items of a day",
-		Args:  noArgs,
+		Long: `raw reads the raw archive, raw/<source>/project=<p>/created_date=<d>/<run_id>.ndjson.zst,
+which keeps the exact bytes the API returned for every day loaded. It is how an
+auditor reads a day's items when the archive is encrypted at rest (age): the
+host that loads needs only the public keys, and raw cat reads with the private
+identity named by $` + envArchiveIdentity + `. See "raw cat --help".`,
+		Args: noArgs,
 	}
 	cmd.AddCommand(e.rawCatCmd())
 	return cmd
