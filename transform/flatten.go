@@ -60,6 +60,12 @@ func WithBatchRows(n int) Option { return func(f *Flattener) { f.batchRows = n }
 // WithSizes shares batch sizes between the Flatteners of a run (see Sizes).
 func WithSizes(s *Sizes) Option { return func(f *Flattener) { f.sizes = s } }
 
+// WithSeal encrypts the exact bytes of every quarantined item with seal
+// (the archive's encryption at rest) before they are written; the reason
+// then stops before the first double quote, where a parser's message
+// starts quoting the item.
+func WithSeal(seal func([]byte) ([]byte, error)) Option { return func(f *Flattener) { f.seal = seal } }
+
 // WithLogger sets the logger.
 func WithLogger(l zerolog.Logger) Option { return func(f *Flattener) { f.log = l } }
 
@@ -81,6 +87,7 @@ type Flattener struct {
 	tables     []*tableBuilder // argos.Tables() order
 	subs       *tableBuilder
 	quarantine *array.RecordBuilder
+	seal       func([]byte) ([]byte, error) // see WithSeal
 	qRows      int64
 	pending    int // submissions since the last flush
 
@@ -300,6 +307,14 @@ func (f *Flattener) write(t *schema.Table, rec arrow.RecordBatch) error {
 }
 
 func (f *Flattener) quarantined(item []byte, source string, ordinal int64, reason string) error {
+	if f.seal != nil {
+		sealed, err := f.seal(item)
+		if err != nil {
+			return fmt.Errorf("encrypting quarantined item %d of %s: %w", ordinal, source, err)
+		}
+		item = sealed
+		reason, _, _ = strings.Cut(reason, `"`)
+	}
 	b := f.quarantine
 	b.Field(0).(*array.StringBuilder).Append(f.project)
 	b.Field(1).(*array.Date32Builder).Append(f.day32)

@@ -55,6 +55,9 @@ type env struct {
 	// sources are those a configuration's projects may name, the first
 	// the default; nil for pipeline.Sources (tests list others).
 	sources extract.Sources
+	// recipients are those of the configuration read (archive.recipients),
+	// when KYCETL_ARCHIVE_RECIPIENTS is not set.
+	recipients []string
 }
 
 // sourceList is e.sources, or pipeline.Sources.
@@ -155,7 +158,7 @@ DuckDB file by default) whose SQL views compute the vendor's statistics page.`,
 	}
 	root.PersistentFlags().StringVar(&level, "log-level", "info", "log level: debug, info, warn, error")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(e.demoCmd(), e.runCmd(), e.statsCmd(), e.importCmd(), e.rebuildCmd(), e.verifyCmd(), e.generateCmd(), e.scheduleCmd(), e.statusCmd(), e.sandboxCmd(), e.fractalCmd())
+	root.AddCommand(e.demoCmd(), e.runCmd(), e.statsCmd(), e.importCmd(), e.rebuildCmd(), e.verifyCmd(), e.generateCmd(), e.scheduleCmd(), e.statusCmd(), e.sandboxCmd(), e.fractalCmd(), e.rawCmd())
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	}

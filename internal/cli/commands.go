@@ -111,7 +111,11 @@ func (e *env) policy(demo bool) (*pii.Policy, error) {
 // pipeline wires a Pipeline with a progress bar over total days on a
 // terminal, and extra options.
 func (e *env) pipeline(layout archive.Layout, wh load.Warehouse, pol *pii.Policy, total int, extra ...pipeline.Option) (*pipeline.Pipeline, func(), error) {
-	opts := append(e.pipelineOptions(pol), extra...)
+	keys, err := e.archiveKeys()
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := append(append(e.pipelineOptions(pol), keys...), extra...)
 	done := func() {}
 	if e.terminal && total > 1 {
 		bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(e.stderr), progressbar.OptionSetDescription("loading days"),
@@ -572,6 +576,7 @@ func (e *env) fromArchive(ctx context.Context, dir, warehouse string, rehash boo
 		return err
 	}
 	sum, err := do(pl)
+	err = identityHint(err)
 	done()
 	if sum != nil {
 		fmt.Fprintln(e.stderr, sum)
@@ -605,6 +610,15 @@ every partition is hashed again with it, and later runs must use it.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := archiveDir(dir); err != nil {
 				return err
+			}
+			// An encrypted archive without its identity fails here,
+			// before anything is written.
+			ids, err := e.identities()
+			if err != nil {
+				return err
+			}
+			if err := pipeline.CheckRawIdentities(archive.Layout{Dir: dir}, ids...); err != nil {
+				return identityHint(err)
 			}
 			return e.fromArchive(cmd.Context(), dir, warehouse, rehash, summary, func(pl *pipeline.Pipeline) (*pipeline.Summary, error) {
 				return pl.Rebuild(cmd.Context())

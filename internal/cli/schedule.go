@@ -75,6 +75,7 @@ func (e *env) readConfig(path string) (*config.Config, error) {
 	if err != nil {
 		return nil, usageError{err}
 	}
+	e.recipients = cfg.ArchiveRecipients
 	return cfg, nil
 }
 
@@ -174,7 +175,13 @@ func (e *env) schedule(ctx context.Context, cfg *config.Config, opts ...schedule
 		}
 		return w.wh, nil
 	}
-	r := pipeline.NewScheduler(archive.Layout{Dir: cfg.Dir}, open, sources, e.pipelineOptions(pol)...)
+	e.recipients = cfg.ArchiveRecipients
+	keys, err := e.archiveKeys()
+	if err != nil {
+		return err
+	}
+	popts := append(e.pipelineOptions(pol), keys...)
+	r := pipeline.NewScheduler(archive.Layout{Dir: cfg.Dir}, open, sources, popts...)
 	r.SetSources(kinds)
 	lk, err := lock.Acquire(cfg.Dir)
 	if err != nil {

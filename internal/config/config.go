@@ -114,6 +114,9 @@ type Config struct {
 	// schema.DefaultCreditRates, possibly edited by hand).
 	CreditRates []schema.CreditRate
 	Projects    []Project
+	// ArchiveRecipients are the age X25519 public keys (age1...) that the
+	// raw archive is encrypted to (archive.recipients); none: plain.
+	ArchiveRecipients []string
 }
 
 // PII is the PII policy: where the HMAC key is and per-column overrides of
@@ -353,6 +356,11 @@ type file struct {
 	PII         filePII       `yaml:"pii"`
 	CreditRates *[]fileRate   `yaml:"credit_rates"`
 	Projects    []fileProject `yaml:"projects"`
+	Archive     fileArchive   `yaml:"archive"`
+}
+
+type fileArchive struct {
+	Recipients []string `yaml:"recipients"`
 }
 
 type filePII struct {
@@ -423,6 +431,12 @@ func (v *validator) config(f *file) *Config {
 		c.Location = time.UTC
 	}
 	c.PII = v.pii(f.PII)
+	for i, r := range f.Archive.Recipients {
+		if _, err := archive.ParseRecipients(r); err != nil || strings.TrimSpace(r) == "" {
+			v.errorf(fmt.Sprintf("archive.recipients[%d]", i), "not an age X25519 recipient (age1...)")
+		}
+	}
+	c.ArchiveRecipients = f.Archive.Recipients
 	if f.CreditRates != nil {
 		c.CreditRates = make([]schema.CreditRate, 0, len(*f.CreditRates))
 		for i, r := range *f.CreditRates {

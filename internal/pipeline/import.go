@@ -146,7 +146,7 @@ func (p *Pipeline) Rebuild(ctx context.Context) (*Summary, error) {
 			return r.commit(ctx, rec, err)
 		}
 		src := srcs[k]
-		dup, err := supersededCopies(path, src.NewKeyReader().Scan)
+		dup, err := supersededCopies(path, src.NewKeyReader().Scan, r.readKeys())
 		if err != nil {
 			return r.commit(ctx, rec, err)
 		}
@@ -190,14 +190,14 @@ func (p *Pipeline) rawSources(cur map[archive.PartitionKey]*archive.DayRecord) (
 // (an import keeps every copy it was given) and finds all but the newest,
 // by updated_at, reading identities with readKey (a KeyReader's Scan, or
 // its checking Read).
-func supersededCopies(rawPath string, readKey func([]byte) (window.Key, error)) (*copies, error) {
+func supersededCopies(rawPath string, readKey func([]byte) (window.Key, error), keys archive.ReadOption) (*copies, error) {
 	c := newCopies()
 	err := archive.ReadRaw(rawPath, func(ord int, item []byte) error {
 		if k, err := readKey(item); err == nil {
 			c.add(ord, k)
 		} // else quarantined when derived
 		return nil
-	})
+	}, keys)
 	c.drop()
 	return c, err
 }

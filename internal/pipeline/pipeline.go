@@ -19,9 +19,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"filippo.io/age"
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -55,6 +57,9 @@ type Pipeline struct {
 	workers int
 	whMu    sync.Mutex
 	rehash  bool // see WithRehash
+	// recipients and identities: see WithRecipients, WithIdentities.
+	recipients []age.Recipient
+	identities []age.Identity
 	// progressParts and progressEvery: see WithProgress.
 	progressParts int
 	progressEvery time.Duration
@@ -83,6 +88,18 @@ func WithWorkers(n int) Option { return func(pl *Pipeline) { pl.workers = n } }
 // archives and derives; the default is DefaultSource. A rebuild derives
 // each day with the source whose raw archive holds it.
 func WithSource(s extract.Source) Option { return func(pl *Pipeline) { pl.source = s } }
+
+// WithRecipients encrypts the raw files the pipeline writes to the age
+// recipients (archive.WithRecipients); without any they are plain.
+func WithRecipients(rs ...age.Recipient) Option {
+	return func(pl *Pipeline) { pl.recipients = rs }
+}
+
+// WithIdentities gives the age identities that encrypted raw files of
+// earlier runs are read with (a rebuild, an import merging with a day).
+func WithIdentities(ids ...age.Identity) Option {
+	return func(pl *Pipeline) { pl.identities = ids }
+}
 
 // New makes a Pipeline writing under layout and loading into wh.
 func New(layout archive.Layout, wh load.Warehouse, opts ...Option) (*Pipeline, error) {
@@ -154,6 +171,10 @@ type run struct {
 	planned map[archive.PartitionKey]bool
 	// progress logs a long run's progress; nil when there is none to log.
 	progress *progress
+	// own is the run's own age identity, made for it and never stored:
+	// the raw files it writes are encrypted to it too, so that it reads
+	// them back without any identity of the archive's recipients.
+	own *age.X25519Identity
 }
 
 func (p *Pipeline) begin(command string, from, to time.Time) (*run, error) {
@@ -179,6 +200,11 @@ func (p *Pipeline) begin(command string, from, to time.Time) (*run, error) {
 	r := &run{p: p, m: m, start: now, sum: Summary{RunID: m.RunID, Command: command}, sizes: transform.NewSizes(), durable: durable,
 		planned: map[archive.PartitionKey]bool{}}
 	r.batch = &batch{r: r, size: 1}
+	if len(p.recipients) > 0 {
+		if r.own, err = age.GenerateX25519Identity(); err != nil {
+			return nil, fmt.Errorf("making the run's own age identity: %w", err)
+		}
+	}
 	if b, ok := p.wh.(load.Batcher); ok && b.BatchDays() > 1 {
 		r.batch.size = b.BatchDays()
 	}
@@ -370,11 +396,40 @@ func (r *run) finish(err error) (*Summary, error) {
 	return &s, err
 }
 
+// rawOptions are the options of the raw files the run writes.
+func (r *run) rawOptions() []archive.WriterOption {
+	opts := []archive.WriterOption{archive.WithSyncGroup(r.durable)}
+	if r.own != nil {
+		opts = append(opts, archive.WithRecipients(append(slices.Clip(r.p.recipients), r.own.Recipient())...))
+	}
+	return opts
+}
+
+// flattenOptions are the options of the run's flatteners: the PII policy,
+// and the encryption of quarantined items when the archive is encrypted.
+func (r *run) flattenOptions() []transform.Option {
+	p := r.p
+	opts := []transform.Option{transform.WithPolicy(p.policy), transform.WithSizes(r.sizes), transform.WithLogger(p.log)}
+	if len(p.recipients) > 0 {
+		opts = append(opts, transform.WithSeal(func(b []byte) ([]byte, error) { return archive.Seal(b, p.recipients...) }))
+	}
+	return opts
+}
+
+// readKeys reads raw files with the pipeline's identities and the run's own.
+func (r *run) readKeys() archive.ReadOption {
+	ids := slices.Clip(r.p.identities)
+	if r.own != nil {
+		ids = append(ids, r.own)
+	}
+	return archive.WithIdentities(ids...)
+}
+
 // writeRaw writes a day's items to the raw archive. Items are kept byte for
 // byte; only one that spans lines (a pretty-printed export) is compacted, as
 // the archive holds one item per line.
 func (r *run) writeRaw(path string, items func(yield func([]byte) error) error) (archive.FileInfo, error) {
-	w, err := archive.NewRawWriter(path, archive.WithSyncGroup(r.durable))
+	w, err := archive.NewRawWriter(path, r.rawOptions()...)
 	if err != nil {
 		return archive.FileInfo{}, err
 	}
@@ -406,7 +461,7 @@ func (r *run) loadDay(ctx context.Context, rec *archive.DayRecord, src extract.S
 		// The copy kept by its updated_at is not JSON, so an older copy
 		// should have been kept: find the copies again, each one parsed.
 		r.p.log.Warn().Str("project", rec.Project).Str("day", rec.Day).Err(err).Msg("deriving the day again from the copies that are JSON")
-		if dup, err = supersededCopies(rawPath, src.NewKeyReader().Read); err == nil {
+		if dup, err = supersededCopies(rawPath, src.NewKeyReader().Read, r.readKeys()); err == nil {
 			part, err = r.derive(ctx, rec, src, rawPath, dup)
 		}
 	}
@@ -441,7 +496,7 @@ func (r *run) derive(ctx context.Context, rec *archive.DayRecord, src extract.So
 		}
 		sink.writers[t.Name] = w
 	}
-	f, err := src.NewFlattener(rec.Project, r.m.RunID, day, sink, transform.WithPolicy(p.policy), transform.WithSizes(r.sizes), transform.WithLogger(p.log))
+	f, err := src.NewFlattener(rec.Project, r.m.RunID, day, sink, r.flattenOptions()...)
 	if err != nil {
 		return load.PartitionFiles{}, err
 	}
@@ -465,7 +520,7 @@ func (r *run) derive(ctx context.Context, rec *archive.DayRecord, src extract.So
 			}
 		}
 		return f.Add(item, source, int64(ord))
-	})
+	}, r.readKeys())
 	if err != nil {
 		f.Release()
 		return load.PartitionFiles{}, fmt.Errorf("flattening %s: %w", rel, err)

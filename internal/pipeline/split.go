@@ -51,7 +51,7 @@ func (s *splitter) bucket(day time.Time) (*rawDayFile, error) {
 	s.clock++
 	b, ok := s.days[day]
 	if !ok {
-		w, err := archive.NewRawWriter(s.p.layout.RawPath(s.p.source.Name(), s.project, day, s.r.m.RunID), archive.WithSyncGroup(s.r.durable))
+		w, err := archive.NewRawWriter(s.p.layout.RawPath(s.p.source.Name(), s.project, day, s.r.m.RunID), s.r.rawOptions()...)
 		if err != nil {
 			return nil, err
 		}
@@ -155,7 +155,7 @@ func (s *splitter) carryOver(b *rawDayFile) error {
 			b.n++ // quarantined again when derived
 		}
 		return b.w.Write(item)
-	})
+	}, s.r.readKeys())
 	if err != nil {
 		return fmt.Errorf("merging with %s %s: %w", s.project, day, err)
 	}

@@ -1,10 +1,10 @@
 package archive
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"filippo.io/age"
 	"fmt"
 	"hash"
 	"os"
@@ -35,6 +35,8 @@ type atomicFile struct {
 	// group, when set, makes the file durable at its Sync rather than at
 	// commit.
 	group *SyncGroup
+	// recipients, when set, encrypt a raw file (WithRecipients).
+	recipients []age.Recipient
 }
 
 // WriterOption configures a Parquet or raw archive writer.
@@ -45,17 +47,11 @@ type WriterOption func(*atomicFile)
 func WithSyncGroup(g *SyncGroup) WriterOption { return func(f *atomicFile) { f.group = g } }
 
 func createAtomic(path string, opts ...WriterOption) (*atomicFile, error) {
-	dir, name := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
+	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating directory for %s: %w", path, err)
 	}
-	var r [4]byte
-	_, _ = rand.Read(r[:])
-	tmp, err := os.OpenFile(filepath.Join(dir, tempPrefix+name+"-"+hex.EncodeToString(r[:])),
-		os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	tmp, err := os.OpenFile(TempPath(path), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("creating temporary file for %s: %w", path, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 
+	"filippo.io/age"
 	"github.com/klauspost/compress/zstd"
 	"github.com/kycetl/kycetl/internal/pool"
 )
@@ -16,7 +17,9 @@ import (
 // one item per line, byte for byte as received.
 type RawWriter struct {
 	f    *atomicFile
-	enc  *zstd.Encoder // nil while suspended
+	out  io.Writer      // f, or seal over it
+	seal io.WriteCloser // the age encryption, when the file has recipients
+	enc  *zstd.Encoder  // nil while suspended
 	rows int64
 	err  error // first write error; the file can only be aborted after it
 }
@@ -34,7 +37,16 @@ func NewRawWriter(path string, opts ...WriterOption) (*RawWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &RawWriter{f: f, enc: takeEncoder(f)}, nil
+	w := &RawWriter{f: f, out: f}
+	if len(f.recipients) > 0 {
+		if w.seal, err = age.Encrypt(f, f.recipients...); err != nil {
+			f.abort()
+			return nil, fmt.Errorf("encrypting %s: %w", path, err)
+		}
+		w.out = w.seal
+	}
+	w.enc = takeEncoder(w.out)
+	return w, nil
 }
 
 // Suspend ends the current zstd frame and gives back the encoder and the
@@ -62,7 +74,7 @@ func (w *RawWriter) resume() error {
 		w.err = fmt.Errorf("resuming %s: %w", w.f.path, err)
 		return w.err
 	}
-	w.enc = takeEncoder(w.f)
+	w.enc = takeEncoder(w.out)
 	return nil
 }
 
@@ -153,7 +165,7 @@ func (w *RawWriter) WriteFrame(frame []byte, n int) error {
 		w.err = fmt.Errorf("resuming %s: %w", w.f.path, err)
 		return w.err
 	}
-	if _, err := w.f.Write(frame); err != nil {
+	if _, err := w.out.Write(frame); err != nil {
 		w.err = fmt.Errorf("writing a raw frame of %d items to %s: %w", n, w.f.path, err)
 		return w.err
 	}
@@ -189,6 +201,12 @@ func (w *RawWriter) Close() (FileInfo, error) {
 		w.f.abort()
 		return FileInfo{}, fmt.Errorf("resuming %s: %w", w.f.path, err)
 	}
+	if w.seal != nil {
+		if err := w.seal.Close(); err != nil {
+			w.f.abort()
+			return FileInfo{}, fmt.Errorf("finishing the encryption of %s: %w", w.f.path, err)
+		}
+	}
 	return w.f.commit(w.rows)
 }
 
@@ -211,14 +229,23 @@ const MaxRawItem = 64 << 20
 
 // ReadRaw streams the items of a raw archive file to fn in order, with their
 // 0-based ordinal. item is valid only during the call. An error from fn
-// stops the reading and is returned as is.
-func ReadRaw(path string, fn func(ordinal int, item []byte) error) error {
+// stops the reading and is returned as is. An encrypted file is read with
+// the identities of WithIdentities (ErrNoIdentity without any).
+func ReadRaw(path string, fn func(ordinal int, item []byte) error, opts ...ReadOption) error {
+	var c readConfig
+	for _, o := range opts {
+		o(&c)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("opening raw archive: %w", err)
 	}
 	defer f.Close()
-	return readRaw(f, path, fn)
+	plain, err := c.open(f, path)
+	if err != nil {
+		return err
+	}
+	return readRaw(plain, path, fn)
 }
 
 func readRaw(r io.Reader, name string, fn func(int, []byte) error) error {

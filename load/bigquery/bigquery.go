@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kycetl/kycetl/extract/retry"
 	"net/http"
 	"net/url"
 	"os"
@@ -149,6 +150,7 @@ type Warehouse struct {
 	clientOpts  []option.ClientOption
 	storageOpts []option.ClientOption
 	now         func() time.Time
+	retry       retry.Policy // see WithRetry
 
 	// scripts serialises the transactions: two concurrent transactions on
 	// one table make BigQuery abort one of them.
@@ -189,6 +191,10 @@ func WithTempDir(dir string) Option { return func(w *Warehouse) { w.tempDir = di
 // WithClock sets the clock used for staging tables' expiry.
 func WithClock(now func() time.Time) Option { return func(w *Warehouse) { w.now = now } }
 
+// WithRetry sets how a query job that a concurrent transaction aborted is
+// tried again (default retry.DefaultPolicy: backoff with jitter).
+func WithRetry(p retry.Policy) Option { return func(w *Warehouse) { w.retry = p } }
+
 // Open connects to the dataset named by cfg; nothing is created until
 // Prepare. Credentials are Google's Application Default Credentials unless
 // client options say otherwise.
@@ -199,9 +205,13 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Warehouse, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("opening BigQuery warehouse: %w", err)
 	}
-	w := &Warehouse{cfg: cfg, log: zerolog.Nop(), batchDays: DefaultBatchDays, tempDir: os.TempDir(), now: time.Now, outcomes: map[partKey]outcome{}}
+	w := &Warehouse{cfg: cfg, log: zerolog.Nop(), batchDays: DefaultBatchDays, tempDir: os.TempDir(), now: time.Now, outcomes: map[partKey]outcome{},
+		retry: retry.DefaultPolicy}
 	for _, o := range opts {
 		o(w)
+	}
+	if err := w.retry.Validate(); err != nil {
+		return nil, fmt.Errorf("opening BigQuery warehouse: retry policy: %w", err)
 	}
 	if w.batchDays < 1 {
 		return nil, fmt.Errorf("opening BigQuery warehouse: batch of %d days", w.batchDays)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -707,5 +708,45 @@ func TestTableMetadataPartitionsOnTheTablesDay(t *testing.T) {
 		if md.TimePartitioning == nil || md.TimePartitioning.Field != tc.want || md.Schema[1].Name != tc.want {
 			t.Errorf("%s: partitioned on %+v, second column %s; want %s", tc.t.Name, md.TimePartitioning, md.Schema[1].Name, tc.want)
 		}
+	}
+}
+
+// TestConcurrentAbortIsRetried: a transaction that a concurrent one
+// aborted is run again, as a new job, and the day loads; any other failure
+// is not tried again.
+func TestConcurrentAbortIsRetried(t *testing.T) {
+	ctx := context.Background()
+	w, fake := openPrepared(t)
+	p := load.Partition{Project: "acme", Day: loadtest.Day(2025, 2, 1)}
+	var mu sync.Mutex
+	aborts, other := 0, false
+	fake.FailJobs(func(j *bq.Job) *bq.ErrorProto {
+		mu.Lock()
+		defer mu.Unlock()
+		if failDay(p)(j) == nil {
+			return nil
+		}
+		if other {
+			aborts++
+			return &bq.ErrorProto{Reason: "invalidQuery", Message: "Syntax error: Unexpected end of script"}
+		}
+		if aborts < fastRetry.MaxTries-1 {
+			aborts++
+			return &bq.ErrorProto{Reason: "invalidQuery", Message: concurrentUpdate}
+		}
+		return nil
+	})
+	if err := w.Replace(ctx, []load.PartitionFiles{partitionFiles(t, t.TempDir(), p, 0, "s")}); err != nil {
+		t.Fatalf("Replace after %d aborts: %v", aborts, err)
+	}
+	if aborts != fastRetry.MaxTries-1 {
+		t.Errorf("%d aborted tries, want %d", aborts, fastRetry.MaxTries-1)
+	}
+	mu.Lock()
+	aborts, other = 0, true
+	mu.Unlock()
+	err := w.Replace(ctx, []load.PartitionFiles{partitionFiles(t, t.TempDir(), p, 0, "s2")})
+	if err == nil || errors.Is(err, ErrConcurrentUpdate) || aborts != 1 {
+		t.Errorf("another failure: %v after %d tries, want one try", err, aborts)
 	}
 }

@@ -8,11 +8,13 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"cloud.google.com/go/civil"
 	bq "google.golang.org/api/bigquery/v2"
 
 	"github.com/kycetl/kycetl/extract/argos"
+	"github.com/kycetl/kycetl/extract/retry"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/bigquery/bqfake"
 )
@@ -21,6 +23,10 @@ const (
 	testProject = "kyc-test"
 	testDataset = "kyc"
 )
+
+// fastRetry retries an aborted transaction at once: the tests count
+// tries, they never wait.
+var fastRetry = retry.Policy{MaxTries: 3, Initial: time.Microsecond, Max: time.Microsecond}
 
 // openFake opens a warehouse on a fresh fake.
 func openFake(t *testing.T, opts ...Option) (*Warehouse, *bqfake.Server) {
@@ -32,7 +38,8 @@ func openFake(t *testing.T, opts ...Option) (*Warehouse, *bqfake.Server) {
 
 func openOn(t *testing.T, fake *bqfake.Server, cfg Config, opts ...Option) *Warehouse {
 	t.Helper()
-	opts = append([]Option{WithClientOptions(fake.ClientOptions()...), WithStorageOptions(fake.StorageOptions()...), WithTempDir(t.TempDir())}, opts...)
+	opts = append([]Option{WithClientOptions(fake.ClientOptions()...), WithStorageOptions(fake.StorageOptions()...), WithTempDir(t.TempDir()),
+		WithRetry(fastRetry)}, opts...)
 	w, err := Open(context.Background(), cfg, opts...)
 	if err != nil {
 		t.Fatal(err)

@@ -4,23 +4,48 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"cloud.google.com/go/bigquery"
 	"google.golang.org/api/googleapi"
 
+	"github.com/kycetl/kycetl/extract/retry"
 	"github.com/kycetl/kycetl/load/archive"
 )
 
 // cancelTimeout bounds the request that cancels a job after its caller gave up.
 const cancelTimeout = 10 * time.Second
 
-// query runs a GoogleSQL query job to its end.
+// ErrConcurrentUpdate is wrapped by the error of a job that BigQuery
+// aborted because a concurrent transaction or DML statement changed the
+// same table (another kycetl on another machine loading the dataset).
+var ErrConcurrentUpdate = errors.New("aborted by a concurrent update of the same table")
+
+// abortedByConcurrentUpdate tells BigQuery's abort of a transaction or DML statement
+// by a concurrent one, by its message, its only mark ("Transaction is
+// aborted due to concurrent update against table ...", "Could not
+// serialize access to table ... due to concurrent update").
+func abortedByConcurrentUpdate(msg string) bool {
+	return strings.Contains(msg, "due to concurrent update")
+}
+
+// query runs a GoogleSQL query job to its end. A job aborted by a
+// concurrent update changed nothing (a script rolls back) and is run again,
+// as a new job, with the retry policy's backoff.
 func (w *Warehouse) query(ctx context.Context, idPrefix, text string, params []bigquery.QueryParameter) (archive.Job, error) {
-	q := w.client.Query(text)
-	q.JobIDConfig = bigquery.JobIDConfig{JobID: idPrefix, AddJobIDSuffix: true}
-	q.Parameters = params
-	return w.run(ctx, q.Run)
+	return retry.Do(ctx, w.retry, func() (archive.Job, time.Duration, error) {
+		q := w.client.Query(text)
+		q.JobIDConfig = bigquery.JobIDConfig{JobID: idPrefix, AddJobIDSuffix: true}
+		q.Parameters = params
+		job, err := w.run(ctx, q.Run)
+		if err != nil && !errors.Is(err, ErrConcurrentUpdate) {
+			return job, 0, retry.Permanent(err)
+		}
+		return job, 0, err
+	}, func(err error, tries int, wait time.Duration) {
+		w.log.Warn().Err(err).Int("tries", tries).Dur("wait", wait).Msg("BigQuery job aborted by a concurrent update; trying again")
+	})
 }
 
 // run starts a job and waits for its end. The returned Job records it
@@ -54,6 +79,9 @@ func (w *Warehouse) run(ctx context.Context, start func(context.Context) (*bigqu
 	rec.BytesProcessed = bytesProcessed(st)
 	if err := st.Err(); err != nil {
 		w.log.Warn().Str("job", rec.ID).Str("error", message(err)).Msg("BigQuery job failed")
+		if abortedByConcurrentUpdate(message(err)) {
+			return rec, fmt.Errorf("BigQuery job %s failed: %w: %s", rec.ID, ErrConcurrentUpdate, message(err))
+		}
 		return rec, fmt.Errorf("BigQuery job %s failed: %s", rec.ID, message(err))
 	}
 	rec.Outcome = archive.OutcomeOK
