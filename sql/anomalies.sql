@@ -1,0 +1,113 @@
+-- anomalies: the days whose numbers leave their usual range, per project,
+-- for four metrics of each complete UTC day (yesterday and before; a day
+-- without submissions counts, from calendar_days):
+--   volume              total submissions (stats_daily.total, 0 on a day
+--                       without), noise n = total;
+--   approval_rate       stats_daily.approval_rate, n = approved + rejected;
+--   rejection_share     stats_daily.rejected_ratio, n = total;
+--   aml_red_flag_share  Red Flag submissions over AML-screened ones
+--                       (aml_count), n = aml_count.
+-- A metric without a value on a day (a rate over 0) is not scored that day.
+-- expected is the median of the metric over the 28 days before the day
+-- (its values there, the middle one, or the mean of the two middle ones);
+-- MAD the median of their absolute deviations from expected;
+-- scale = max(1.4826 MAD, noise), noise the Poisson or binomial error of
+-- one day with one extra event: sqrt(expected + 1) for volume,
+-- sqrt((expected (1 - expected) + 1 / n) / n) for a share; and
+-- score = (value - expected) / scale. A day is listed, flagged, when
+-- |score| > 3.5 and at least 14 of the 28 days before it have a value.
+WITH daily AS (
+  SELECT
+    c.project,
+    c.day,
+    c.days_ago,
+    COALESCE(d.total, 0) AS total,
+    COALESCE(d.approved, 0) + COALESCE(d.rejected, 0) AS decided,
+    COALESCE(d.aml_count, 0) AS aml_count,
+    d.approval_rate,
+    d.rejected_ratio,
+    r.red_flags
+  FROM {{table "calendar_days"}} AS c
+  LEFT JOIN {{table "stats_daily"}} AS d
+    ON d.project = c.project
+    AND d.day = c.day
+  LEFT JOIN (
+    SELECT project, day, COUNT(DISTINCT CASE WHEN aml_red_flag THEN submission_id END) AS red_flags
+    FROM {{table "submission_facts"}}
+    GROUP BY project, day
+  ) AS r
+    ON r.project = c.project
+    AND r.day = c.day
+  WHERE c.days_ago >= 1
+),
+metrics AS (
+  SELECT project, day, days_ago, 'volume' AS metric, total / 1 AS value, total AS n FROM daily
+  UNION ALL
+  SELECT project, day, days_ago, 'approval_rate', approval_rate, decided FROM daily
+  UNION ALL
+  SELECT project, day, days_ago, 'rejection_share', rejected_ratio, total FROM daily
+  UNION ALL
+  SELECT project, day, days_ago, 'aml_red_flag_share', red_flags / NULLIF(aml_count, 0), aml_count FROM daily
+),
+baseline AS (
+  SELECT
+    m.project,
+    m.day,
+    m.metric,
+    m.value,
+    m.n,
+    b.value AS past,
+    ROW_NUMBER() OVER (PARTITION BY m.project, m.metric, m.day ORDER BY b.value) AS rn,
+    COUNT(*) OVER (PARTITION BY m.project, m.metric, m.day) AS k
+  FROM metrics AS m
+  JOIN metrics AS b
+    ON b.project = m.project
+    AND b.metric = m.metric
+    AND b.days_ago BETWEEN m.days_ago + 1 AND m.days_ago + 28
+  WHERE m.value IS NOT NULL AND b.value IS NOT NULL
+),
+medians AS (
+  SELECT project, day, metric, value, n, k, AVG(CASE WHEN 2 * rn BETWEEN k AND k + 2 THEN past END) AS expected
+  FROM baseline
+  GROUP BY project, day, metric, value, n, k
+),
+deviations AS (
+  SELECT
+    project,
+    day,
+    metric,
+    value,
+    n,
+    k,
+    expected,
+    deviation,
+    ROW_NUMBER() OVER (PARTITION BY project, metric, day ORDER BY deviation) AS rn
+  FROM (
+    SELECT md.project, md.day, md.metric, md.value, md.n, md.k, md.expected, ABS(t.past - md.expected) AS deviation
+    FROM medians AS md
+    JOIN baseline AS t
+      ON t.project = md.project
+      AND t.metric = md.metric
+      AND t.day = md.day
+  ) AS d
+),
+scored AS (
+  SELECT
+    project,
+    day,
+    metric,
+    value,
+    expected,
+    (value - expected) / GREATEST(
+      1.4826 * AVG(CASE WHEN 2 * rn BETWEEN k AND k + 2 THEN deviation END),
+      CASE
+        WHEN metric = 'volume' THEN SQRT(expected + 1)
+        ELSE SQRT((expected * (1 - expected) + 1 / n) / n)
+      END) AS score
+  FROM deviations
+  WHERE k >= 14
+  GROUP BY project, day, metric, value, n, k, expected
+)
+SELECT project, day, metric, value, expected, score
+FROM scored
+WHERE ABS(score) > 3.5
