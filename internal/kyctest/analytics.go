@@ -248,3 +248,93 @@ func DailyFlags(items []Item, today time.Time) []Flag {
 	}
 	return out
 }
+
+// Redate moves a raw submission by days whole days: its created_at,
+// updated_at, kyc_result_at and pending_at (written back in the vendor's
+// YYYY-MM-DD-HH-MM-SS-ZZZ), and gives it the submission_id id, so that one
+// day's items can stand for the items of any day.
+func Redate(raw []byte, days int, id string) ([]byte, error) {
+	var item map[string]any
+	if err := json.Unmarshal(raw, &item); err != nil {
+		return nil, fmt.Errorf("redating an item: %w", err)
+	}
+	for _, key := range []string{"created_at", "updated_at", "kyc_result_at", "pending_at"} {
+		s, ok := item[key].(string)
+		if !ok || s == "" {
+			continue
+		}
+		t, err := stamp(s)
+		if err != nil {
+			return nil, fmt.Errorf("redating %s of %v: %w", key, item["submission_id"], err)
+		}
+		v := t.AddDate(0, 0, days).UTC().Format("2006-01-02-15-04-05.000")
+		item[key] = v[:19] + "-" + v[20:]
+	}
+	item["submission_id"] = id
+	return json.Marshal(item)
+}
+
+// ForecastDay is one day of the credit forecast method, run from an
+// origin: the predicted credits and band, and the actual credits.
+type ForecastDay struct {
+	Day                        string
+	Credits, Low, High, Actual float64
+}
+
+// Forecast runs the method of the credit_forecast_runs view over the
+// credits of each day (credits[day], 0 when absent, days before first
+// are no history) for horizon days from origin: a least-squares trend over
+// the 56 days before origin, the mean residual of each weekday position,
+// and a band of 1.96 root-mean-square residuals.
+func Forecast(credits map[string]float64, first, origin time.Time, horizon int) []ForecastDay {
+	day := func(x int) time.Time { return origin.AddDate(0, 0, x) }
+	var xs, ys []float64
+	for x := -56; x <= -1; x++ {
+		if day(x).Before(first) {
+			continue
+		}
+		xs = append(xs, float64(x))
+		ys = append(ys, credits[day(x).Format("2006-01-02")])
+	}
+	if len(xs) == 0 {
+		return nil
+	}
+	var sx, sy, sxy, sxx float64
+	for i := range xs {
+		sx += xs[i]
+		sy += ys[i]
+		sxy += xs[i] * ys[i]
+		sxx += xs[i] * xs[i]
+	}
+	n := float64(len(xs))
+	slope := 0.0
+	if v := sxx/n - (sx/n)*(sx/n); v != 0 {
+		slope = (sxy/n - (sx/n)*(sy/n)) / v
+	}
+	intercept := sy/n - slope*sx/n
+	pos := func(x float64) int { return ((int(x) % 7) + 7) % 7 }
+	var sum, cnt [7]float64
+	for i := range xs {
+		sum[pos(xs[i])] += ys[i] - intercept - slope*xs[i]
+		cnt[pos(xs[i])]++
+	}
+	effect := func(x float64) float64 {
+		if cnt[pos(x)] == 0 {
+			return 0
+		}
+		return sum[pos(x)] / cnt[pos(x)]
+	}
+	var ss float64
+	for i := range xs {
+		r := ys[i] - intercept - slope*xs[i] - effect(xs[i])
+		ss += r * r
+	}
+	sd := math.Sqrt(ss / n)
+	var out []ForecastDay
+	for j := range horizon {
+		fit := intercept + slope*float64(j) + effect(float64(j))
+		k := day(j).Format("2006-01-02")
+		out = append(out, ForecastDay{Day: k, Credits: max(fit, 0), Low: max(fit-1.96*sd, 0), High: max(fit+1.96*sd, 0), Actual: credits[k]})
+	}
+	return out
+}
