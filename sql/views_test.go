@@ -221,3 +221,25 @@ func TestInline(t *testing.T) {
 		t.Error("Inline of an unknown view: no error")
 	}
 }
+
+// TestViewDocsAreCurrent fails when docs/views.md, the views' data
+// dictionary, no longer matches the views.
+func TestViewDocsAreCurrent(t *testing.T) {
+	const path = "../docs/views.md"
+	var b strings.Builder
+	if err := WriteViewDocs(&b); err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./sql -update to create it)", err)
+	}
+	if b.String() != string(want) {
+		t.Errorf("%s is stale: run go test ./sql -update", path)
+	}
+}
