@@ -55,7 +55,10 @@ Exit codes, for cron, monitoring and Kubernetes probes: 0 healthy (or nothing
 ran yet), 1 unhealthy — the latest run of a job failed, a day failed, a day
 of a look-back is missing, or a day that an interrupted or stopped run did not
 finish has not been loaded by any run (a run that loads it makes status healthy
-again) —, 2 usage or configuration error. status only reads;
+again), or a day of the look-back up to yesterday (the jobs' longest; 7 days
+without --config) is in the anomalies view (volume, approval rate, rejection
+share or AML red-flag share far from the median of the 28 days before) —,
+2 usage or configuration error. status only reads;
 while a run holds the DuckDB file it waits for up to --wait.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
