@@ -1,6 +1,9 @@
 -- anomalies: the days whose numbers leave their usual range, per project,
--- for four metrics of each complete UTC day (yesterday and before; a day
--- without submissions counts, from calendar_days):
+-- for four metrics of each complete UTC day: a day before today (a day
+-- without submissions counts, from calendar_days) that a load other than a
+-- rebuild finished with outcome ok after starting on a later day
+-- (load_runs), so that a day loaded while it was still going on, and not
+-- since, is neither scored nor part of another day's baseline:
 --   volume              total submissions (stats_daily.total, 0 on a day
 --                       without), noise n = total;
 --   approval_rate       stats_daily.approval_rate, n = approved + rejected;
@@ -38,6 +41,14 @@ WITH daily AS (
   ) AS r
     ON r.project = c.project
     AND r.day = c.day
+  JOIN (
+    SELECT project, day
+    FROM {{table "load_runs"}}
+    WHERE outcome = 'ok' AND command <> 'rebuild' AND CAST(started_at AS DATE) > day
+    GROUP BY project, day
+  ) AS complete
+    ON complete.project = c.project
+    AND complete.day = c.day
   WHERE c.days_ago >= 1
 ),
 metrics AS (

@@ -384,6 +384,21 @@ func TestStatusReportsAnomalies(t *testing.T) {
 	if code != ExitFailed || !strings.Contains(out, want) || !strings.Contains(out, "status: UNHEALTHY: acme: volume on "+drop.Format("2006-01-02")+" is 6") {
 		t.Errorf("status with a drop on %s: exit %d, want %d and %q\n%s%s", drop.Format("2006-01-02"), code, ExitFailed, want, out, stderr)
 	}
+	// A day whose only load started on that very day is not over in the
+	// warehouse: it is not scored.
+	w, err := duckdb.Open(context.Background(), archive.Layout{Dir: dropped}.DuckDBPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.DB().Exec("UPDATE load_runs SET started_at = CAST(day AS TIMESTAMP) + INTERVAL 1 HOUR WHERE day = CAST($1 AS DATE)", drop.Format("2006-01-02")); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	code, out, stderr = kycetl(t, nil, "status", "--dir", dropped)
+	if code != ExitOK || !strings.Contains(out, "see the anomalies view):\n  none\n") {
+		t.Errorf("status with the drop day loaded while it went on: exit %d, want 0 and no anomaly\n%s%s", code, out, stderr)
+	}
+
 	code, out, stderr = kycetl(t, nil, "status", "--dir", steady)
 	if code != ExitOK || !strings.Contains(out, "anomalies (trailing 28-day median, |score| > 3.5; see the anomalies view):\n  none\n") {
 		t.Errorf("status on a steady series: exit %d, want 0 and no anomaly\n%s%s", code, out, stderr)
