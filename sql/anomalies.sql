@@ -11,21 +11,32 @@
 --   aml_red_flag_share  Red Flag submissions over AML-screened ones
 --                       (aml_count), n = aml_count.
 -- A metric without a value on a day (a rate over 0) is not scored that day.
+-- A rate is scored in the way most favourable to the day's submissions
+-- still pending, which may yet be approved or rejected: by the end of the
+-- range [lo, hi] of the values it could still take (approval rate:
+-- approved / (approved + rejected + pending) to (approved + pending) /
+-- (approved + rejected + pending); rejection share: rejected / total to
+-- (rejected + pending) / total) that is nearest to expected, and 0 when
+-- expected is inside it; volume and red-flag share are final (lo = hi =
+-- value). So a recent day whose reviews are still going on is no anomaly.
 -- expected is the median of the metric over the 28 days before the day
 -- (its values there, the middle one, or the mean of the two middle ones);
 -- MAD the median of their absolute deviations from expected;
 -- scale = max(1.4826 MAD, noise), noise the Poisson or binomial error of
 -- one day with one extra event: sqrt(expected + 1) for volume,
 -- sqrt((expected (1 - expected) + 1 / n) / n) for a share; and
--- score = (value - expected) / scale. A day is listed, flagged, when
--- |score| > 3.5 and at least 14 of the 28 days before it have a value.
+-- score = (the end of [lo, hi] nearest to expected - expected) / scale.
+-- A day is listed, flagged, when |score| > 3.5 and at least 14 of the 28
+-- days before it have a value.
 WITH daily AS (
   SELECT
     c.project,
     c.day,
     c.days_ago,
     COALESCE(d.total, 0) AS total,
-    COALESCE(d.approved, 0) + COALESCE(d.rejected, 0) AS decided,
+    COALESCE(d.approved, 0) AS approved,
+    COALESCE(d.rejected, 0) AS rejected,
+    COALESCE(d.pending, 0) AS pending,
     COALESCE(d.aml_count, 0) AS aml_count,
     d.approval_rate,
     d.rejected_ratio,
@@ -52,13 +63,20 @@ WITH daily AS (
   WHERE c.days_ago >= 1
 ),
 metrics AS (
-  SELECT project, day, days_ago, 'volume' AS metric, total / 1 AS value, total AS n FROM daily
+  SELECT project, day, days_ago, 'volume' AS metric, total / 1 AS value, total / 1 AS lo, total / 1 AS hi, total AS n
+  FROM daily
   UNION ALL
-  SELECT project, day, days_ago, 'approval_rate', approval_rate, decided FROM daily
+  SELECT project, day, days_ago, 'approval_rate', approval_rate,
+    approved / NULLIF(approved + rejected + pending, 0), (approved + pending) / NULLIF(approved + rejected + pending, 0),
+    approved + rejected
+  FROM daily
   UNION ALL
-  SELECT project, day, days_ago, 'rejection_share', rejected_ratio, total FROM daily
+  SELECT project, day, days_ago, 'rejection_share', rejected_ratio, rejected_ratio, (rejected + pending) / NULLIF(total, 0), total
+  FROM daily
   UNION ALL
-  SELECT project, day, days_ago, 'aml_red_flag_share', red_flags / NULLIF(aml_count, 0), aml_count FROM daily
+  SELECT project, day, days_ago, 'aml_red_flag_share', red_flags / NULLIF(aml_count, 0),
+    red_flags / NULLIF(aml_count, 0), red_flags / NULLIF(aml_count, 0), aml_count
+  FROM daily
 ),
 baseline AS (
   SELECT
@@ -66,6 +84,8 @@ baseline AS (
     m.day,
     m.metric,
     m.value,
+    m.lo,
+    m.hi,
     m.n,
     b.value AS past,
     ROW_NUMBER() OVER (PARTITION BY m.project, m.metric, m.day ORDER BY b.value) AS rn,
@@ -78,9 +98,9 @@ baseline AS (
   WHERE m.value IS NOT NULL AND b.value IS NOT NULL
 ),
 medians AS (
-  SELECT project, day, metric, value, n, k, AVG(CASE WHEN 2 * rn BETWEEN k AND k + 2 THEN past END) AS expected
+  SELECT project, day, metric, value, lo, hi, n, k, AVG(CASE WHEN 2 * rn BETWEEN k AND k + 2 THEN past END) AS expected
   FROM baseline
-  GROUP BY project, day, metric, value, n, k
+  GROUP BY project, day, metric, value, lo, hi, n, k
 ),
 deviations AS (
   SELECT
@@ -88,13 +108,15 @@ deviations AS (
     day,
     metric,
     value,
+    lo,
+    hi,
     n,
     k,
     expected,
     deviation,
     ROW_NUMBER() OVER (PARTITION BY project, metric, day ORDER BY deviation) AS rn
   FROM (
-    SELECT md.project, md.day, md.metric, md.value, md.n, md.k, md.expected, ABS(t.past - md.expected) AS deviation
+    SELECT md.project, md.day, md.metric, md.value, md.lo, md.hi, md.n, md.k, md.expected, ABS(t.past - md.expected) AS deviation
     FROM medians AS md
     JOIN baseline AS t
       ON t.project = md.project
@@ -109,7 +131,11 @@ scored AS (
     metric,
     value,
     expected,
-    (value - expected) / GREATEST(
+    CASE
+      WHEN hi < expected THEN hi - expected
+      WHEN lo > expected THEN lo - expected
+      ELSE 0
+    END / GREATEST(
       1.4826 * AVG(CASE WHEN 2 * rn BETWEEN k AND k + 2 THEN deviation END),
       CASE
         WHEN metric = 'volume' THEN SQRT(expected + 1)
@@ -117,7 +143,7 @@ scored AS (
       END) AS score
   FROM deviations
   WHERE k >= 14
-  GROUP BY project, day, metric, value, n, k, expected
+  GROUP BY project, day, metric, value, lo, hi, n, k, expected
 )
 SELECT project, day, metric, value, expected, score
 FROM scored

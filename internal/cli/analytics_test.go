@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -22,10 +23,12 @@ import (
 // steadyWarehouse imports 60 days of project acme, up to today (UTC), into
 // a new warehouse under parent: every day holds the first 55 to 60 items
 // (by the day's number) of one synthetic day, re-dated to it, so that
-// volume and rates are steady whatever today is; on drop (unless zero)
-// only the first 6. It returns the directory and the items as read back
+// volume and rates are steady whatever today is, but on the days planted:
+// drop keeps only the first 6 items, pending makes every rejection pending
+// (the day's reviews are still going on), rejections turns every approval
+// into a rejection. It returns the directory and the items as read back
 // from the raw JSON.
-func steadyWarehouse(t *testing.T, parent string, today, drop time.Time) (string, []kyctest.Item) {
+func steadyWarehouse(t *testing.T, parent string, today time.Time, plant map[time.Time]string) (string, []kyctest.Item) {
 	t.Helper()
 	ref := time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC)
 	template := synth.New(7, synth.WithVolume(60, 60), synth.WithAsOf(ref.AddDate(0, 0, 40))).Day(ref)
@@ -33,7 +36,7 @@ func steadyWarehouse(t *testing.T, parent string, today, drop time.Time) (string
 	var items []kyctest.Item
 	for d := today.AddDate(0, 0, -59); !d.After(today); d = d.AddDate(0, 0, 1) {
 		n := 55 + d.YearDay()%6
-		if d.Equal(drop) {
+		if plant[d] == "drop" {
 			n = 6
 		}
 		shift := int(d.Sub(ref).Hours() / 24)
@@ -41,6 +44,9 @@ func steadyWarehouse(t *testing.T, parent string, today, drop time.Time) (string
 			moved, err := kyctest.Redate(raw, shift, fmt.Sprintf("s%s-%02d", d.Format("20060102"), i))
 			if err != nil {
 				t.Fatal(err)
+			}
+			if change, ok := map[string][2]string{"pending": {"rejected", "pending"}, "rejections": {"approved", "rejected"}}[plant[d]]; ok {
+				moved = withResult(t, moved, change[0], change[1])
 			}
 			it, err := kyctest.ParseItem(moved)
 			if err != nil {
@@ -60,6 +66,26 @@ func steadyWarehouse(t *testing.T, parent string, today, drop time.Time) (string
 		t.Fatalf("import: exit %d\n%s", code, stderr)
 	}
 	return dir, items
+}
+
+// withResult gives an item whose kyc.result is from (in any case) the
+// result to.
+func withResult(t *testing.T, raw []byte, from, to string) []byte {
+	t.Helper()
+	var item map[string]any
+	if err := json.Unmarshal(raw, &item); err != nil {
+		t.Fatal(err)
+	}
+	if kyc, ok := item["kyc"].(map[string]any); ok {
+		if r, ok := kyc["result"].(string); ok && strings.EqualFold(r, from) {
+			kyc["result"] = to
+		}
+	}
+	out, err := json.Marshal(item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // warehouseToday opens the warehouse read-only and reads its CURRENT_DATE,
@@ -107,11 +133,13 @@ func round6(x float64) string { return fmt.Sprintf("%.6f", x) }
 // TestAnalyticsViews computes every view of issue 19 a second way, in Go
 // from the raw items, and compares it with what DuckDB's views give on the
 // imported warehouse; a planted drop is the one day anomalies lists for
+// volume, planted rejections the one for the rates, and a day whose
+// rejections are still pending is none.
 // volume.
 func TestAnalyticsViews(t *testing.T) {
 	today := utcToday()
-	drop := today.AddDate(0, 0, -3)
-	dir, items := steadyWarehouse(t, t.TempDir(), today, drop)
+	drop, spike, reviewing := today.AddDate(0, 0, -3), today.AddDate(0, 0, -5), today.AddDate(0, 0, -1)
+	dir, items := steadyWarehouse(t, t.TempDir(), today, map[time.Time]string{drop: "drop", spike: "rejections", reviewing: "pending"})
 	w, whToday := warehouseToday(t, dir)
 	if !whToday.Equal(today) {
 		t.Skipf("the UTC day changed during the test (%s, %s)", today, whToday)
@@ -350,12 +378,10 @@ func TestAnalyticsViews(t *testing.T) {
 
 	// anomalies
 	want = nil
-	var volume []string
+	byMetric := map[string][]string{}
 	for _, f := range kyctest.DailyFlags(items, today) {
 		want = append(want, fmt.Sprintf("acme %s %s %s %s %s", f.Day, f.Metric, round6(f.Value), round6(f.Expected), round6(f.Score)))
-		if f.Metric == "volume" {
-			volume = append(volume, f.Day)
-		}
+		byMetric[f.Metric] = append(byMetric[f.Metric], f.Day)
 	}
 	flagged, err := stats.Anomalies(ctx, db, all)
 	if err != nil {
@@ -364,8 +390,9 @@ func TestAnalyticsViews(t *testing.T) {
 	compare(t, "anomalies", flagged, want, func(a stats.Anomaly) string {
 		return fmt.Sprintf("%s %s %s %s %s %s", a.Project, a.Day, a.Metric, round6(a.Value), round6(a.Expected), round6(a.Score))
 	})
-	if !slices.Equal(volume, []string{day(drop)}) {
-		t.Errorf("volume anomalies on %v, want the planted drop on %s alone", volume, day(drop))
+	if !slices.Equal(byMetric["volume"], []string{day(drop)}) || !slices.Equal(byMetric["rejection_share"], []string{day(spike)}) ||
+		!slices.Equal(byMetric["approval_rate"], []string{day(spike)}) {
+		t.Errorf("anomalies %v, want volume on the planted drop (%s) and the rates on the planted rejections (%s) alone", byMetric, day(drop), day(spike))
 	}
 }
 
@@ -374,8 +401,8 @@ func TestAnalyticsViews(t *testing.T) {
 func TestStatusReportsAnomalies(t *testing.T) {
 	today := utcToday()
 	drop := today.AddDate(0, 0, -2)
-	dropped, _ := steadyWarehouse(t, t.TempDir(), today, drop)
-	steady, _ := steadyWarehouse(t, t.TempDir(), today, time.Time{})
+	dropped, _ := steadyWarehouse(t, t.TempDir(), today, map[time.Time]string{drop: "drop"})
+	steady, _ := steadyWarehouse(t, t.TempDir(), today, nil)
 	if utcToday() != today {
 		t.Skip("the UTC day changed during the test")
 	}

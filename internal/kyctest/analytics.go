@@ -143,12 +143,13 @@ func NearestRank(xs []float64, p float64) float64 {
 	return s[max(r, 1)-1]
 }
 
-// Metric is one day's value of an anomaly metric and the count it is a
-// share of.
+// Metric is one day's value of an anomaly metric, the range [Lo, Hi] of
+// the values it could still take as pending submissions are decided, and
+// the count it is a share of.
 type Metric struct {
-	Value float64
-	N     float64
-	OK    bool // the metric has a value that day
+	Value, Lo, Hi float64
+	N             float64
+	OK            bool // the metric has a value that day
 }
 
 // Flag is an anomaly: a day whose metric left its usual range.
@@ -185,7 +186,14 @@ func Flags(metric string, days []string, series []Metric) []Flag {
 		if metric == "volume" {
 			noise = math.Sqrt(med + 1)
 		}
-		score := (m.Value - med) / max(1.4826*Median(dev), noise)
+		off := 0.0 // the nearest end of [Lo, Hi] from the median
+		switch {
+		case m.Hi < med:
+			off = m.Hi - med
+		case m.Lo > med:
+			off = m.Lo - med
+		}
+		score := off / max(1.4826*Median(dev), noise)
 		if math.Abs(score) > 3.5 {
 			out = append(out, Flag{Metric: metric, Day: days[i], Value: m.Value, Expected: med, Score: score})
 		}
@@ -197,7 +205,7 @@ func Flags(metric string, days []string, series []Metric) []Flag {
 // of one project, for every day from the first item's to the day before
 // today (days without items count, with 0 submissions).
 func DailyFlags(items []Item, today time.Time) []Flag {
-	type day struct{ total, approved, rejected, aml, red float64 }
+	type day struct{ total, approved, rejected, pending, aml, red float64 }
 	byDay := map[string]*day{}
 	first := ""
 	for _, it := range items {
@@ -215,6 +223,8 @@ func DailyFlags(items []Item, today time.Time) []Flag {
 			d.approved++
 		case "rejected":
 			d.rejected++
+		case "pending":
+			d.pending++
 		}
 		if it.AML {
 			d.aml++
@@ -229,7 +239,7 @@ func DailyFlags(items []Item, today time.Time) []Flag {
 	}
 	var days []string
 	series := map[string][]Metric{}
-	share := func(x, n float64) Metric { return Metric{Value: x / n, N: n, OK: n > 0} }
+	share := func(x, n float64) Metric { return Metric{Value: x / n, Lo: x / n, Hi: x / n, N: n, OK: n > 0} }
 	for t := start; t.Before(today); t = t.AddDate(0, 0, 1) {
 		k := t.Format("2006-01-02")
 		d := byDay[k]
@@ -237,9 +247,14 @@ func DailyFlags(items []Item, today time.Time) []Flag {
 			d = &day{}
 		}
 		days = append(days, k)
-		series["volume"] = append(series["volume"], Metric{Value: d.total, N: d.total, OK: true})
-		series["approval_rate"] = append(series["approval_rate"], share(d.approved, d.approved+d.rejected))
-		series["rejection_share"] = append(series["rejection_share"], share(d.rejected, d.total))
+		series["volume"] = append(series["volume"], Metric{Value: d.total, Lo: d.total, Hi: d.total, N: d.total, OK: true})
+		approval := share(d.approved, d.approved+d.rejected)
+		all := d.approved + d.rejected + d.pending
+		approval.Lo, approval.Hi = d.approved/all, (d.approved+d.pending)/all
+		series["approval_rate"] = append(series["approval_rate"], approval)
+		rejection := share(d.rejected, d.total)
+		rejection.Hi = (d.rejected + d.pending) / d.total
+		series["rejection_share"] = append(series["rejection_share"], rejection)
 		series["aml_red_flag_share"] = append(series["aml_red_flag_share"], share(d.red, d.aml))
 	}
 	var out []Flag
