@@ -20,7 +20,9 @@
 --   low, high = max(0, a + b x + season(w) -/+ 1.96 sd) (about 95% when
 --          the residuals are normal).
 -- actual is credit_usage_daily's credits of the day (0 without submissions;
--- today and later are not final: 0).
+-- today and later are not final: 0). A project without a day of history
+-- before an origin (its first submission is on or after it) has no rows
+-- of that run.
 WITH runs AS (
   SELECT 'forecast' AS run, 0 AS shift, 30 AS horizon
   UNION ALL SELECT 'backtest', 28, 28
