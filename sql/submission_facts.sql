@@ -9,6 +9,9 @@
 --            valid_from to valid_to (open-ended when NULL); 0 for today and
 --            later, whose usage is not final. The periods of one item must
 --            not overlap.
+--   aml_red_flag   aml.currentstatus is Red Flag (any case).
+--   reviewer       who decided (reviewer: system or agent), as sent.
+--   kyc_result_at  when the result was finalised.
 -- The join conditions are equalities between both sides, as BigQuery's
 -- LEFT JOIN requires.
 SELECT
@@ -25,7 +28,10 @@ SELECT
     WHEN s.created_date < CURRENT_DATE
       THEN COALESCE(check_rate.credits, 0) + COALESCE(aml_rate.credits, 0)
     ELSE 0
-  END AS credits
+  END AS credits,
+  COALESCE(LOWER(s.aml_current_status) = 'red flag', FALSE) AS aml_red_flag,
+  s.reviewer,
+  s.kyc_result_at
 FROM {{table "submissions"}} AS s
 LEFT JOIN {{table "credit_rates"}} AS check_rate
   ON check_rate.item = CASE

@@ -43,12 +43,43 @@ var (
 	fractalCredentialChanges string
 )
 
+// The views beyond the vendor's page (issue 19): peak times, cost
+// forecast, anomalies, time to decision, backlog and abandonment.
+var (
+	//go:embed calendar_days.sql
+	calendarDays string
+	//go:embed stats_hourly.sql
+	statsHourly string
+	//go:embed credit_forecast_runs.sql
+	creditForecastRuns string
+	//go:embed credit_forecast.sql
+	creditForecast string
+	//go:embed credit_forecast_backtest.sql
+	creditForecastBacktest string
+	//go:embed anomalies.sql
+	anomalies string
+	//go:embed time_to_decision_daily.sql
+	timeToDecisionDaily string
+	//go:embed pending_backlog.sql
+	pendingBacklog string
+	//go:embed abandonment_funnel.sql
+	abandonmentFunnel string
+	//go:embed reject_reasons_daily.sql
+	rejectReasonsDaily string
+)
+
 // Views lists every view in creation order: each after the views it reads.
 // The file of a view is named after it.
 func Views() []View {
+	return append(pageViews(), analyticsViews()...)
+}
+
+// pageViews are the views of the vendor's statistics page.
+func pageViews() []View {
 	return []View{
 		{Name: "submission_facts", Text: submissionFacts, Columns: []string{
-			"project", "day", "submission_id", "status", "kind", "has_aml", "country", "userid", "created_at", "credits"}},
+			"project", "day", "submission_id", "status", "kind", "has_aml", "country", "userid", "created_at", "credits",
+			"aml_red_flag", "reviewer", "kyc_result_at"}},
 		{Name: "stats_daily", Text: statsDaily, Columns: []string{
 			"project", "day", "total", "approved", "rejected", "incomplete", "pending", "aml_count",
 			"approved_ratio", "rejected_ratio", "incomplete_ratio", "pending_ratio", "approval_rate", "credits"}},
@@ -71,6 +102,32 @@ func Views() []View {
 			"project", "country", "status", "verifications", "day", "snapshot_at"}},
 		{Name: "fractal_credential_changes", Text: fractalCredentialChanges, Columns: []string{
 			"project", "user_id", "level", "from_credential", "to_credential", "day", "previous_day"}},
+	}
+}
+
+// analyticsViews are the views beyond the vendor's page (issue 19); they
+// read the page's views, so they come after them.
+func analyticsViews() []View {
+	return []View{
+		{Name: "calendar_days", Text: calendarDays, Columns: []string{"project", "day", "days_ago", "weekday"}},
+		{Name: "stats_hourly", Text: statsHourly, Columns: []string{
+			"project", "day", "hour", "weekday", "total", "approved", "rejected", "incomplete", "pending"}},
+		{Name: "credit_forecast_runs", Text: creditForecastRuns, Columns: []string{
+			"project", "run", "day", "credits", "low", "high", "actual"}},
+		{Name: "credit_forecast", Text: creditForecast, Columns: []string{
+			"project", "day", "credits", "low", "high", "backtest_mape"}},
+		{Name: "credit_forecast_backtest", Text: creditForecastBacktest, Columns: []string{
+			"project", "day", "credits", "low", "high", "actual", "ape"}},
+		{Name: "anomalies", Text: anomalies, Columns: []string{
+			"project", "day", "metric", "value", "expected", "score"}},
+		{Name: "time_to_decision_daily", Text: timeToDecisionDaily, Columns: []string{
+			"project", "day", "decided", "median_minutes", "p90_minutes", "reviewer"}},
+		{Name: "pending_backlog", Text: pendingBacklog, Columns: []string{
+			"project", "day", "age_days", "age_bucket", "pending"}},
+		{Name: "abandonment_funnel", Text: abandonmentFunnel, Columns: []string{
+			"project", "day", "step", "reached", "abandoned", "errors"}},
+		{Name: "reject_reasons_daily", Text: rejectReasonsDaily, Columns: []string{
+			"project", "day", "reason", "submissions", "rank"}},
 	}
 }
 

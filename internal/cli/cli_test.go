@@ -15,6 +15,8 @@ import (
 	"github.com/kycetl/kycetl/extract/argos/sandbox"
 	"github.com/kycetl/kycetl/extract/argos/synth"
 	"github.com/kycetl/kycetl/internal/kyctest"
+	"github.com/kycetl/kycetl/sql"
+	"github.com/kycetl/kycetl/sql/stats"
 )
 
 // kycetl runs the command line in-process with the given environment.
@@ -153,6 +155,29 @@ func TestRunAgainstUnseenServer(t *testing.T) {
 	})
 	if code, _, _ := kycetl(t, vars, "verify", "--dir", dir); code != ExitOK {
 		t.Errorf("verify after run: exit %d", code)
+	}
+
+	// Every view answers on it; the peak-time view's hours add up to the
+	// independent count of each day.
+	w, _ := warehouseToday(t, dir)
+	for _, v := range sql.Views() {
+		var n int64
+		if err := w.DB().QueryRow("SELECT COUNT(*) FROM " + v.Name).Scan(&n); err != nil {
+			t.Errorf("view %s on the unseen server's warehouse: %v", v.Name, err)
+		}
+	}
+	hours, err := stats.Hourly(context.Background(), w.DB(), stats.Range{Project: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byDay := map[string]int64{}
+	for _, h := range hours {
+		byDay[h.Day] += h.Total
+	}
+	for d, c := range want {
+		if byDay[d] != c.Total {
+			t.Errorf("%s: stats_hourly adds up to %d submissions, independent %d", d, byDay[d], c.Total)
+		}
 	}
 }
 

@@ -2,12 +2,14 @@ package cli
 
 import (
 	"context"
+	gosql "database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -20,11 +22,16 @@ import (
 	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/load/duckdb"
 	"github.com/kycetl/kycetl/schedules"
+	"github.com/kycetl/kycetl/sql/stats"
 )
 
 // statusSpan is how far back kycetl status --dir (no configuration, so no
 // look-backs) looks for failed days.
 const statusSpan = 90
+
+// anomalyLookback is the look-back, in days up to yesterday, whose
+// anomalies kycetl status --dir reports: the nightly job's default.
+const anomalyLookback = 7
 
 func (e *env) statusCmd() *cobra.Command {
 	var path, dir string
@@ -48,7 +55,10 @@ Exit codes, for cron, monitoring and Kubernetes probes: 0 healthy (or nothing
 ran yet), 1 unhealthy — the latest run of a job failed, a day failed, a day
 of a look-back is missing, or a day that an interrupted or stopped run did not
 finish has not been loaded by any run (a run that loads it makes status healthy
-again) —, 2 usage or configuration error. status only reads;
+again), or a day of the look-back up to yesterday (the jobs' longest; 7 days
+without --config) is in the anomalies view (volume, approval rate, rejection
+share or AML red-flag share far from the median of the 28 days before) —,
+2 usage or configuration error. status only reads;
 while a run holds the DuckDB file it waits for up to --wait.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -84,6 +94,7 @@ func (e *env) status(ctx context.Context, cfg *config.Config, dir string, nRuns 
 	}
 	now := e.now()
 	var ledger *schedules.LoadRuns
+	var db *gosql.DB
 	layout := archive.Layout{Dir: dir}
 	if _, err := os.Stat(layout.DuckDBPath()); err == nil {
 		// Read-only: status never changes the warehouse, and several can
@@ -95,7 +106,8 @@ func (e *env) status(ctx context.Context, cfg *config.Config, dir string, nRuns 
 			return e.busy(dir, err)
 		}
 		defer wh.Close()
-		ledger = &schedules.LoadRuns{DB: wh.DB()}
+		db = wh.DB()
+		ledger = &schedules.LoadRuns{DB: db}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("reading %s: %w", layout.DuckDBPath(), err)
 	}
@@ -124,12 +136,64 @@ func (e *env) status(ctx context.Context, cfg *config.Config, dir string, nRuns 
 	if err != nil {
 		return err
 	}
+	if db != nil {
+		if err := rep.anomalies(ctx, db, cfg); err != nil {
+			return err
+		}
+	}
 	if len(rep.problems) > 0 {
 		rep.printf("\nstatus: UNHEALTHY: %s\n", strings.Join(rep.problems, "; "))
 		return fmt.Errorf("%w: %s", errUnhealthy, strings.Join(rep.problems, "; "))
 	}
 	rep.printf("\nstatus: ok\n")
 	return nil
+}
+
+// anomalies reports the anomalies view's days of each project's
+// look-back up to yesterday (UTC): the longest look-back of the project's
+// jobs with a configuration, anomalyLookback days without one. Each is a
+// problem: a day whose volume or rates left their usual range is what a
+// broken onboarding flow looks like the morning after.
+func (r *report) anomalies(ctx context.Context, db *gosql.DB, cfg *config.Config) error {
+	yesterday := window.Day(r.now).AddDate(0, 0, -1)
+	ranges := []stats.Range{{From: yesterday.AddDate(0, 0, 1-anomalyLookback), To: yesterday}}
+	if cfg != nil {
+		ranges = nil
+		for _, p := range cfg.Projects {
+			days := 1
+			for _, j := range p.Jobs {
+				days = max(days, j.LookbackDays)
+			}
+			ranges = append(ranges, stats.Range{From: yesterday.AddDate(0, 0, 1-days), To: yesterday, Project: p.Name})
+		}
+	}
+	r.printf("\nanomalies (trailing 28-day median, |score| > 3.5; see the anomalies view):\n")
+	found := 0
+	for _, rg := range ranges {
+		rows, err := stats.Anomalies(ctx, db, rg)
+		if err != nil {
+			return fmt.Errorf("reading the anomalies of %s..%s: %w (a warehouse loaded by an earlier kycetl gains the view with its next run, import or rebuild)",
+				window.FormatDate(rg.From), window.FormatDate(rg.To), err)
+		}
+		for _, a := range rows {
+			found++
+			r.printf("  %s %s %s: %s, expected %s (score %.1f)\n", a.Project, a.Day, a.Metric, metricValue(a.Metric, a.Value), metricValue(a.Metric, a.Expected), a.Score)
+			r.problem("%s: %s on %s is %s, expected %s (score %.1f)", a.Project, a.Metric, a.Day, metricValue(a.Metric, a.Value), metricValue(a.Metric, a.Expected), a.Score)
+		}
+	}
+	if found == 0 {
+		r.printf("  none\n")
+	}
+	return nil
+}
+
+// metricValue shows an anomaly metric's value: a count, or a share as a
+// percentage.
+func metricValue(metric string, v float64) string {
+	if metric == "volume" {
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(v*100, 'f', 1, 64) + "%"
 }
 
 // busy explains a warehouse that stayed locked.
