@@ -23,6 +23,7 @@ import (
 	"github.com/kycetl/kycetl/extract"
 	"github.com/kycetl/kycetl/internal/pipeline"
 	"github.com/kycetl/kycetl/internal/window"
+	"github.com/kycetl/kycetl/sql/stats"
 )
 
 // Exit codes.
@@ -189,6 +190,39 @@ func (d *dateFlags) parse(required bool) (from, to time.Time, err error) {
 		return from, to, usagef("--to %s is before --from %s", d.to, d.from)
 	}
 	return from, to, nil
+}
+
+// filterFlags are the statistics page's filters: the period (--from and
+// --to, or --period), --status, --project and --sort (stats.Request).
+type filterFlags struct {
+	stats.Request
+	cmd *cobra.Command
+}
+
+// add declares the flags; period is the default --period ("" for none).
+func (f *filterFlags) add(cmd *cobra.Command, period string) {
+	cmd.Flags().StringVar(&f.From, "from", "", "first UTC day to show (YYYY-MM-DD)")
+	cmd.Flags().StringVar(&f.To, "to", "", "last UTC day to show (YYYY-MM-DD)")
+	cmd.Flags().StringVar(&f.Period, "period", period, "a period ending today (UTC): "+strings.Join(stats.Periods, ", ")+"; not with --from/--to")
+	cmd.Flags().StringVar(&f.Project, "project", "", "only this project (one the warehouse holds)")
+	cmd.Flags().StringVar(&f.Status, "status", "", "only submissions of this status: approved, rejected, incomplete, pending")
+	cmd.Flags().StringVar(&f.Sort, "sort", "day", "sort by day or credits (credit usage, highest first)")
+	f.cmd = cmd
+}
+
+// parse reads the filter by the UTC day of now; a wrong flag is a usage
+// error that names it. A default --period gives way to --from or --to.
+func (f *filterFlags) parse(now time.Time) (stats.Filter, error) {
+	r := f.Request
+	if r.Period != "" && !f.cmd.Flags().Changed("period") && (r.From != "" || r.To != "") {
+		r.Period = ""
+	}
+	filter, err := r.Filter(now)
+	var fe *stats.FieldError
+	if errors.As(err, &fe) {
+		return filter, usagef("--%s: %v", fe.Field, fe.Err)
+	}
+	return filter, err
 }
 
 // pageSizeFlag is --page-size, for the commands that page through the API.

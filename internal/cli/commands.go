@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kycetl/kycetl/extract"
-	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/internal/config"
 	"github.com/kycetl/kycetl/internal/lock"
 	"github.com/kycetl/kycetl/internal/pipeline"
@@ -346,8 +345,8 @@ func (e *env) load(ctx context.Context, job loadJob) error {
 }
 
 func (e *env) statsCmd() *cobra.Command {
-	var dir, project, status, sortBy, format, period string
-	var window dateFlags
+	var dir, format string
+	var filter filterFlags
 	cmd := &cobra.Command{
 		Use:   "stats",
 		Short: "Print the statistics page from the warehouse, with the dashboard's filters",
@@ -376,31 +375,9 @@ directory and any number of stats run at once. While a run or import is
 writing the warehouse, stats fails at once, naming the writer's pid.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			from, to, err := window.parse(false)
+			f, err := filter.parse(e.now())
 			if err != nil {
 				return err
-			}
-			if period != "" {
-				if window.from != "" || window.to != "" {
-					return usagef("--period %s excludes --from and --to: give one or the other", period)
-				}
-				if from, to, err = stats.Period(period, e.now()); err != nil {
-					return usagef("--period: %v", err)
-				}
-			}
-			f := stats.Filter{From: from, To: to, Project: project}
-			if status != "" {
-				f.Status = argos.Status(strings.ToLower(status))
-				if !f.Status.Valid() {
-					return usagef("--status %q: want approved, rejected, incomplete or pending", status)
-				}
-			}
-			switch sortBy {
-			case "", "day":
-			case "credits":
-				f.ByCredits = true
-			default:
-				return usagef("--sort %q: want day or credits", sortBy)
 			}
 			if !contains(stats.Formats, format) {
 				return usagef("--format %q: want %s", format, strings.Join(stats.Formats, ", "))
@@ -427,12 +404,8 @@ writing the warehouse, stats fails at once, naming the writer's pid.`,
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
-	cmd.Flags().StringVar(&project, "project", "", "only this project (one the warehouse holds)")
-	cmd.Flags().StringVar(&status, "status", "", "only submissions of this status: approved, rejected, incomplete, pending")
-	cmd.Flags().StringVar(&sortBy, "sort", "day", "sort by day or credits (credit usage, highest first)")
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table, csv or json")
-	cmd.Flags().StringVar(&period, "period", "", "a period ending today (UTC): "+strings.Join(stats.Periods, ", ")+"; not with --from/--to")
-	window.add(cmd, "to show")
+	filter.add(cmd, "")
 	return cmd
 }
 

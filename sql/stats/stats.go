@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -169,18 +170,21 @@ func view(name, facts string) (string, error) {
 // Query reads the page under the filter. A project the warehouse does not
 // hold is an *UnknownProjectError.
 func Query(ctx context.Context, db *gosql.DB, f Filter) (*Page, error) {
+	var known []string
 	if f.Project != "" {
-		known, err := Projects(ctx, db)
-		if err != nil {
+		var err error
+		if known, err = Projects(ctx, db); err != nil {
 			return nil, err
 		}
-		found := false
-		for _, p := range known {
-			found = found || p == f.Project
-		}
-		if !found {
-			return nil, &UnknownProjectError{Project: f.Project, Known: known}
-		}
+	}
+	return query(ctx, db, f, known)
+}
+
+// query is Query with the projects the warehouse holds already listed
+// (needed only with a project filter).
+func query(ctx context.Context, db *gosql.DB, f Filter, known []string) (*Page, error) {
+	if f.Project != "" && !slices.Contains(known, f.Project) {
+		return nil, &UnknownProjectError{Project: f.Project, Known: known}
 	}
 	s := newSelection(f)
 	days, err := s.days(ctx, db)
@@ -249,60 +253,70 @@ func (s *selection) joined(name string, keys []string, oneProject bool) (string,
 	return q + " LEFT JOIN (" + of + ") AS s ON " + on, nil
 }
 
-func (s *selection) days(ctx context.Context, db *gosql.DB) ([]Day, error) {
-	from, err := s.joined("stats_daily", []string{"project", "day"}, false)
+// rows reads the indicator columns of view (stats_daily or stats_totals)
+// over the selection, one row per key (project, and day for stats_daily).
+// With oneProject the rows are over every project selected, their project
+// empty. byCredits sorts by credit usage, highest first; otherwise the rows
+// come by project and day.
+func (s *selection) rows(ctx context.Context, db *gosql.DB, view string, oneProject, byCredits bool) ([]Day, error) {
+	keys, day := []string{"project"}, "''"
+	if view == "stats_daily" {
+		keys, day = []string{"project", "day"}, "CAST(a.day AS VARCHAR)"
+	}
+	from, err := s.joined(view, keys, oneProject)
 	if err != nil {
 		return nil, err
 	}
 	c := s.columnsOf()
-	q := "SELECT a.project, CAST(a.day AS VARCHAR)"
+	q := "SELECT a.project, " + day
 	for _, name := range indicatorColumns {
 		q += ", " + c[name]
 	}
-	q += " FROM " + from
-	if s.f.ByCredits {
-		q += " ORDER BY " + c["credits"] + " DESC, a.project, a.day"
-	} else {
-		q += " ORDER BY a.project, a.day"
+	q += " FROM " + from + " ORDER BY "
+	if byCredits {
+		q += c["credits"] + " DESC, "
 	}
+	q += strings.Join(prefixed("a.", keys), ", ")
 	rows, err := db.QueryContext(ctx, q, s.args...)
 	if err != nil {
-		return nil, fmt.Errorf("querying stats_daily: %w", err)
+		return nil, fmt.Errorf("querying %s: %w", view, err)
 	}
 	defer rows.Close()
 	var out []Day
 	for rows.Next() {
 		var d Day
 		if err := rows.Scan(append([]any{&d.Project, &d.Day}, d.dest()...)...); err != nil {
-			return nil, fmt.Errorf("reading stats_daily: %w", err)
+			return nil, fmt.Errorf("reading %s: %w", view, err)
 		}
 		out = append(out, d)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading stats_daily: %w", err)
+		return nil, fmt.Errorf("reading %s: %w", view, err)
 	}
 	return out, nil
 }
 
+func prefixed(prefix string, names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = prefix + n
+	}
+	return out
+}
+
+func (s *selection) days(ctx context.Context, db *gosql.DB) ([]Day, error) {
+	return s.rows(ctx, db, "stats_daily", false, s.f.ByCredits)
+}
+
 func (s *selection) cards(ctx context.Context, db *gosql.DB) (*Cards, error) {
-	from, err := s.joined("stats_totals", nil, true)
+	rows, err := s.rows(ctx, db, "stats_totals", true, false)
 	if err != nil {
 		return nil, err
 	}
-	c := s.columnsOf()
-	cols := make([]string, len(indicatorColumns))
-	for i, name := range indicatorColumns {
-		cols[i] = c[name]
-	}
-	var cards Cards
-	err = db.QueryRowContext(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+from, s.args...).Scan(cards.dest()...)
-	if errors.Is(err, gosql.ErrNoRows) {
+	if len(rows) == 0 {
 		return &Cards{}, nil // nothing selected: every count 0, every ratio undefined
 	}
-	if err != nil {
-		return nil, fmt.Errorf("querying stats_totals: %w", err)
-	}
-	return &cards, nil
+	return &rows[0].Indicators, nil
 }
 
 // Formats names the output formats.
