@@ -342,7 +342,14 @@ func number(p *float64, human bool) string {
 	return strconv.FormatFloat(*p, 'f', -1, 64)
 }
 
-func cell(d Day, col string, human bool) string {
+// Percent formats a ratio for people: a percentage rounded to one decimal,
+// "" when undefined.
+func Percent(p *float64) string { return number(p, true) }
+
+// Cell is the column col (a column of stats_daily, or project or day) of a
+// row, formatted for people (human: ratios as rounded percentages) or for
+// machines (exact fractions); "" when undefined.
+func Cell(d Day, col string, human bool) string {
 	switch col {
 	case "project":
 		return d.Project
@@ -402,7 +409,7 @@ func Print(w io.Writer, format string, p *Page) error {
 		for _, d := range p.Days {
 			row := make([]string, len(cols))
 			for i, c := range cols {
-				row[i] = cell(d, c, false)
+				row[i] = Cell(d, c, false)
 			}
 			cw.Write(row)
 		}
@@ -416,7 +423,7 @@ func Print(w io.Writer, format string, p *Page) error {
 		for _, d := range p.Days {
 			row := make([]string, len(cols))
 			for i, c := range cols {
-				row[i] = cell(d, c, true)
+				row[i] = Cell(d, c, true)
 			}
 			fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
 		}
