@@ -18,6 +18,12 @@ type Counts struct {
 	Total, Approved, Rejected, Incomplete, Pending, AML int64
 }
 
+// Plus is c and o added up: the counts of two projects' day, say.
+func (c Counts) Plus(o Counts) Counts {
+	return Counts{Total: c.Total + o.Total, Approved: c.Approved + o.Approved, Rejected: c.Rejected + o.Rejected,
+		Incomplete: c.Incomplete + o.Incomplete, Pending: c.Pending + o.Pending, AML: c.AML + o.AML}
+}
+
 // DaySource yields the items created on a UTC day (synth.Generator does).
 type DaySource interface {
 	Day(day time.Time) [][]byte

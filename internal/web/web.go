@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/felixge/httpsnoop"
 	"github.com/rs/zerolog"
 
 	"github.com/kycetl/kycetl/load/duckdb"
@@ -113,19 +114,17 @@ func New(open Opener, opts ...Option) *Server {
 // ServeHTTP checks the token, when there is one, and serves the page, its
 // API, its CSV or an asset.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := s.now()
-	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	defer func() {
-		// The path only: the query may hold the token.
-		s.log.Debug().Str("method", r.Method).Str("path", r.URL.Path).Int("status", rec.status).
-			Dur("duration", s.now().Sub(start)).Msg("request")
-	}()
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	if s.token != "" && !s.authorized(rec, r) {
-		return
-	}
-	s.mux.ServeHTTP(rec, r)
+	m := httpsnoop.CaptureMetricsFn(w, func(w http.ResponseWriter) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		if s.token != "" && !s.authorized(w, r) {
+			return
+		}
+		s.mux.ServeHTTP(w, r)
+	})
+	// The path only: the query may hold the token.
+	s.log.Debug().Str("method", r.Method).Str("path", r.URL.Path).Int("status", m.Code).
+		Dur("duration", m.Duration).Msg("request")
 }
 
 // authorized checks the request's token, in constant time. A token given
@@ -158,16 +157,6 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 
 func (s *Server) tokenIs(given string) bool {
 	return subtle.ConstantTimeCompare([]byte(given), []byte(s.token)) == 1
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
 }
 
 // request reads the filter bar from the query parameters (stats.Request);

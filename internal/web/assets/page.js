@@ -14,6 +14,8 @@
   var x = days.map(function (d) { return d.day; });
   var column = function (name) { return days.map(function (d) { return d[name]; }); };
   var percent = function (v) { return v === null || v === undefined ? 'n/a' : (v * 100).toFixed(1) + '%'; };
+  // On a phone the pie's labels would leave the chart: its legend names the slices.
+  var narrow = window.innerWidth < 600;
   var shown = statuses.filter(function (s) { return !data.status || data.status === s; });
 
   var base = {
@@ -58,7 +60,7 @@
     legend: { bottom: 0, type: 'scroll' },
     series: [{
       type: 'pie', radius: ['45%', '70%'], center: ['50%', '45%'], avoidLabelOverlap: true,
-      label: { formatter: function (p) { return p.name + '\n' + percent(p.data.share); } },
+      label: { show: !narrow, formatter: function (p) { return p.name + '\n' + percent(p.data.share); } },
       data: data.distribution.map(function (d) {
         return { name: d.status, value: d.submissions, share: d.share, itemStyle: { color: colors[d.status] || colors.other } };
       })
