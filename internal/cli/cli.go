@@ -156,7 +156,7 @@ DuckDB file by default) whose SQL views compute the vendor's statistics page.`,
 	}
 	root.PersistentFlags().StringVar(&level, "log-level", "info", "log level: debug, info, warn, error")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(e.demoCmd(), e.runCmd(), e.statsCmd(), e.importCmd(), e.rebuildCmd(), e.verifyCmd(), e.generateCmd(), e.scheduleCmd(), e.statusCmd(), e.sandboxCmd())
+	root.AddCommand(e.demoCmd(), e.runCmd(), e.statsCmd(), e.importCmd(), e.rebuildCmd(), e.verifyCmd(), e.generateCmd(), e.scheduleCmd(), e.statusCmd(), e.sandboxCmd(), e.serveCmd(), e.reportCmd())
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	}
@@ -210,9 +210,10 @@ func (f *filterFlags) add(cmd *cobra.Command, period string) {
 	f.cmd = cmd
 }
 
-// parse reads the filter by the UTC day of now; a wrong flag is a usage
-// error that names it. A default --period gives way to --from or --to.
-func (f *filterFlags) parse(now time.Time) (stats.Filter, error) {
+// parse reads the filter by the UTC day of now, and returns it with the
+// request it was read from; a wrong flag is a usage error that names it. A
+// default --period gives way to --from or --to.
+func (f *filterFlags) parse(now time.Time) (stats.Request, stats.Filter, error) {
 	r := f.Request
 	if r.Period != "" && !f.cmd.Flags().Changed("period") && (r.From != "" || r.To != "") {
 		r.Period = ""
@@ -220,9 +221,9 @@ func (f *filterFlags) parse(now time.Time) (stats.Filter, error) {
 	filter, err := r.Filter(now)
 	var fe *stats.FieldError
 	if errors.As(err, &fe) {
-		return filter, usagef("--%s: %v", fe.Field, fe.Err)
+		return r, filter, usagef("--%s: %v", fe.Field, fe.Err)
 	}
-	return filter, err
+	return r, filter, err
 }
 
 // pageSizeFlag is --page-size, for the commands that page through the API.

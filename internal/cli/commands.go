@@ -141,7 +141,8 @@ func (e *env) demoCmd() *cobra.Command {
 		Long: `demo starts a built-in ARGOS-compatible API on loopback serving deterministic
 synthetic submissions, loads the last 60 days (UTC, today included) through the
 real extraction path, prints the indicator cards and the daily table, and leaves
-the archive and the DuckDB warehouse in --dir for BI tools.`,
+the archive and the DuckDB warehouse in --dir for BI tools. It ends with the
+kycetl serve and kycetl report commands that show its statistics page.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if days < 1 || days > 3660 {
@@ -162,7 +163,11 @@ the archive and the DuckDB warehouse in --dir for BI tools.`,
 			}
 			to := window.Day(e.now())
 			from := to.AddDate(0, 0, -(days - 1))
-			return e.load(ctx, loadJob{dir: dir, src: src, policy: pol, command: "demo", project: "demo", from: from, to: to})
+			if err := e.load(ctx, loadJob{dir: dir, src: src, policy: pol, command: "demo", project: "demo", from: from, to: to}); err != nil {
+				return err
+			}
+			fmt.Fprint(e.stdout, pageCommands(dir))
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
@@ -375,30 +380,21 @@ directory and any number of stats run at once. While a run or import is
 writing the warehouse, stats fails at once, naming the writer's pid.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := filter.parse(e.now())
+			_, f, err := filter.parse(e.now())
 			if err != nil {
 				return err
 			}
 			if !contains(stats.Formats, format) {
 				return usagef("--format %q: want %s", format, strings.Join(stats.Formats, ", "))
 			}
-			if _, err := os.Stat(archive.Layout{Dir: dir}.DuckDBPath()); err != nil {
-				return fmt.Errorf("no warehouse in %s: load one first (kycetl demo, kycetl run or kycetl import), or point --dir at it", dir)
-			}
-			// Read-only: stats writes nothing, so it runs in a read-only
-			// directory and beside any number of other readers.
-			wh, err := duckdb.Open(cmd.Context(), archive.Layout{Dir: dir}.DuckDBPath(), duckdb.WithReadOnly(), duckdb.WithLogger(e.log))
+			wh, err := e.readOnly(cmd.Context(), dir)
 			if err != nil {
-				return fmt.Errorf("opening the warehouse in %s: %w", dir, err)
+				return err
 			}
 			defer wh.Close()
 			page, err := stats.Query(cmd.Context(), wh.DB(), f)
-			var unknown *stats.UnknownProjectError
-			if errors.As(err, &unknown) {
-				return usageError{fmt.Errorf("--project: %w", err)}
-			}
 			if err != nil {
-				return err
+				return unknownProject(err)
 			}
 			return stats.Print(e.stdout, format, page)
 		},
