@@ -45,17 +45,8 @@ func serveProcess(t *testing.T, vars map[string]string, args ...string) string {
 
 func fetchPage(t *testing.T, u string, header http.Header) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", u, nil)
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	resp, body := kyctest.Get(t, nil, u, header)
+	return resp.StatusCode, body
 }
 
 // TestServeAndReport: kycetl serve answers with the numbers kycetl stats

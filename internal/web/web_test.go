@@ -175,29 +175,7 @@ func serve(t testing.TB, opts ...Option) *httptest.Server {
 	return srv
 }
 
-func get(t testing.TB, client *http.Client, u string, header http.Header) (*http.Response, string) {
-	t.Helper()
-	req, err := http.NewRequest("GET", u, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(b)
-}
+var get = kyctest.Get
 
 // TestAPIAndCSVAreTheViews: /api/overview gives the views' numbers under
 // the filter in the query, and /daily.csv is kycetl stats --format csv.
