@@ -35,8 +35,8 @@ func TestQueryOverview(t *testing.T) {
 		return strings.Join(out, " ")
 	}
 	for _, tc := range []struct {
-		name                   string
-		f                      Filter
+		name                  string
+		f                     Filter
 		daily, projects, dist string
 	}{
 		{"everything", Filter{},
