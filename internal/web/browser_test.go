@@ -366,12 +366,28 @@ func TestReportOffline(t *testing.T) {
 		}
 		check(t, fmt.Sprintf("report %+v", req), got, fx.views(t, q), req.Status)
 	}
+	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(screenshots(t), "report-approved.png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if errs := tb.errors(); len(errs) > 0 {
 		t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
 	}
 	if other := tb.elsewhere("file://", "data:"); len(other) > 0 {
 		t.Errorf("the report asked the network: %v", other)
 	}
+}
+
+// screenshots is where the tests write their screenshots: a temporary
+// directory, or $KYCETL_SCREENSHOTS to look at them.
+func screenshots(t *testing.T) string {
+	if dir := os.Getenv("KYCETL_SCREENSHOTS"); dir != "" {
+		return dir
+	}
+	return t.TempDir()
 }
 
 // TestLayout: on a laptop screen and at a phone's width the body does not
@@ -381,10 +397,7 @@ func TestReportOffline(t *testing.T) {
 func TestLayout(t *testing.T) {
 	srv := serve(t)
 	tb := newTab(t, srv.URL+"/")
-	dir := os.Getenv("KYCETL_SCREENSHOTS")
-	if dir == "" {
-		dir = t.TempDir()
-	}
+	dir := screenshots(t)
 	for _, size := range []struct {
 		name          string
 		width, height int64

@@ -244,6 +244,19 @@ func (d *data) ProjectColumns() []string {
 // more than one.
 func (d *data) Compare() bool { return len(d.Overview.Known) > 1 }
 
+// Share is a status card's hint: its share of the submissions selected;
+// under a status filter, "of all" on that status's card and nothing on the
+// others (whose counts are then 0).
+func (d *data) Share(status string, ratio *float64) string {
+	switch {
+	case d.Filter.Status == "":
+		return stats.Percent(ratio)
+	case string(d.Filter.Status) == status && ratio != nil:
+		return stats.Percent(ratio) + " of all"
+	}
+	return ""
+}
+
 // Statuses are the statuses of the status filter.
 func (d *data) Statuses() []argos.Status { return argos.Statuses }
 
