@@ -302,12 +302,11 @@ func render(w io.Writer, d *data, report bool) error {
 
 // Report writes the statistics page under the filter as one HTML file
 // that needs nothing else: its script, style, chart library, numbers and
-// CSV are inside. req is the filter as asked, to show on the page.
+// CSV are inside. req is the filter as asked, to show on the page; without
+// a period, from or to, it is DefaultPeriod.
 func Report(ctx context.Context, w io.Writer, db *gosql.DB, req stats.Request, opts ...Option) error {
 	st := defaults(opts)
-	if req.Period == "" && req.From == "" && req.To == "" {
-		req.Period = DefaultPeriod
-	}
+	req = withDefaultPeriod(req)
 	f, err := req.Filter(st.now())
 	if err != nil {
 		return err

@@ -54,12 +54,9 @@ const DefaultPeriod = "30d"
 
 // Server serves the statistics page over the warehouse.
 type Server struct {
-	open     Opener
-	log      zerolog.Logger
-	now      func() time.Time
-	token    string
-	sections []Section
-	mux      *http.ServeMux
+	settings
+	open Opener
+	mux  *http.ServeMux
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -102,8 +99,7 @@ func WithSections(sections ...Section) Option {
 
 // New returns a Server that opens the warehouse with open for each request.
 func New(open Opener, opts ...Option) *Server {
-	st := defaults(opts)
-	s := &Server{open: open, log: st.log, now: st.now, token: st.token, sections: st.sections, mux: http.NewServeMux()}
+	s := &Server{settings: defaults(opts), open: open, mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /{$}", s.page)
 	s.mux.HandleFunc("GET /api/overview", s.api)
 	s.mux.HandleFunc("GET /daily.csv", s.csv)
@@ -168,6 +164,12 @@ func request(q url.Values) stats.Request {
 	if r.Period == "custom" {
 		r.Period = ""
 	}
+	return withDefaultPeriod(r)
+}
+
+// withDefaultPeriod is r, with DefaultPeriod when it asks for no period,
+// from or to.
+func withDefaultPeriod(r stats.Request) stats.Request {
 	if r.Period == "" && r.From == "" && r.To == "" {
 		r.Period = DefaultPeriod
 	}
