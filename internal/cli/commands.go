@@ -360,8 +360,8 @@ the indicator cards (total, approved, rejected, incomplete, pending, AML count,
 credit usage, approval rate), then the daily table.
 
 Period: --from and --to (UTC days, inclusive), or --period 7d, 30d or 90d (that
-many days up to and including today, UTC) or month (this calendar month up to
-today); --period excludes --from and --to.
+many days up to and including today, UTC), month (this calendar month up to
+today) or all (every day up to today); --period excludes --from and --to.
 
 --status S keeps the submissions of status S: the cards and the daily table
 count only them (their number, AML count and credits); the ratios and the

@@ -79,7 +79,7 @@ approval-rate and credit-usage trends, the daily table and, when the warehouse
 holds several projects, their comparison. Every number comes from the views.
 
 The filters are query parameters, so that a view can be bookmarked and shared:
-period (7d, 30d, 90d or month; default 30d), or from and to (YYYY-MM-DD),
+period (7d, 30d, 90d, month or all; default 30d), or from and to (YYYY-MM-DD),
 status, project and sort (day or credits). /daily.csv is the daily table as
 kycetl stats --format csv prints it, /api/overview the page's numbers as JSON.
 

@@ -200,7 +200,7 @@ func (d *data) Link(base, key, value string) template.URL {
 
 // Periods are the period presets, with their labels.
 func (d *data) Periods() [][2]string {
-	return [][2]string{{"7d", "Last 7 days"}, {"30d", "Last 30 days"}, {"90d", "Last 90 days"}, {"month", "This month"}, {"custom", "Custom range"}}
+	return [][2]string{{"7d", "Last 7 days"}, {"30d", "Last 30 days"}, {"90d", "Last 90 days"}, {"month", "This month"}, {"all", "All days"}, {"custom", "Custom range"}}
 }
 
 // Period is the preset selected, or "custom".

@@ -184,6 +184,7 @@ func TestAPIAndCSVAreTheViews(t *testing.T) {
 	for _, q := range []url.Values{
 		{},
 		{"status": {"rejected"}},
+		{"period": {"all"}},
 		{"from": {window.FormatDate(fx.to.AddDate(0, 0, -20))}, "to": {window.FormatDate(fx.to.AddDate(0, 0, -10))}, "project": {"south"}, "sort": {"credits"}},
 	} {
 		want := fx.views(t, q)
@@ -213,6 +214,9 @@ func TestAPIAndCSVAreTheViews(t *testing.T) {
 		}
 		if len(want.Daily) == 0 {
 			t.Errorf("%v: no days: the fixture does not reach the filter", q)
+		}
+		if days := len(want.Daily); q.Get("period") == "all" && days != 32 {
+			t.Errorf("period=all: %d days, want the fixture's 32", days)
 		}
 		if q.Get("sort") == "" {
 			continue

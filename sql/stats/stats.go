@@ -463,15 +463,17 @@ func PrintCards(w io.Writer, status argos.Status, c Cards) {
 		c.Pending, share(c.PendingRatio), c.AMLCount, credits, rate)
 }
 
-// Periods names the presets of a period ending today.
-var Periods = []string{"7d", "30d", "90d", "month"}
+// Periods names the presets of a period ending today ("all": every day
+// up to today, the warehouse's whole history).
+var Periods = []string{"7d", "30d", "90d", "month", "all"}
 
 // ErrUnknownPeriod is the error of a period that is not one of Periods.
 var ErrUnknownPeriod = errors.New("unknown period")
 
 // Period is the window of a preset, by the UTC day of now: "7d", "30d" and
 // "90d" are that many days up to and including today, "month" the days of
-// this calendar month up to today.
+// this calendar month up to today, "all" every day up to today (from is
+// zero: open).
 func Period(name string, now time.Time) (from, to time.Time, err error) {
 	y, m, d := now.UTC().Date()
 	to = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
@@ -484,6 +486,8 @@ func Period(name string, now time.Time) (from, to time.Time, err error) {
 		return to.AddDate(0, 0, -89), to, nil
 	case "month":
 		return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC), to, nil
+	case "all":
+		return time.Time{}, to, nil
 	}
 	return time.Time{}, time.Time{}, fmt.Errorf("period %q: %w (want %s)", name, ErrUnknownPeriod, strings.Join(Periods, ", "))
 }
