@@ -23,6 +23,7 @@ import (
 	"github.com/kycetl/kycetl/extract"
 	"github.com/kycetl/kycetl/internal/pipeline"
 	"github.com/kycetl/kycetl/internal/window"
+	"github.com/kycetl/kycetl/sql/stats"
 )
 
 // Exit codes.
@@ -158,7 +159,7 @@ DuckDB file by default) whose SQL views compute the vendor's statistics page.`,
 	}
 	root.PersistentFlags().StringVar(&level, "log-level", "info", "log level: debug, info, warn, error")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(e.demoCmd(), e.runCmd(), e.statsCmd(), e.importCmd(), e.rebuildCmd(), e.verifyCmd(), e.generateCmd(), e.scheduleCmd(), e.statusCmd(), e.sandboxCmd(), e.fractalCmd(), e.rawCmd())
+	root.AddCommand(e.demoCmd(), e.runCmd(), e.statsCmd(), e.importCmd(), e.rebuildCmd(), e.verifyCmd(), e.generateCmd(), e.scheduleCmd(), e.statusCmd(), e.sandboxCmd(), e.fractalCmd(), e.rawCmd(), e.serveCmd(), e.reportCmd())
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	}
@@ -192,6 +193,40 @@ func (d *dateFlags) parse(required bool) (from, to time.Time, err error) {
 		return from, to, usagef("--to %s is before --from %s", d.to, d.from)
 	}
 	return from, to, nil
+}
+
+// filterFlags are the statistics page's filters: the period (--from and
+// --to, or --period), --status, --project and --sort (stats.Request).
+type filterFlags struct {
+	stats.Request
+	cmd *cobra.Command
+}
+
+// add declares the flags; period is the default --period ("" for none).
+func (f *filterFlags) add(cmd *cobra.Command, period string) {
+	cmd.Flags().StringVar(&f.From, "from", "", "first UTC day to show (YYYY-MM-DD)")
+	cmd.Flags().StringVar(&f.To, "to", "", "last UTC day to show (YYYY-MM-DD)")
+	cmd.Flags().StringVar(&f.Period, "period", period, "a period ending today (UTC): "+strings.Join(stats.Periods, ", ")+"; not with --from/--to")
+	cmd.Flags().StringVar(&f.Project, "project", "", "only this project (one the warehouse holds)")
+	cmd.Flags().StringVar(&f.Status, "status", "", "only submissions of this status: approved, rejected, incomplete, pending")
+	cmd.Flags().StringVar(&f.Sort, "sort", "day", "sort by day or credits (credit usage, highest first)")
+	f.cmd = cmd
+}
+
+// parse reads the filter by the UTC day of now, and returns it with the
+// request it was read from; a wrong flag is a usage error that names it. A
+// default --period gives way to --from or --to.
+func (f *filterFlags) parse(now time.Time) (stats.Request, stats.Filter, error) {
+	r := f.Request
+	if r.Period != "" && !f.cmd.Flags().Changed("period") && (r.From != "" || r.To != "") {
+		r.Period = ""
+	}
+	filter, err := r.Filter(now)
+	var fe *stats.FieldError
+	if errors.As(err, &fe) {
+		return r, filter, usagef("--%s: %v", fe.Field, fe.Err)
+	}
+	return r, filter, err
 }
 
 // pageSizeFlag is --page-size, for the commands that page through the API.

@@ -201,7 +201,7 @@ func TestDemo(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("demo: exit %d\n%s", code, stderr)
 	}
-	for _, want := range []string{"Total ", "Approval rate", "approval_rate", "kyc.duckdb"} {
+	for _, want := range []string{"Total ", "Approval rate", "approval_rate", "kyc.duckdb", "kycetl serve --dir " + dir, "kycetl report --dir " + dir + " --out "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}

@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kycetl/kycetl/extract"
-	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/internal/config"
 	"github.com/kycetl/kycetl/internal/lock"
 	"github.com/kycetl/kycetl/internal/pipeline"
@@ -148,8 +147,9 @@ func (e *env) demoCmd() *cobra.Command {
 synthetic data, and loads it through the real extraction path: the last 60
 days (UTC, today included) of ARGOS submissions, and a snapshot of Fractal's
 statistics for each of the last 7 of them (as if pulled at 00:30 each day). It
-prints the indicator cards, the daily table and the snapshots, and leaves the
-archive and the DuckDB warehouse in --dir for BI tools.`,
+prints the indicator cards, the daily table and the snapshots, leaves the
+archive and the DuckDB warehouse in --dir for BI tools, and ends with the
+kycetl serve and kycetl report commands that show its statistics page.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if days < 1 || days > 3660 {
@@ -180,6 +180,7 @@ archive and the DuckDB warehouse in --dir for BI tools.`,
 					return err
 				}
 			}
+			fmt.Fprint(e.stdout, pageCommands(dir))
 			return nil
 		},
 	}
@@ -389,8 +390,8 @@ func (e *env) load(ctx context.Context, job loadJob) error {
 }
 
 func (e *env) statsCmd() *cobra.Command {
-	var dir, project, status, sortBy, format, period string
-	var window dateFlags
+	var dir, format string
+	var filter filterFlags
 	cmd := &cobra.Command{
 		Use:   "stats",
 		Short: "Print the statistics page from the warehouse, with the dashboard's filters",
@@ -399,8 +400,8 @@ the indicator cards (total, approved, rejected, incomplete, pending, AML count,
 credit usage, approval rate), then the daily table.
 
 Period: --from and --to (UTC days, inclusive), or --period 7d, 30d or 90d (that
-many days up to and including today, UTC) or month (this calendar month up to
-today); --period excludes --from and --to.
+many days up to and including today, UTC), month (this calendar month up to
+today) or all (every day up to today); --period excludes --from and --to.
 
 --status S keeps the submissions of status S: the cards and the daily table
 count only them (their number, AML count and credits); the ratios and the
@@ -419,63 +420,28 @@ directory and any number of stats run at once. While a run or import is
 writing the warehouse, stats fails at once, naming the writer's pid.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			from, to, err := window.parse(false)
+			_, f, err := filter.parse(e.now())
 			if err != nil {
 				return err
-			}
-			if period != "" {
-				if window.from != "" || window.to != "" {
-					return usagef("--period %s excludes --from and --to: give one or the other", period)
-				}
-				if from, to, err = stats.Period(period, e.now()); err != nil {
-					return usagef("--period: %v", err)
-				}
-			}
-			f := stats.Filter{From: from, To: to, Project: project}
-			if status != "" {
-				f.Status = argos.Status(strings.ToLower(status))
-				if !f.Status.Valid() {
-					return usagef("--status %q: want approved, rejected, incomplete or pending", status)
-				}
-			}
-			switch sortBy {
-			case "", "day":
-			case "credits":
-				f.ByCredits = true
-			default:
-				return usagef("--sort %q: want day or credits", sortBy)
 			}
 			if !contains(stats.Formats, format) {
 				return usagef("--format %q: want %s", format, strings.Join(stats.Formats, ", "))
 			}
-			if _, err := os.Stat(archive.Layout{Dir: dir}.DuckDBPath()); err != nil {
-				return fmt.Errorf("no warehouse in %s: load one first (kycetl demo, kycetl run or kycetl import), or point --dir at it", dir)
-			}
-			// Read-only: stats writes nothing, so it runs in a read-only
-			// directory and beside any number of other readers.
-			wh, err := duckdb.Open(cmd.Context(), archive.Layout{Dir: dir}.DuckDBPath(), duckdb.WithReadOnly(), duckdb.WithLogger(e.log))
+			wh, err := e.readOnly(cmd.Context(), dir)
 			if err != nil {
-				return fmt.Errorf("opening the warehouse in %s: %w", dir, err)
+				return err
 			}
 			defer wh.Close()
 			page, err := stats.Query(cmd.Context(), wh.DB(), f)
-			var unknown *stats.UnknownProjectError
-			if errors.As(err, &unknown) {
-				return usageError{fmt.Errorf("--project: %w", err)}
-			}
 			if err != nil {
-				return err
+				return unknownProject(err)
 			}
 			return stats.Print(e.stdout, format, page)
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
-	cmd.Flags().StringVar(&project, "project", "", "only this project (one the warehouse holds)")
-	cmd.Flags().StringVar(&status, "status", "", "only submissions of this status: approved, rejected, incomplete, pending")
-	cmd.Flags().StringVar(&sortBy, "sort", "day", "sort by day or credits (credit usage, highest first)")
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table, csv or json")
-	cmd.Flags().StringVar(&period, "period", "", "a period ending today (UTC): "+strings.Join(stats.Periods, ", ")+"; not with --from/--to")
-	window.add(cmd, "to show")
+	filter.add(cmd, "")
 	return cmd
 }
 

@@ -3,7 +3,7 @@
 // flattener and views, to compare the warehouse against; a log buffer
 // safe for concurrent writers; a description of a directory tree, to
 // prove that nothing in it was written; and the test binary run as a
-// second process that holds a lock or a file.
+// second process that holds a lock or a file; a GET with its body read.
 package kyctest
 
 import (
@@ -16,6 +16,12 @@ import (
 // Counts is one day of the statistics page.
 type Counts struct {
 	Total, Approved, Rejected, Incomplete, Pending, AML int64
+}
+
+// Plus is c and o added up: the counts of two projects' day, say.
+func (c Counts) Plus(o Counts) Counts {
+	return Counts{Total: c.Total + o.Total, Approved: c.Approved + o.Approved, Rejected: c.Rejected + o.Rejected,
+		Incomplete: c.Incomplete + o.Incomplete, Pending: c.Pending + o.Pending, AML: c.AML + o.AML}
 }
 
 // DaySource yields the items created on a UTC day (synth.Generator does).

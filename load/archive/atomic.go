@@ -145,8 +145,10 @@ func (f *atomicFile) abort() {
 	_ = os.Remove(f.name)
 }
 
-// writeFileAtomic writes data to path atomically.
-func writeFileAtomic(path string, data []byte) (FileInfo, error) {
+// WriteFileAtomic writes data to path atomically: under a temporary name in
+// its directory, made durable, then renamed into place; on an error no file
+// is left (kycetl report writes its page through it).
+func WriteFileAtomic(path string, data []byte) (FileInfo, error) {
 	f, err := createAtomic(path)
 	if err != nil {
 		return FileInfo{}, err

@@ -38,7 +38,7 @@ func TestSyncGroupHoldsItsFilesUntilSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A file outside the group is made durable by its own commit.
-	if _, err := writeFileAtomic(filepath.Join(dir, "own.json"), []byte("{}")); err != nil {
+	if _, err := WriteFileAtomic(filepath.Join(dir, "own.json"), []byte("{}")); err != nil {
 		t.Fatal(err)
 	}
 

@@ -142,7 +142,7 @@ func (l Layout) WriteManifest(m *Manifest) error {
 	if err != nil {
 		return fmt.Errorf("encoding manifest of run %s: %w", m.RunID, err)
 	}
-	if _, err := writeFileAtomic(l.ManifestPath(m.RunID), append(data, '\n')); err != nil {
+	if _, err := WriteFileAtomic(l.ManifestPath(m.RunID), append(data, '\n')); err != nil {
 		return fmt.Errorf("writing manifest of run %s: %w", m.RunID, err)
 	}
 	return nil

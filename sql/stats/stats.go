@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -169,18 +170,21 @@ func view(name, facts string) (string, error) {
 // Query reads the page under the filter. A project the warehouse does not
 // hold is an *UnknownProjectError.
 func Query(ctx context.Context, db *gosql.DB, f Filter) (*Page, error) {
+	var known []string
 	if f.Project != "" {
-		known, err := Projects(ctx, db)
-		if err != nil {
+		var err error
+		if known, err = Projects(ctx, db); err != nil {
 			return nil, err
 		}
-		found := false
-		for _, p := range known {
-			found = found || p == f.Project
-		}
-		if !found {
-			return nil, &UnknownProjectError{Project: f.Project, Known: known}
-		}
+	}
+	return query(ctx, db, f, known)
+}
+
+// query is Query with the projects the warehouse holds already listed
+// (needed only with a project filter).
+func query(ctx context.Context, db *gosql.DB, f Filter, known []string) (*Page, error) {
+	if f.Project != "" && !slices.Contains(known, f.Project) {
+		return nil, &UnknownProjectError{Project: f.Project, Known: known}
 	}
 	s := newSelection(f)
 	days, err := s.days(ctx, db)
@@ -249,60 +253,70 @@ func (s *selection) joined(name string, keys []string, oneProject bool) (string,
 	return q + " LEFT JOIN (" + of + ") AS s ON " + on, nil
 }
 
-func (s *selection) days(ctx context.Context, db *gosql.DB) ([]Day, error) {
-	from, err := s.joined("stats_daily", []string{"project", "day"}, false)
+// rows reads the indicator columns of view (stats_daily or stats_totals)
+// over the selection, one row per key (project, and day for stats_daily).
+// With oneProject the rows are over every project selected, their project
+// empty. byCredits sorts by credit usage, highest first; otherwise the rows
+// come by project and day.
+func (s *selection) rows(ctx context.Context, db *gosql.DB, view string, oneProject, byCredits bool) ([]Day, error) {
+	keys, day := []string{"project"}, "''"
+	if view == "stats_daily" {
+		keys, day = []string{"project", "day"}, "CAST(a.day AS VARCHAR)"
+	}
+	from, err := s.joined(view, keys, oneProject)
 	if err != nil {
 		return nil, err
 	}
 	c := s.columnsOf()
-	q := "SELECT a.project, CAST(a.day AS VARCHAR)"
+	q := "SELECT a.project, " + day
 	for _, name := range indicatorColumns {
 		q += ", " + c[name]
 	}
-	q += " FROM " + from
-	if s.f.ByCredits {
-		q += " ORDER BY " + c["credits"] + " DESC, a.project, a.day"
-	} else {
-		q += " ORDER BY a.project, a.day"
+	q += " FROM " + from + " ORDER BY "
+	if byCredits {
+		q += c["credits"] + " DESC, "
 	}
+	q += strings.Join(prefixed("a.", keys), ", ")
 	rows, err := db.QueryContext(ctx, q, s.args...)
 	if err != nil {
-		return nil, fmt.Errorf("querying stats_daily: %w", err)
+		return nil, fmt.Errorf("querying %s: %w", view, err)
 	}
 	defer rows.Close()
 	var out []Day
 	for rows.Next() {
 		var d Day
 		if err := rows.Scan(append([]any{&d.Project, &d.Day}, d.dest()...)...); err != nil {
-			return nil, fmt.Errorf("reading stats_daily: %w", err)
+			return nil, fmt.Errorf("reading %s: %w", view, err)
 		}
 		out = append(out, d)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading stats_daily: %w", err)
+		return nil, fmt.Errorf("reading %s: %w", view, err)
 	}
 	return out, nil
 }
 
+func prefixed(prefix string, names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = prefix + n
+	}
+	return out
+}
+
+func (s *selection) days(ctx context.Context, db *gosql.DB) ([]Day, error) {
+	return s.rows(ctx, db, "stats_daily", false, s.f.ByCredits)
+}
+
 func (s *selection) cards(ctx context.Context, db *gosql.DB) (*Cards, error) {
-	from, err := s.joined("stats_totals", nil, true)
+	rows, err := s.rows(ctx, db, "stats_totals", true, false)
 	if err != nil {
 		return nil, err
 	}
-	c := s.columnsOf()
-	cols := make([]string, len(indicatorColumns))
-	for i, name := range indicatorColumns {
-		cols[i] = c[name]
-	}
-	var cards Cards
-	err = db.QueryRowContext(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+from, s.args...).Scan(cards.dest()...)
-	if errors.Is(err, gosql.ErrNoRows) {
+	if len(rows) == 0 {
 		return &Cards{}, nil // nothing selected: every count 0, every ratio undefined
 	}
-	if err != nil {
-		return nil, fmt.Errorf("querying stats_totals: %w", err)
-	}
-	return &cards, nil
+	return &rows[0].Indicators, nil
 }
 
 // Formats names the output formats.
@@ -328,7 +342,14 @@ func number(p *float64, human bool) string {
 	return strconv.FormatFloat(*p, 'f', -1, 64)
 }
 
-func cell(d Day, col string, human bool) string {
+// Percent formats a ratio for people: a percentage rounded to one decimal,
+// "" when undefined.
+func Percent(p *float64) string { return number(p, true) }
+
+// Cell is the column col (a column of stats_daily, or project or day) of a
+// row, formatted for people (human: ratios as rounded percentages) or for
+// machines (exact fractions); "" when undefined.
+func Cell(d Day, col string, human bool) string {
 	switch col {
 	case "project":
 		return d.Project
@@ -388,7 +409,7 @@ func Print(w io.Writer, format string, p *Page) error {
 		for _, d := range p.Days {
 			row := make([]string, len(cols))
 			for i, c := range cols {
-				row[i] = cell(d, c, false)
+				row[i] = Cell(d, c, false)
 			}
 			cw.Write(row)
 		}
@@ -402,7 +423,7 @@ func Print(w io.Writer, format string, p *Page) error {
 		for _, d := range p.Days {
 			row := make([]string, len(cols))
 			for i, c := range cols {
-				row[i] = cell(d, c, true)
+				row[i] = Cell(d, c, true)
 			}
 			fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
 		}
@@ -442,15 +463,17 @@ func PrintCards(w io.Writer, status argos.Status, c Cards) {
 		c.Pending, share(c.PendingRatio), c.AMLCount, credits, rate)
 }
 
-// Periods names the presets of a period ending today.
-var Periods = []string{"7d", "30d", "90d", "month"}
+// Periods names the presets of a period ending today ("all": every day
+// up to today, the warehouse's whole history).
+var Periods = []string{"7d", "30d", "90d", "month", "all"}
 
 // ErrUnknownPeriod is the error of a period that is not one of Periods.
 var ErrUnknownPeriod = errors.New("unknown period")
 
 // Period is the window of a preset, by the UTC day of now: "7d", "30d" and
 // "90d" are that many days up to and including today, "month" the days of
-// this calendar month up to today.
+// this calendar month up to today, "all" every day up to today (from is
+// zero: open).
 func Period(name string, now time.Time) (from, to time.Time, err error) {
 	y, m, d := now.UTC().Date()
 	to = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
@@ -463,6 +486,8 @@ func Period(name string, now time.Time) (from, to time.Time, err error) {
 		return to.AddDate(0, 0, -89), to, nil
 	case "month":
 		return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC), to, nil
+	case "all":
+		return time.Time{}, to, nil
 	}
 	return time.Time{}, time.Time{}, fmt.Errorf("period %q: %w (want %s)", name, ErrUnknownPeriod, strings.Join(Periods, ", "))
 }

@@ -154,9 +154,16 @@ func TestPeriod(t *testing.T) {
 	now := time.Date(2025, 3, 3, 23, 59, 59, 0, time.FixedZone("UTC-5", -5*3600)) // 2025-03-04 04:59:59 UTC
 	for name, want := range map[string]string{
 		"7d": "2025-02-26..2025-03-04", "30d": "2025-02-03..2025-03-04", "90d": "2024-12-05..2025-03-04", "month": "2025-03-01..2025-03-04",
+		"all": "..2025-03-04",
 	} {
 		from, to, err := Period(name, now)
-		if got := argos.FormatDate(from) + ".." + argos.FormatDate(to); err != nil || got != want {
+		got := argos.FormatDate(to)
+		if !from.IsZero() {
+			got = argos.FormatDate(from) + ".." + got
+		} else {
+			got = ".." + got
+		}
+		if err != nil || got != want {
 			t.Errorf("Period(%s): %s, %v; want %s", name, got, err, want)
 		}
 	}

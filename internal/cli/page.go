@@ -1,0 +1,201 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kycetl/kycetl/internal/web"
+	"github.com/kycetl/kycetl/load/archive"
+	"github.com/kycetl/kycetl/load/duckdb"
+	"github.com/kycetl/kycetl/sql/stats"
+)
+
+// envServeToken is the token kycetl serve asks for on an address other
+// than loopback.
+const envServeToken = "KYCETL_SERVE_TOKEN"
+
+// warehouseFile is the DuckDB file in dir, or the error that there is none
+// yet.
+func warehouseFile(dir string) (string, error) {
+	path := archive.Layout{Dir: dir}.DuckDBPath()
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("no warehouse in %s: load one first (kycetl demo, kycetl run or kycetl import), or point --dir at it", dir)
+	}
+	return path, nil
+}
+
+// readOnly opens the warehouse in dir read-only: the commands that only
+// read write nothing (no lock, WAL or temporary file), so they run in a
+// read-only directory and beside any number of other readers.
+func (e *env) readOnly(ctx context.Context, dir string) (*duckdb.Warehouse, error) {
+	path, err := warehouseFile(dir)
+	if err != nil {
+		return nil, err
+	}
+	wh, err := duckdb.Open(ctx, path, duckdb.WithReadOnly(), duckdb.WithLogger(e.log))
+	if err != nil {
+		return nil, fmt.Errorf("opening the warehouse in %s: %w", dir, err)
+	}
+	return wh, nil
+}
+
+// unknownProject makes a filter on a project the warehouse does not hold a
+// usage error.
+func unknownProject(err error) error {
+	var unknown *stats.UnknownProjectError
+	if errors.As(err, &unknown) {
+		return usageError{fmt.Errorf("--project: %w", err)}
+	}
+	return err
+}
+
+// loopback says whether host names only this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (e *env) serveCmd() *cobra.Command {
+	var dir, addr string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the statistics page over the warehouse (charts, daily table, filters, CSV, JSON)",
+		Long: `serve draws the statistics page live over the warehouse in --dir: the
+indicator cards, the daily volume by status, the status distribution, the
+approval-rate and credit-usage trends, the daily table and, when the warehouse
+holds several projects, their comparison. Every number comes from the views.
+
+The filters are query parameters, so that a view can be bookmarked and shared:
+period (7d, 30d, 90d, month or all; default 30d), or from and to (YYYY-MM-DD),
+status, project and sort (day or credits). /daily.csv is the daily table as
+kycetl stats --format csv prints it, /api/overview the page's numbers as JSON.
+
+The warehouse is opened read-only for each request and closed after it: serve
+never blocks a load, and shows a load's days as soon as it is done (while a load
+is writing, a request answers 503 and asks to reload).
+
+It listens on loopback by default. On any other --addr it refuses to start
+unless KYCETL_SERVE_TOKEN is set, and then asks every request for it: open the
+page once as URL?token=TOKEN (the browser keeps it as a cookie), or send it as
+"Authorization: Bearer TOKEN". When KYCETL_SERVE_TOKEN is set, it is asked for
+on loopback too. The token is never logged.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			host, _, err := net.SplitHostPort(addr)
+			if err != nil {
+				return usagef("--addr %q: want host:port, e.g. 127.0.0.1:8080", addr)
+			}
+			token := e.getenv(envServeToken)
+			if !loopback(host) && token == "" {
+				return usagef("--addr %s is reachable from other machines: set %s to a secret the page will ask for, or listen on 127.0.0.1", addr, envServeToken)
+			}
+			path, err := warehouseFile(dir)
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("listening on %s: %w", addr, err)
+			}
+			opts := []web.Option{web.WithLogger(e.log), web.WithClock(e.now)}
+			if token != "" {
+				opts = append(opts, web.WithToken(token))
+			}
+			srv := &http.Server{Handler: web.New(web.ReadOnly(path, e.log), opts...), ReadHeaderTimeout: 10 * time.Second}
+			done := make(chan error, 1)
+			go func() { done <- srv.Serve(ln) }()
+			url := "http://" + ln.Addr().String() + "/"
+			fmt.Fprintf(e.stdout, "the statistics page of %s: %s\n", dir, url)
+			if token != "" {
+				fmt.Fprintf(e.stdout, "it asks for %s: open %s?token=<%s> once, or send it as a bearer Authorization header\n", envServeToken, url, envServeToken)
+			}
+			fmt.Fprintln(e.stdout, "stop with Ctrl-C")
+			select {
+			case err := <-done:
+				return fmt.Errorf("serving the statistics page on %s: %w", addr, err)
+			case <-cmd.Context().Done():
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(ctx); err != nil {
+				srv.Close()
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "host:port to listen on (port 0 picks a free one); other than loopback only with "+envServeToken)
+	return cmd
+}
+
+func (e *env) reportCmd() *cobra.Command {
+	var dir, out string
+	var filter filterFlags
+	cmd := &cobra.Command{
+		Use:   "report --out FILE.html",
+		Short: "Write the statistics page as one self-contained HTML file (works offline)",
+		Long: `report writes the statistics page that kycetl serve draws as one HTML file:
+its chart library, style, numbers and the daily table as CSV are inside, so it
+opens in any browser with no network and can be kept or mailed (an auditor's
+copy of a period). Its filters are fixed when it is written: --period (default
+30d) or --from and --to, --status, --project, --sort, as for kycetl stats.
+
+The file is written under a temporary name and renamed into place, so FILE is
+whole or untouched. report only reads the warehouse (read-only, like stats).`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return usagef("--out is required: the HTML file to write")
+			}
+			req, _, err := filter.parse(e.now())
+			if err != nil {
+				return err
+			}
+			wh, err := e.readOnly(cmd.Context(), dir)
+			if err != nil {
+				return err
+			}
+			defer wh.Close()
+			var b bytes.Buffer
+			if err := web.Report(cmd.Context(), &b, wh.DB(), req, web.WithClock(e.now), web.WithLogger(e.log)); err != nil {
+				return unknownProject(err)
+			}
+			if _, err := archive.WriteFileAtomic(out, b.Bytes()); err != nil {
+				return fmt.Errorf("writing the report %s: %w", out, err)
+			}
+			abs, _ := filepath.Abs(out)
+			fmt.Fprintf(e.stdout, "wrote %s (%d KiB): open it in any browser, it needs no network\n", abs, (b.Len()+1023)/1024)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
+	cmd.Flags().StringVar(&out, "out", "", "the HTML file to write")
+	filter.add(cmd, web.DefaultPeriod)
+	return cmd
+}
+
+// pageCommands are the commands that show the statistics page of dir, as
+// the demo suggests them.
+func pageCommands(dir string) string {
+	quote := func(s string) string {
+		if strings.ContainsAny(s, " \t'\"$`\\") {
+			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+		}
+		return s
+	}
+	return fmt.Sprintf("\nsee the page in a browser:\n  kycetl serve --dir %s\n  kycetl report --dir %s --out %s\n",
+		quote(dir), quote(dir), quote(filepath.Join(dir, "report.html")))
+}

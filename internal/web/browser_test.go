@@ -1,0 +1,432 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/kycetl/kycetl/internal/window"
+	"github.com/kycetl/kycetl/sql/stats"
+)
+
+// The browser tests drive Debian's chromium, headless, one browser shared
+// by every test (a tab each). Without a browser they skip, unless CI is
+// set: there a missing browser fails them (.ci/run installs chromium).
+
+// browsers are the names the browser is looked up by.
+var browsers = []string{"chromium", "chromium-browser", "google-chrome", "chrome"}
+
+var shared struct {
+	once    sync.Once
+	ctx     context.Context // the browser's; a tab is a child
+	cancel  []context.CancelFunc
+	userDir string
+	err     error
+	missing bool
+}
+
+// browser returns the shared browser's context, starting it on first use.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	shared.once.Do(func() {
+		var path string
+		for _, name := range browsers {
+			if p, err := exec.LookPath(name); err == nil {
+				path = p
+				break
+			}
+		}
+		if path == "" {
+			shared.missing = true
+			return
+		}
+		if shared.userDir, shared.err = os.MkdirTemp("", "kycetl-chromium-"); shared.err != nil {
+			return
+		}
+		// The flags keep chromium from reaching for the network on its own
+		// (the machines it runs on may have none, and it then hangs).
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(path),
+			chromedp.Flag("headless", true),
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.NoFirstRun,
+			chromedp.UserDataDir(shared.userDir),
+			chromedp.WindowSize(1280, 900),
+		)
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancel := chromedp.NewContext(alloc)
+		shared.ctx, shared.cancel = ctx, []context.CancelFunc{cancel, cancelAlloc}
+		// Start it now, on a context without a deadline (it lives as long).
+		_, shared.err = chromedp.Run(ctx, chromedp.Evaluate[int]("1"))
+	})
+	if shared.missing {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("no browser (%s) on PATH and CI is set: install chromium (apt-get install -y chromium)", strings.Join(browsers, ", "))
+		}
+		t.Skipf("no browser (%s) on PATH: install chromium (apt-get install -y chromium) to run the browser tests", strings.Join(browsers, ", "))
+	}
+	if shared.err != nil {
+		t.Fatalf("starting chromium: %v", shared.err)
+	}
+	return shared.ctx
+}
+
+func closeBrowser() {
+	for _, c := range shared.cancel {
+		c()
+	}
+	if shared.userDir != "" {
+		// chromium's helpers may still write there for a moment.
+		for range 50 {
+			if os.RemoveAll(shared.userDir) == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
+// tab is a new tab of the shared browser whose requests reach only the
+// URLs that start with allowed: every other request fails as if the
+// machine were offline, and is recorded in blocked. With allowed a file://
+// URL, the browser is told it is offline too. It records the
+// console's errors and every request the page made.
+type tab struct {
+	ctx      context.Context
+	mu       sync.Mutex
+	console  []string
+	requests []string
+	blocked  []string
+}
+
+// offline is the protocol's command that emulates a machine without a
+// network (Network.emulateNetworkConditions, which this cdproto no longer
+// lists; chromium still has it).
+var offline = cdp.Command[offlineParams, cdp.Empty]{Method: "Network.emulateNetworkConditions"}
+
+type offlineParams struct {
+	Offline            bool    `json:"offline"`
+	Latency            float64 `json:"latency"`
+	DownloadThroughput float64 `json:"downloadThroughput"`
+	UploadThroughput   float64 `json:"uploadThroughput"`
+}
+
+func newTab(t *testing.T, allowed string) *tab {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser(t))
+	t.Cleanup(cancel)
+	tb := &tab{ctx: ctx}
+	listen, stop := context.WithCancel(ctx)
+	t.Cleanup(stop)
+	if strings.HasPrefix(allowed, "file://") {
+		if _, err := chromedp.Call(ctx, offline, offlineParams{Offline: true, DownloadThroughput: -1, UploadThroughput: -1}); err != nil {
+			t.Fatalf("cutting the network: %v", err)
+		}
+	}
+	// Every request stops at the Fetch domain, which lets through only
+	// the allowed ones.
+	paused := chromedp.Events(listen, fetch.RequestPaused)
+	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*"}}}); err != nil {
+		t.Fatalf("intercepting the requests: %v", err)
+	}
+	go func() {
+		for ev, err := range paused {
+			if err != nil {
+				return
+			}
+			if strings.HasPrefix(ev.Request.URL, allowed) {
+				chromedp.Call(listen, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+				continue
+			}
+			tb.mu.Lock()
+			tb.blocked = append(tb.blocked, ev.Request.URL)
+			tb.mu.Unlock()
+			chromedp.Call(listen, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonInternetDisconnected})
+		}
+	}()
+	go func() {
+		for m, err := range chromedp.Console(listen) {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				tb.mu.Lock()
+				tb.console = append(tb.console, m.String())
+				tb.mu.Unlock()
+			}
+		}
+	}()
+	go func() {
+		for ev, err := range chromedp.Events(listen, network.RequestWillBeSent) {
+			if err != nil {
+				return
+			}
+			tb.mu.Lock()
+			tb.requests = append(tb.requests, ev.Request.URL)
+			tb.mu.Unlock()
+		}
+	}()
+	return tb
+}
+
+// elsewhere lists the requests that did not start with one of prefixes,
+// and those the tab blocked.
+func (tb *tab) elsewhere(prefixes ...string) []string {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	out := append([]string(nil), tb.blocked...)
+	for _, r := range tb.requests {
+		ok := false
+		for _, p := range prefixes {
+			ok = ok || strings.HasPrefix(r, p)
+		}
+		if !ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// chartsReady waits until each of the four charts holds its svg.
+const chartsReady = `[...document.querySelectorAll('[data-chart]')].filter(e => e.querySelector('svg, canvas')).length`
+
+// shown is what the page shows: the cards, the daily table's rows (by
+// column) and the charts that hold an svg or canvas.
+type shown struct {
+	Cards  map[string]string   `json:"cards"`
+	Rows   []map[string]string `json:"rows"`
+	Charts []string            `json:"charts"`
+	URL    string              `json:"url"`
+}
+
+const readPage = `({
+  cards: Object.fromEntries([...document.querySelectorAll('[data-indicator]')].map(e => [e.dataset.indicator, e.textContent.trim()])),
+  rows: [...document.querySelectorAll('table[data-table="daily"] tbody tr:not(.empty)')].map(tr => Object.fromEntries([...tr.cells].map(td => [td.dataset.col, td.textContent.trim()]))),
+  charts: [...document.querySelectorAll('[data-chart]')].filter(e => e.querySelector('svg, canvas')).map(e => e.dataset.chart),
+  url: location.href,
+})`
+
+// open loads u and reads the page once its charts are drawn.
+func (tb *tab) open(t *testing.T, u string) shown {
+	t.Helper()
+	if err := chromedp.Do(tb.ctx, chromedp.Navigate(u)); err != nil {
+		t.Fatalf("opening %s: %v", u, err)
+	}
+	return tb.read(t)
+}
+
+func (tb *tab) read(t *testing.T) shown {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, time.Minute) // a bound on a hang, not an assertion
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](chartsReady+" === 4", chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
+		t.Fatalf("waiting for the charts: %v (console: %v)", err, tb.errors())
+	}
+	got, err := chromedp.Run(tb.ctx, chromedp.Evaluate[shown](readPage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func (tb *tab) errors() []string {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	return append([]string(nil), tb.console...)
+}
+
+// check compares what the page shows with the views' overview.
+func check(t *testing.T, what string, got shown, o *stats.Overview, status string) {
+	t.Helper()
+	cards := stats.Day{Indicators: o.Cards}
+	for _, c := range []string{"total", "approved", "rejected", "incomplete", "pending", "aml_count", "credits"} {
+		if want := stats.Cell(cards, c, true); got.Cards[c] != want {
+			t.Errorf("%s: card %s shows %q, the views %q", what, c, got.Cards[c], want)
+		}
+	}
+	if len(got.Rows) != len(o.Daily) {
+		t.Fatalf("%s: the daily table has %d rows, the views %d days", what, len(got.Rows), len(o.Daily))
+	}
+	for i, d := range o.Daily {
+		row := got.Rows[i]
+		for col, text := range row {
+			if want := stats.Cell(d, col, true); text != want {
+				t.Errorf("%s: row %d (%s) column %s shows %q, the views %q", what, i, d.Day, col, text, want)
+			}
+		}
+		if status == "" && len(row) != 13 || status != "" && len(row) != 6 {
+			t.Errorf("%s: row %d has columns %v", what, i, row)
+		}
+	}
+	if strings.Join(got.Charts, " ") != "daily-volume status-distribution approval-rate credit-usage" {
+		t.Errorf("%s: charts drawn: %v", what, got.Charts)
+	}
+}
+
+// TestServedPage loads the served page in the browser, with the network
+// cut off but for the server, for the default period, a status, a custom
+// range and a project sorted by credits, and through the filter bar; each
+// time the cards and the daily table are the views' numbers, the four
+// charts are drawn and the console has no error.
+func TestServedPage(t *testing.T) {
+	srv := serve(t)
+	tb := newTab(t, srv.URL+"/")
+	custom := url.Values{"from": {window.FormatDate(fx.to.AddDate(0, 0, -16))}, "to": {window.FormatDate(fx.to.AddDate(0, 0, -3))}}
+	var got, first shown
+	for i, q := range []url.Values{
+		{},
+		{"status": {"rejected"}},
+		custom,
+		{"period": {"7d"}, "project": {"south"}, "sort": {"credits"}},
+	} {
+		got = tb.open(t, srv.URL+"/?"+q.Encode())
+		check(t, "served ?"+q.Encode(), got, fx.views(t, q), q.Get("status"))
+		if i == 0 {
+			first = got
+		}
+	}
+
+	// The default period, counted from the generators' items without
+	// kycetl: the table's counts are theirs.
+	got = first
+	want := fx.expected(t, fx.to.AddDate(0, 0, -29), fx.to)
+	if len(got.Rows) != 30 {
+		t.Errorf("the default period shows %d days, want 30", len(got.Rows))
+	}
+	for _, row := range got.Rows {
+		w := want[row["day"]]
+		for col, n := range map[string]int64{"total": w.Total, "approved": w.Approved, "rejected": w.Rejected, "incomplete": w.Incomplete, "pending": w.Pending, "aml_count": w.AML} {
+			if row[col] != fmt.Sprint(n) {
+				t.Errorf("%s: %s shows %s, the items have %d", row["day"], col, row[col], n)
+			}
+		}
+	}
+
+	// The filter bar: choosing a status reloads the page with it added to
+	// the other filters in the address, to bookmark.
+	// (SetValue sends the change event a person's choice sends; RunResponse
+	// waits for the page that the change loads.)
+	choose, cancel := context.WithTimeout(tb.ctx, time.Minute) // a bound on a hang, not an assertion
+	defer cancel()
+	if resp, err := chromedp.RunResponse(choose, chromedp.SetValue(`select[name="status"]`, "pending")); err != nil || resp.Status != 200 {
+		t.Fatalf("choosing a status: %v", err)
+	}
+	got = tb.read(t)
+	u, _ := url.Parse(got.URL)
+	if q := u.Query(); q.Get("status") != "pending" || q.Get("period") != "7d" || q.Get("project") != "south" || q.Get("sort") != "credits" || q.Has("from") {
+		t.Errorf("the filter bar went to %s; want the last page's filters and status=pending", got.URL)
+	}
+	check(t, "after choosing pending", got, fx.views(t, u.Query()), "pending")
+
+	if errs := tb.errors(); len(errs) > 0 {
+		t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
+	}
+	if other := tb.elsewhere(srv.URL+"/", "data:"); len(other) > 0 {
+		t.Errorf("the page asked other hosts: %v", other)
+	}
+}
+
+// TestReportOffline opens the report file with the network cut off: it
+// shows the views' numbers for a status and a custom range, draws the
+// four charts, logs no error and asks for nothing but itself.
+func TestReportOffline(t *testing.T) {
+	tb := newTab(t, "file://")
+	for _, req := range []stats.Request{
+		{},
+		{Status: "approved", From: window.FormatDate(fx.to.AddDate(0, 0, -20)), To: window.FormatDate(fx.to.AddDate(0, 0, -1))},
+	} {
+		var b strings.Builder
+		if err := Report(context.Background(), &b, fx.db(t), req); err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(t.TempDir(), "report.html")
+		if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got := tb.open(t, "file://"+file)
+		q := url.Values{"status": {req.Status}, "from": {req.From}, "to": {req.To}}
+		if req.From == "" {
+			q = url.Values{}
+		}
+		check(t, fmt.Sprintf("report %+v", req), got, fx.views(t, q), req.Status)
+	}
+	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(screenshots(t), "report-approved.png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if errs := tb.errors(); len(errs) > 0 {
+		t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
+	}
+	if other := tb.elsewhere("file://", "data:"); len(other) > 0 {
+		t.Errorf("the report asked the network: %v", other)
+	}
+}
+
+// screenshots is where the tests write their screenshots: a temporary
+// directory, or $KYCETL_SCREENSHOTS to look at them.
+func screenshots(t *testing.T) string {
+	if dir := os.Getenv("KYCETL_SCREENSHOTS"); dir != "" {
+		return dir
+	}
+	return t.TempDir()
+}
+
+// TestLayout: on a laptop screen and at a phone's width the body does not
+// overflow sideways (the tables scroll in their panels), and each width's
+// screenshot is written to a temporary directory (or KYCETL_SCREENSHOTS,
+// to look at).
+func TestLayout(t *testing.T) {
+	srv := serve(t)
+	tb := newTab(t, srv.URL+"/")
+	dir := screenshots(t)
+	for _, size := range []struct {
+		name          string
+		width, height int64
+		mobile        bool
+	}{{"laptop", 1366, 900, false}, {"phone", 390, 844, true}} {
+		var opts []chromedp.EmulateViewportOption
+		if size.mobile {
+			opts = append(opts, chromedp.EmulateScale(2), chromedp.EmulateMobile)
+		}
+		if err := chromedp.Do(tb.ctx, chromedp.EmulateViewport(size.width, size.height, opts...)); err != nil {
+			t.Fatal(err)
+		}
+		tb.open(t, srv.URL+"/?period=30d")
+		overflow, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, document.documentElement.clientWidth, document.body.scrollWidth]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if overflow[0] > overflow[1] || overflow[2] > overflow[1] {
+			t.Errorf("%s (%dpx): the page is %d/%dpx wide in a %dpx window: it overflows sideways", size.name, size.width, overflow[0], overflow[2], overflow[1])
+		}
+		png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "page-"+size.name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if errs := tb.errors(); len(errs) > 0 {
+		t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
