@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	storage "google.golang.org/api/storage/v1"
 	"google.golang.org/api/iterator"
+	storage "google.golang.org/api/storage/v1"
 
 	"github.com/kycetl/kycetl/load"
 )
