@@ -164,6 +164,7 @@ func (e *env) schedule(ctx context.Context, cfg *config.Config, opts ...schedule
 	}
 	r := pipeline.NewScheduler(archive.Layout{Dir: cfg.Dir}, open, sources, e.pipelineOptions(pol)...)
 	r.SetSources(kinds)
+	r.SetRetention(cfg.Retention)
 	lk, err := lock.Acquire(cfg.Dir)
 	if err != nil {
 		return err
