@@ -138,24 +138,28 @@ func TestSchedulerPrunesAfterNightly(t *testing.T) {
 	}
 }
 
-// TestDaemonMemoryStaysFlat runs 500 daemon runs against the built-in API
-// and fails when the heap after the 500th exceeds the heap after the 50th
-// by more than a small margin. It logs the heap and RSS curve.
+// TestDaemonMemoryStaysFlat runs 500 daemon runs against the built-in API,
+// an hourly job of one day with a nightly one every 24th run, and a
+// retention of 30 days (the runs span 21 days: every version is kept, and
+// each nightly prune reads them all). It fails when the heap after the
+// 500th run exceeds the heap after the 50th by more than a small margin, or
+// when the last 50 runs allocate much more per run than runs 51 to 100 (work
+// growing with the archive's history). It logs the heap and RSS curve.
 func TestDaemonMemoryStaysFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("500 daemon runs: skipped in -short")
 	}
 	const runs, base = 500, 50
-	d := newDaemon(t, 4, 2, config.Retention{SupersededDays: 0})
+	d := newDaemon(t, 4, 2, config.Retention{SupersededDays: 30})
 	day := time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC)
 	hourly := config.Job{Name: "today", Kind: config.Hourly}
 	nightly := config.Job{Name: "nightly", Kind: config.Nightly}
-	var heapBase, allocBase uint64
+	var heapBase, allocBase, perRunBase, lastTotal uint64
 	start := time.Now()
 	for i := 1; i <= runs; i++ {
 		job := hourly
 		if i%24 == 0 {
-			job = nightly // prunes: the archive stays one day's size
+			job = nightly
 		}
 		// The ledger is read on nightly ticks only: each read opens and
 		// prepares the warehouse once more, which would double the time.
@@ -164,10 +168,22 @@ func TestDaemonMemoryStaysFlat(t *testing.T) {
 			continue
 		}
 		heap, alloc := heapAfterGC()
-		t.Logf("run %3d: heap in use %6.2f MB, heap alloc %6.2f MB, RSS %6.1f MB, %d goroutines, %d versions on disk, %.0f s",
-			i, mb(heap), mb(alloc), mb(rss(t)), runtime.NumGoroutine(), d.versions(t, "2025-03-03"), time.Since(start).Seconds())
-		if i == base {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		perRun := (ms.TotalAlloc - lastTotal) / base
+		lastTotal = ms.TotalAlloc
+		t.Logf("run %3d: heap in use %6.2f MB, heap alloc %6.2f MB, RSS %6.1f MB, allocated %5.2f MB/run, %d goroutines, %d versions on disk, %.0f s",
+			i, mb(heap), mb(alloc), mb(rss(t)), mb(perRun), runtime.NumGoroutine(), d.versions(t, "2025-03-03"), time.Since(start).Seconds())
+		switch i {
+		case base:
 			heapBase, allocBase = heap, alloc
+		case 2 * base:
+			perRunBase = perRun
+		case runs:
+			if perRun > perRunBase+perRunBase/4 {
+				t.Errorf("runs %d-%d allocated %.2f MB each, runs %d-%d %.2f MB: a run's work grows with the archive",
+					runs-base+1, runs, mb(perRun), base+1, 2*base, mb(perRunBase))
+			}
 		}
 	}
 	heap, alloc := heapAfterGC()

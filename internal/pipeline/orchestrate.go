@@ -150,6 +150,9 @@ type Scheduler struct {
 	sources map[string]Window         // by project name
 	kinds   map[string]extract.Source // by project name; see SetSources
 	keep    config.Retention          // see SetRetention
+	// keyChecked: the PII key was checked against the archive once (see
+	// Run); runs are serialised by the daemon, so no lock.
+	keyChecked bool
 	opts    []Option
 	cfg     Pipeline // the options applied: logger and clock
 }
@@ -235,10 +238,22 @@ func (s *Scheduler) Run(ctx context.Context, job config.Job, p config.Project, f
 	}
 	defer wh.Close()
 	defer s.prune(ctx, wh, job)
-	opts := s.opts
+	opts := s.opts[:len(s.opts):len(s.opts)]
 	if k, ok := s.kinds[p.Name]; ok {
-		opts = append(opts[:len(opts):len(opts)], WithSource(k))
+		opts = append(opts, WithSource(k))
 	}
+	// The key is checked against the archive once: the daemon holds the
+	// directory lock for its whole life and hashes with one key, so no
+	// later run can find the archive changed. Checking it on every run
+	// read every manifest each time, work (and garbage) growing with the
+	// archive's history: ~9 MB a run more per 1,000 runs kept.
+	if !s.keyChecked {
+		if err := CheckPIIKey(s.layout, s.cfg.policy); err != nil && !s.cfg.rehash {
+			return err
+		}
+		s.keyChecked = true
+	}
+	opts = append(opts, func(pl *Pipeline) { pl.keyChecked = true })
 	pl, err := New(s.layout, wh, opts...)
 	if err != nil {
 		return err

@@ -55,6 +55,9 @@ type Pipeline struct {
 	workers int
 	whMu    sync.Mutex
 	rehash  bool // see WithRehash
+	// keyChecked: the caller checked the PII key against this archive
+	// and nothing else can have written it since (see Scheduler.Run).
+	keyChecked bool
 	// progressParts and progressEvery: see WithProgress.
 	progressParts int
 	progressEvery time.Duration
