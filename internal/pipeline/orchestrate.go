@@ -153,8 +153,8 @@ type Scheduler struct {
 	// keyChecked: the PII key was checked against the archive once (see
 	// Run); runs are serialised by the daemon, so no lock.
 	keyChecked bool
-	opts    []Option
-	cfg     Pipeline // the options applied: logger and clock
+	opts       []Option
+	cfg        Pipeline // the options applied: logger and clock
 }
 
 var (
