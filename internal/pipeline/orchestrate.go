@@ -246,7 +246,8 @@ func (s *Scheduler) Run(ctx context.Context, job config.Job, p config.Project, f
 	// directory lock for its whole life and hashes with one key, so no
 	// later run can find the archive changed. Checking it on every run
 	// read every manifest each time, work (and garbage) growing with the
-	// archive's history: ~9 MB a run more per 1,000 runs kept.
+	// archive's history (about 19 KB a run per one-day manifest kept:
+	// docs/benchmarks.md).
 	if !s.keyChecked {
 		if err := CheckPIIKey(s.layout, s.cfg.policy); err != nil && !s.cfg.rehash {
 			return err
