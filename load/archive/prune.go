@@ -320,11 +320,11 @@ func (l Layout) writePruneRecord(r *PruneRecord) error {
 func (l Layout) ReadPruneRecords() ([]*PruneRecord, error) {
 	var rs []*PruneRecord
 	err := readJSONDir(filepath.Join(l.Dir, "pruned"), "prune record", func(path string, data []byte) error {
-		var r PruneRecord
-		if err := json.Unmarshal(data, &r); err != nil {
+		r, err := decodePruneRecord(data)
+		if err != nil {
 			return fmt.Errorf("reading prune record %s: %w", path, err)
 		}
-		rs = append(rs, &r)
+		rs = append(rs, r)
 		return nil
 	})
 	if err != nil {
@@ -332,6 +332,24 @@ func (l Layout) ReadPruneRecords() ([]*PruneRecord, error) {
 	}
 	sort.SliceStable(rs, func(i, j int) bool { return rs[i].PruneID < rs[j].PruneID })
 	return rs, nil
+}
+
+// decodePruneRecord reads a prune record and checks its ID and that every
+// path it lists is inside the archive.
+func decodePruneRecord(data []byte) (*PruneRecord, error) {
+	var r PruneRecord
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, err
+	}
+	if err := validateRunID(r.PruneID); err != nil {
+		return nil, fmt.Errorf("prune ID: %w", err)
+	}
+	for _, f := range append(r.Files, r.Manifests...) {
+		if !filepath.IsLocal(filepath.FromSlash(f.Path)) {
+			return nil, fmt.Errorf("prune %s lists %q, a path outside the archive", r.PruneID, f.Path)
+		}
+	}
+	return &r, nil
 }
 
 // removeEmptyDirs removes the partition directories a prune emptied, and

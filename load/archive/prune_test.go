@@ -218,3 +218,43 @@ func paths(fs []PrunedFile) []string {
 	slices.Sort(out)
 	return out
 }
+
+func FuzzDecodePruneRecord(f *testing.F) {
+	f.Add([]byte(`{"prune_id":"P","files":[{"run_id":"R","path":"raw/a/x.ndjson.zst","bytes":3,"sha256":"ab"}]}`))
+	f.Add([]byte(`{"prune_id":"P","manifests":[{"path":"../etc/passwd"}]}`))
+	f.Add([]byte(`{"prune_id":""}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := decodePruneRecord(data)
+		if err != nil {
+			return
+		}
+		if validateRunID(r.PruneID) != nil {
+			t.Fatalf("accepted prune ID %q", r.PruneID)
+		}
+		for _, p := range append(r.Files, r.Manifests...) {
+			if _, err := (Layout{Dir: "/archive"}).Abs(p.Path); err != nil {
+				t.Fatalf("accepted path %q: %v", p.Path, err)
+			}
+		}
+	})
+}
+
+// A prune record that names a path outside the archive is refused, with
+// the record named.
+func TestReadPruneRecordsRefusesEscapes(t *testing.T) {
+	l := Layout{Dir: t.TempDir()}
+	if err := os.MkdirAll(filepath.Join(l.Dir, "pruned"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(l.Dir, "pruned", "P.json")
+	if err := os.WriteFile(bad, []byte(`{"prune_id":"P","files":[{"path":"../../x"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.ReadPruneRecords(); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Errorf("a record listing ../../x gave %v", err)
+	}
+	if _, err := Verify(context.Background(), l); err == nil {
+		t.Error("verify accepted a broken prune record")
+	}
+}
