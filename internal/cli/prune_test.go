@@ -200,3 +200,30 @@ func TestPruneKeepsEveryViewAndVerifies(t *testing.T) {
 		t.Error("prune created a missing directory")
 	}
 }
+
+// prune --config takes the directory and the retention from the file;
+// flags override them.
+func TestPruneReadsConfig(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "wh")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "kycetl.yaml")
+	for _, tc := range []struct{ yaml, flag, want string }{
+		{"retention:\n  superseded_days: 7\n", "", "superseded before 2026-01-24"},
+		{"retention:\n  superseded_days: 7\n", "0d", "superseded before 2026-01-31"},
+		{"", "", "every version is kept"},
+	} {
+		if err := os.WriteFile(cfg, []byte("dir: "+dir+"\n"+tc.yaml+"projects:\n  - name: acme\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"prune", "--config", cfg, "--dry-run"}
+		if tc.flag != "" {
+			args = append(args, "--older-than", tc.flag)
+		}
+		code, out, stderr := kycetlWith(t, time.Date(2026, 1, 31, 2, 0, 0, 0, time.UTC), nil, args...)
+		if code != ExitOK || !strings.Contains(out, tc.want) || !strings.Contains(out, "archive "+dir) {
+			t.Errorf("%q %s: exit %d, want output with %q and the file's dir\n%s%s", tc.yaml, tc.flag, code, tc.want, out, stderr)
+		}
+	}
+}
