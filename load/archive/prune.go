@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -210,20 +209,18 @@ func (l Layout) Prune(ctx context.Context, now time.Time, days int, opts ...Prun
 	// The record is written first: a prune cut short leaves files it lists
 	// present (Verify checks them as usual) or gone (reported pruned); it
 	// never leaves a file gone that no record lists.
-	dirs := map[string]bool{}
+	// Partition directories never empty: each keeps its current version.
 	for _, f := range rec.Files {
 		path, _ := l.Abs(f.Path)
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("pruning archive %s: deleting %s of run %s: %w", l.Dir, f.Path, f.RunID, err)
 		}
-		dirs[filepath.Dir(path)] = true
 	}
 	for _, f := range rec.Manifests {
 		if err := os.Remove(l.ManifestPath(f.RunID)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("pruning archive %s: deleting manifest of run %s: %w", l.Dir, f.RunID, err)
 		}
 	}
-	l.removeEmptyDirs(dirs)
 	return rec, nil
 }
 
@@ -350,20 +347,6 @@ func decodePruneRecord(data []byte) (*PruneRecord, error) {
 		}
 	}
 	return &r, nil
-}
-
-// removeEmptyDirs removes the partition directories a prune emptied, and
-// their parents up to (not including) raw/ or parquet/.
-func (l Layout) removeEmptyDirs(dirs map[string]bool) {
-	stop := map[string]bool{filepath.Join(l.Dir, "raw"): true, filepath.Join(l.Dir, "parquet"): true, l.Dir: true}
-	for d := range dirs {
-		for !stop[d] && strings.HasPrefix(d, l.Dir) {
-			if os.Remove(d) != nil { // not empty, or gone
-				break
-			}
-			d = filepath.Dir(d)
-		}
-	}
 }
 
 // Usage is the size of an archive on disk.
