@@ -104,6 +104,7 @@ type PruneOption func(*pruneConfig)
 type pruneConfig struct {
 	dryRun    bool
 	protected map[string]bool
+	err       error // of an option
 }
 
 // WithDryRun makes Prune plan only: it returns the record of what it would
@@ -112,14 +113,21 @@ func WithDryRun() PruneOption { return func(c *pruneConfig) { c.dryRun = true } 
 
 // WithProtected keeps the files at paths (absolute, or relative to the
 // archive root), whatever the manifests say: the files the warehouse reads.
+// The archive root may be relative (to the working directory) and the
+// paths absolute, or the other way round.
 func WithProtected(l Layout, paths []string) PruneOption {
 	return func(c *pruneConfig) {
+		root, err := filepath.Abs(l.Dir)
+		if err != nil {
+			c.err = fmt.Errorf("resolving archive %s: %w", l.Dir, err)
+			return
+		}
 		for _, p := range paths {
 			if !filepath.IsAbs(p) {
-				p = filepath.Join(l.Dir, filepath.FromSlash(p))
+				p = filepath.Join(root, filepath.FromSlash(p))
 			}
-			if rel, err := l.Rel(p); err == nil {
-				c.protected[rel] = true
+			if rel, err := filepath.Rel(root, p); err == nil && filepath.IsLocal(rel) {
+				c.protected[filepath.ToSlash(rel)] = true
 			}
 		}
 	}
@@ -139,6 +147,9 @@ func (l Layout) Prune(ctx context.Context, now time.Time, days int, opts ...Prun
 	cfg := pruneConfig{protected: map[string]bool{}}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.err != nil {
+		return nil, fmt.Errorf("pruning archive %s: %w", l.Dir, cfg.err)
 	}
 	now = now.UTC()
 	ms, err := l.ReadManifests()

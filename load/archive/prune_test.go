@@ -258,3 +258,23 @@ func TestReadPruneRecordsRefusesEscapes(t *testing.T) {
 		t.Error("verify accepted a broken prune record")
 	}
 }
+
+// The warehouse names its files by absolute path; the archive root is
+// often relative (the default --dir is ./warehouse): the files are kept
+// all the same.
+func TestPruneProtectsAbsolutePathsOfARelativeArchive(t *testing.T) {
+	parent := t.TempDir()
+	t.Chdir(parent)
+	a := newPruneArchive(t)
+	a.l = Layout{Dir: "warehouse"}
+	r1 := a.day("R1", 0, "2025-01-01", OutcomeOK, "")
+	a.day("R2", 1, "2025-01-01", OutcomeOK, "")
+	abs := filepath.Join(parent, "warehouse", filepath.FromSlash(r1))
+	rec, err := a.l.Prune(context.Background(), a.t0.AddDate(0, 0, 10), 0, WithProtected(a.l, []string{abs}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(abs); !rec.Empty() || err != nil {
+		t.Errorf("a file the warehouse reads (%s) was pruned: %+v", abs, rec.Files)
+	}
+}
