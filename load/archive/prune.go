@@ -31,7 +31,7 @@ import (
 //     supersedes them);
 //   - a file any record kept by the limit names too (a rebuild names the
 //     raw file of the run it re-derived);
-//   - a file in Protect (what the warehouse reads: WithProtected);
+//   - a protected file (WithProtected: what the warehouse reads);
 //   - a file no manifest lists (Verify's unlisted files).
 //
 // A manifest is deleted when every file it lists is gone (pruned now or
