@@ -23,6 +23,7 @@ import (
 	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/load/bigquery"
 	"github.com/kycetl/kycetl/load/duckdb"
+	kycsql "github.com/kycetl/kycetl/sql"
 	"github.com/kycetl/kycetl/sql/stats"
 	"github.com/kycetl/kycetl/transform/pii"
 	"github.com/kycetl/kycetl/transform/schema"
@@ -304,6 +305,15 @@ the directory as it was.`,
 	return cmd
 }
 
+// viewNames are the names of the published views, in creation order.
+func viewNames() []string {
+	var names []string
+	for _, v := range kycsql.Views() {
+		names = append(names, v.Name)
+	}
+	return names
+}
+
 // addTargetFlags adds the flags that say where a load goes: --dir,
 // --project, --warehouse and --config.
 func addTargetFlags(cmd *cobra.Command, dir, project, warehouse, cfgPath *string) {
@@ -394,7 +404,7 @@ func (e *env) load(ctx context.Context, job loadJob) error {
 			return perr
 		}
 		abs, _ := filepath.Abs(layout.DuckDBPath())
-		fmt.Fprintf(e.stdout, "\nwarehouse: %s (views: stats_daily, stats_totals, stats_status_distribution, stats_by_country, stats_by_user, credit_usage_daily)\n", abs)
+		fmt.Fprintf(e.stdout, "\nwarehouse: %s (%d views, docs/views.md: %s)\n", abs, len(kycsql.Views()), strings.Join(viewNames(), ", "))
 		return err
 	})
 }
