@@ -27,9 +27,14 @@ type auditedSecrets struct {
 }
 
 func (s auditedSecrets) all() map[string]string {
-	return map[string]string{"ARGOS_API_KEY": s.apiKey, "ARGOS_SECRET_KEY": s.secretKey, "KYCETL_PII_KEY": s.piiKey,
+	return map[string]string{
+		"ARGOS_API_KEY":         s.apiKey,
+		"ARGOS_SECRET_KEY":      s.secretKey,
+		"KYCETL_PII_KEY":        s.piiKey,
 		"FRACTAL_CLIENT_SECRET": s.fractalSecret,
-		"age identity":          s.identity.String(), "age identity (body)": strings.TrimPrefix(s.identity.String(), "AGE-SECRET-KEY-1")}
+		"age identity":          s.identity.String(),
+		"age identity (body)":   strings.TrimPrefix(s.identity.String(), "AGE-SECRET-KEY-1"),
+	}
 }
 
 // audit fails the test for every secret found in text (what names it)
