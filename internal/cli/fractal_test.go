@@ -10,8 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/kycetl/kycetl/extract/fractal/sandbox"
+	"github.com/kycetl/kycetl/internal/config"
+	"github.com/kycetl/kycetl/internal/kyctest"
 	"github.com/kycetl/kycetl/load/duckdb"
+	"github.com/kycetl/kycetl/schedules"
 )
 
 // fractalServer starts a Fractal-compatible API the tests have not seen
@@ -279,5 +284,52 @@ func TestFractalStatus(t *testing.T) {
 	code, out, _ = cli(t, day1.AddDate(0, 0, 4).Add(time.Hour), vars, "status", "--config", cfg)
 	if code != ExitFailed || !strings.Contains(out, "missing snapshots: 2026-03-12, 2026-03-14\n") || !strings.Contains(out, "today's can still be pulled") {
 		t.Errorf("status before today's pull: exit %d\n%s", code, out)
+	}
+}
+
+// TestFractalDaemon: the daemon runs a fractal job: one snapshot of today,
+// recorded in load_runs under the job's command and the source.
+func TestFractalDaemon(t *testing.T) {
+	at := time.Now().UTC()
+	s, vars := fractalServer(t, &at)
+	dir := t.TempDir()
+	path := writeFile(t, filepath.Join(t.TempDir(), "kycetl.yaml"), "dir: "+dir+`
+projects:
+  - name: fr
+    source: fractal
+    jobs:
+      - name: snap
+        kind: fractal
+        schedule: "@every 1s"
+`)
+	getenv := func(k string) string { return vars[k] }
+	cfg, err := config.Load(path, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs kyctest.SyncBuffer
+	e := &env{stdout: &logs, stderr: &logs, now: time.Now, getenv: getenv, log: zerolog.New(&logs)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	finished, done := make(chan schedules.Event, 100), make(chan error, 1)
+	go func() {
+		done <- e.schedule(ctx, cfg, schedules.WithEvents(func(ev schedules.Event) {
+			if ev.Kind == schedules.Finished {
+				finished <- ev
+			}
+		}))
+	}()
+	ev := waitFor(t, finished, "the daemon's first fractal run")
+	cancel()
+	waitFor(t, done, "the daemon to stop")
+	if ev.Err != nil || !ev.From.Equal(ev.To) || ev.To.Format(time.DateOnly) != at.Format(time.DateOnly) {
+		t.Fatalf("the fractal job's run: %s..%s, %v, want today\n%s", ev.From, ev.To, ev.Err, logs.String())
+	}
+	want := fmt.Sprint(len(s.Users(at)))
+	if got := rows(t, dir, "SELECT count(*) FROM fractal_user_verifications WHERE project = 'fr'"); got[0] != want {
+		t.Errorf("%v users in the snapshot, want %s", got, want)
+	}
+	if got := rows(t, dir, "SELECT command, source, outcome FROM load_runs"); !slices.Equal(got, []string{"schedule:snap|fractal|ok"}) {
+		t.Errorf("load_runs %v, want one ok row of schedule:snap from fractal", got)
 	}
 }
