@@ -17,7 +17,7 @@ func (e *env) rawCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "raw",
 		Short: "Read the raw archive: the exact API items of a day",
-		Long: `raw reads the raw archive, raw/<source>/project=<p>/created_date=<d>/<run_id>.ndjson.zst,
+		Long: `raw reads the raw archive, raw/<source>/project=<p>/<day column>=<d>/<run_id>.ndjson.zst (created_date for argos, snapshot_date for fractal),
 which keeps the exact bytes the API returned for every day loaded. It is how an
 auditor reads a day's items when the archive is encrypted at rest (age): the
 host that loads needs only the public keys, and raw cat reads with the private

@@ -103,7 +103,7 @@ func (r *run) writeDayRaw(ctx context.Context, rec *archive.DayRecord, d window.
 		rec.WaitSeconds, rec.ThrottledSeconds = rec.WaitSeconds+st.Waited.Seconds(), rec.ThrottledSeconds+st.Throttled.Seconds()
 		return err
 	}
-	fi, err := r.writeRaw(r.p.layout.RawPath(r.p.source.Name(), rec.Project, d.Day, r.m.RunID), items)
+	fi, err := r.writeRaw(r.p.layout.RawPath(r.p.source.Name(), rawDayColumn(r.p.source), rec.Project, d.Day, r.m.RunID), items)
 	if err != nil {
 		return "", fmt.Errorf("writing raw archive: %w", err)
 	}

@@ -557,6 +557,15 @@ func (r *run) derive(ctx context.Context, rec *archive.DayRecord, src extract.So
 	return load.PartitionFiles{Partition: load.Partition{Source: src.Name(), Project: rec.Project, Day: day}, Files: files}, nil
 }
 
+// rawDayColumn names the day directories of src's raw archive: the day
+// column of its tables (created_date, or a snapshot's snapshot_date).
+func rawDayColumn(src extract.Source) string {
+	if ts := src.Tables(); len(ts) > 0 {
+		return ts[0].DayColumn().Name
+	}
+	return schema.CreatedDateCol.Name
+}
+
 // tablesOf are the partitioned tables a day of src fills: the source's own
 // and the operational ones (quarantine) but for a snapshot source's, which
 // has no quarantine (extract.Snapshotter), in the order of

@@ -51,7 +51,7 @@ func (s *splitter) bucket(day time.Time) (*rawDayFile, error) {
 	s.clock++
 	b, ok := s.days[day]
 	if !ok {
-		w, err := archive.NewRawWriter(s.p.layout.RawPath(s.p.source.Name(), s.project, day, s.r.m.RunID), s.r.rawOptions()...)
+		w, err := archive.NewRawWriter(s.p.layout.RawPath(s.p.source.Name(), rawDayColumn(s.p.source), s.project, day, s.r.m.RunID), s.r.rawOptions()...)
 		if err != nil {
 			return nil, err
 		}

@@ -19,12 +19,14 @@ type Layout struct {
 }
 
 // RawPath is where the exact API items of one source (its name: the
-// directory under raw/), project, day and run are kept. The path functions
-// do not check their arguments: validate a project name with
-// ValidateProject before it names a file.
-func (l Layout) RawPath(source, project string, day time.Time, runID string) string {
+// directory under raw/), project, day and run are kept, in a directory
+// named by the source's day column (created_date for ARGOS, snapshot_date
+// for Fractal), as its Parquet partitions are. The path functions do not
+// check their arguments: validate a project name with ValidateProject
+// before it names a file.
+func (l Layout) RawPath(source, dayColumn, project string, day time.Time, runID string) string {
 	return filepath.Join(l.Dir, "raw", source, "project="+project,
-		"created_date="+argos.FormatDate(day), runID+rawExt)
+		dayColumn+"="+argos.FormatDate(day), runID+rawExt)
 }
 
 // ErrNotRaw is RawSource's error for a path that is not a raw file's.

@@ -14,7 +14,7 @@ func TestLayoutPaths(t *testing.T) {
 	l := Layout{Dir: filepath.FromSlash("/arch")}
 	day := time.Date(2025, 2, 1, 23, 59, 0, 0, time.FixedZone("x", -3600)) // 2025-02-02 in UTC
 	cases := []struct{ got, want string }{
-		{l.RawPath("argos", "acme", day, "R1"), "/arch/raw/argos/project=acme/created_date=2025-02-02/R1.ndjson.zst"},
+		{l.RawPath("argos", "created_date", "acme", day, "R1"), "/arch/raw/argos/project=acme/created_date=2025-02-02/R1.ndjson.zst"},
 		{l.ParquetPath(&schema.Table{Name: "submissions"}, "acme", day, "R1"), "/arch/parquet/submissions/project=acme/created_date=2025-02-02/R1.parquet"},
 		{l.ManifestPath("R1"), "/arch/manifests/R1.json"},
 		{l.DuckDBPath(), "/arch/kyc.duckdb"},
@@ -34,7 +34,7 @@ func TestLayoutPaths(t *testing.T) {
 	if _, err := l.Abs("../x"); err == nil {
 		t.Error("Abs accepted a path leaving the archive")
 	}
-	raw, _ := l.Rel(l.RawPath("fractal", "p", day, "R"))
+	raw, _ := l.Rel(l.RawPath("fractal", "snapshot_date", "p", day, "R"))
 	if src, err := RawSource(raw); src != "fractal" || err != nil {
 		t.Errorf("RawSource(%s) = %q, %v; want fractal", raw, src, err)
 	}

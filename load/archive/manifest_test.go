@@ -128,7 +128,7 @@ func buildArchive(t *testing.T) (Layout, *Manifest) {
 	l := Layout{Dir: t.TempDir()}
 	runID := "20250203T000000Z-000001"
 	day := time.Date(2025, 2, 2, 0, 0, 0, 0, time.UTC)
-	rw, err := NewRawWriter(l.RawPath("argos", "acme", day, runID))
+	rw, err := NewRawWriter(l.RawPath("argos", "created_date", "acme", day, runID))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func (a *pruneArchive) day(run string, at int, day, outcome, shared string) stri
 	if shared != "" {
 		owner = shared
 	}
-	path := a.l.RawPath("argos", "a", d, owner)
+	path := a.l.RawPath("argos", "created_date", "a", d, owner)
 	rel, _ := a.l.Rel(path)
 	var fe FileEntry
 	if shared == "" {
