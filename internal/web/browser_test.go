@@ -203,8 +203,8 @@ func (tb *tab) elsewhere(prefixes ...string) []string {
 	return out
 }
 
-// chartsReady waits until each of the four charts holds its svg.
-const chartsReady = `[...document.querySelectorAll('[data-chart]')].filter(e => e.querySelector('svg, canvas')).length`
+// chartsReady says whether every chart of the page holds its svg.
+const chartsReady = `[...document.querySelectorAll('[data-chart]')].every(e => e.querySelector('svg, canvas'))`
 
 // shown is what the page shows: the cards, the daily table's rows (by
 // column) and the charts that hold an svg or canvas.
@@ -218,7 +218,7 @@ type shown struct {
 const readPage = `({
   cards: Object.fromEntries([...document.querySelectorAll('[data-indicator]')].map(e => [e.dataset.indicator, e.textContent.trim()])),
   rows: [...document.querySelectorAll('table[data-table="daily"] tbody tr:not(.empty)')].map(tr => Object.fromEntries([...tr.cells].map(td => [td.dataset.col, td.textContent.trim()]))),
-  charts: [...document.querySelectorAll('[data-chart]')].filter(e => e.querySelector('svg, canvas')).map(e => e.dataset.chart),
+  charts: [...document.querySelectorAll('.charts:not(.insights):not([data-section]) [data-chart]')].filter(e => e.querySelector('svg, canvas')).map(e => e.dataset.chart),
   url: location.href,
 })`
 
@@ -235,7 +235,7 @@ func (tb *tab) read(t *testing.T) shown {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, time.Minute) // a bound on a hang, not an assertion
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](chartsReady+" === 4", chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](chartsReady, chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
 		t.Fatalf("waiting for the charts: %v (console: %v)", err, tb.errors())
 	}
 	got, err := chromedp.Run(tb.ctx, chromedp.Evaluate[shown](readPage))
