@@ -131,3 +131,15 @@ func (d *data) Zones() []string {
 	return []string{"UTC", "Europe/London", "Europe/Paris", "Europe/Berlin", "America/New_York", "America/Chicago",
 		"America/Los_Angeles", "America/Sao_Paulo", "Asia/Seoul", "Asia/Tokyo", "Asia/Singapore", "Asia/Kolkata", "Australia/Sydney"}
 }
+
+// change formats a day-over-day change: signed, "–" when there is no
+// previous snapshot.
+func change(c *int64) string {
+	switch {
+	case c == nil:
+		return "–"
+	case *c > 0:
+		return "+" + strconv.FormatInt(*c, 10)
+	}
+	return strconv.FormatInt(*c, 10)
+}

@@ -35,6 +35,7 @@ var page = template.Must(template.New("page.html").Funcs(template.FuncMap{
 	"label":   func(col string) string { return labels[col] },
 	"metric":  func(m string) string { return metricNames[m] },
 	"value":   metricValue,
+	"change":  change,
 	"score":   func(s float64) string { return strconv.FormatFloat(s, 'f', 1, 64) },
 	"reason": func(r *string) string {
 		if r == nil {
