@@ -100,6 +100,16 @@
     rows.forEach(function (r) { m[r.day] = value(r); });
     return day.map(function (d) { return d in m ? m[d] : null; });
   };
+  // A chart's series of one legend entry (a band's low and high, a
+  // reviewer's median and p90) are told apart by their id in the tooltip.
+  var palette = ['#2e90fa', '#7a5af8', '#12b76a', '#f79009', '#f04438', '#475467'];
+  var byId = function (format) {
+    return function (ps) {
+      return [echarts.format.encodeHTML(ps[0].axisValueLabel)].concat(ps.map(function (p) {
+        return p.marker + echarts.format.encodeHTML(p.seriesId) + ': ' + format(p.value);
+      })).join('<br>');
+    };
+  };
   var minutes = function (v) { return v === null || v === undefined ? 'n/a' : v.toFixed(1) + ' min'; };
   var weekdays = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
   var hours = []; for (var h = 0; h < 24; h++) hours.push(String(h).padStart(2, '0'));
@@ -111,8 +121,8 @@
       trigger: 'item', confine: true,
       formatter: function (p) { return weekdays[p.value[1]] + ' ' + hours[p.value[0]] + ':00 ' + ins.tz + ': ' + p.value[2]; }
     },
-    grid: { left: 8, right: 16, top: 8, bottom: 56, containLabel: true },
-    xAxis: { type: 'category', data: hours, splitArea: { show: true }, name: ins.tz, nameLocation: 'middle', nameGap: 26 },
+    grid: { left: 8, right: 16, top: 8, bottom: 40, containLabel: true },
+    xAxis: { type: 'category', data: hours, splitArea: { show: true } },
     yAxis: { type: 'category', data: weekdays, inverse: true, splitArea: { show: true } },
     visualMap: { min: 0, max: peakMax, calculable: false, orient: 'horizontal', left: 'center', bottom: 0, itemHeight: 120,
       inRange: { color: ['#eef4ff', '#84adff', '#1d4ed8'] }, textStyle: { fontSize: 11 } },
@@ -126,15 +136,18 @@
   var named = function (p, what, many) { return many ? p + ' · ' + what : what; };
   draw('credit-forecast', {
     legend: { top: 0, type: 'scroll' },
+    tooltip: { trigger: 'axis', confine: true, formatter: byId(function (v) { return v === null || v === undefined ? 'n/a' : v.toFixed(1); }) },
     xAxis: { type: 'category', data: fcDays, axisLabel: { hideOverlap: true } },
     yAxis: { type: 'value' },
     series: [].concat.apply([], fcProjects.map(function (p) {
       var rows = fc.filter(function (r) { return r.project === p; });
       var many = fcProjects.length > 1;
+      var color = palette[fcProjects.indexOf(p) % palette.length];
+      var band = named(p, 'low – high', many);
       return [
-        { name: named(p, 'forecast', many), type: 'line', data: byDay(rows, fcDays, function (r) { return r.credits; }), symbolSize: 4, itemStyle: { color: credits } },
-        { name: named(p, 'low', many), type: 'line', data: byDay(rows, fcDays, function (r) { return r.low; }), symbol: 'none', lineStyle: { type: 'dashed', width: 1 }, itemStyle: { color: '#84adff' } },
-        { name: named(p, 'high', many), type: 'line', data: byDay(rows, fcDays, function (r) { return r.high; }), symbol: 'none', lineStyle: { type: 'dashed', width: 1 }, itemStyle: { color: '#84adff' } }
+        { name: named(p, 'forecast', many), type: 'line', data: byDay(rows, fcDays, function (r) { return r.credits; }), symbolSize: 4, itemStyle: { color: color } },
+        { name: band, id: band + ' low', type: 'line', data: byDay(rows, fcDays, function (r) { return r.low; }), symbol: 'none', lineStyle: { type: 'dashed', width: 1, opacity: 0.7 }, itemStyle: { color: color } },
+        { name: band, id: band + ' high', type: 'line', data: byDay(rows, fcDays, function (r) { return r.high; }), symbol: 'none', lineStyle: { type: 'dashed', width: 1, opacity: 0.7 }, itemStyle: { color: color } }
       ];
     }))
   });
@@ -143,20 +156,19 @@
   var tdDays = uniq(td, function (r) { return r.day; }).sort();
   var tdProjects = uniq(td, function (r) { return r.project; });
   var tdKeys = uniq(td, function (r) { return r.project + '\u0000' + r.reviewer; }).sort();
-  var reviewerColors = ['#7a5af8', '#12b76a', '#f79009', '#2e90fa', '#f04438', '#475467'];
   draw('time-to-decision', {
     legend: { top: 0, type: 'scroll' },
-    tooltip: { trigger: 'axis', confine: true, valueFormatter: minutes },
+    tooltip: { trigger: 'axis', confine: true, formatter: byId(minutes) },
     xAxis: { type: 'category', data: tdDays, axisLabel: { hideOverlap: true } },
-    yAxis: { type: 'value', name: 'minutes' },
+    yAxis: { type: 'value' },
     series: [].concat.apply([], tdKeys.map(function (k, i) {
       var pr = k.split('\u0000');
       var rows = td.filter(function (r) { return r.project === pr[0] && r.reviewer === pr[1]; });
       var name = tdProjects.length > 1 ? pr[0] + ' · ' + pr[1] : pr[1];
-      var color = reviewerColors[i % reviewerColors.length];
+      var color = palette[i % palette.length];
       return [
-        { name: name + ' median', type: 'line', data: byDay(rows, tdDays, function (r) { return r.median_minutes; }), symbolSize: 4, itemStyle: { color: color } },
-        { name: name + ' p90', type: 'line', data: byDay(rows, tdDays, function (r) { return r.p90_minutes; }), symbol: 'none', lineStyle: { type: 'dashed' }, itemStyle: { color: color } }
+        { name: name, id: name + ' median', type: 'line', data: byDay(rows, tdDays, function (r) { return r.median_minutes; }), symbolSize: 4, itemStyle: { color: color } },
+        { name: name, id: name + ' p90', type: 'line', data: byDay(rows, tdDays, function (r) { return r.p90_minutes; }), symbol: 'none', lineStyle: { type: 'dashed' }, itemStyle: { color: color } }
       ];
     }))
   });
@@ -173,7 +185,7 @@
   draw('abandonment', {
     legend: { top: 0 },
     xAxis: { type: 'value', minInterval: 1 },
-    yAxis: { type: 'category', data: steps.map(function (s) { return stepName(s.step); }), axisLabel: { width: 110, overflow: 'truncate' } },
+    yAxis: { type: 'category', data: steps.map(function (s) { return stepName(s.step); }), axisLabel: { width: narrow ? 110 : 160, overflow: 'truncate' } },
     series: [
       { name: 'reached', type: 'bar', data: steps.map(function (s) { return s.reached; }), itemStyle: { color: '#98a2b3' } },
       { name: 'abandoned', type: 'bar', data: steps.map(function (s) { return s.abandoned; }), itemStyle: { color: colors.rejected } },
@@ -185,7 +197,7 @@
   var reasonName = function (r) { return r === null ? '(no code)' : r; };
   draw('reject-reasons', {
     xAxis: { type: 'value', minInterval: 1 },
-    yAxis: { type: 'category', data: reasons.map(function (r) { return reasonName(r.reason); }), axisLabel: { width: 150, overflow: 'truncate' } },
+    yAxis: { type: 'category', data: reasons.map(function (r) { return reasonName(r.reason); }), axisLabel: { width: narrow ? 120 : 170, overflow: 'truncate' } },
     series: [{ name: 'rejected', type: 'bar', data: reasons.map(function (r) { return r.submissions; }), itemStyle: { color: colors.rejected }, barMaxWidth: 22 }]
   });
 
