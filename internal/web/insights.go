@@ -37,8 +37,9 @@ type fractalSnapshots struct {
 	Changes   []stats.CredentialChanges `json:"credential_changes"`
 }
 
-// checkZone says whether tz names an IANA time zone.
-func checkZone(tz string) error {
+// CheckTimeZone says whether tz names an IANA time zone (the heat map's
+// display zone); its error names the tz parameter.
+func CheckTimeZone(tz string) error {
 	if _, err := time.LoadLocation(tz); err != nil || tz == "" || tz == "Local" {
 		return fmt.Errorf("tz %q: want an IANA time zone name, e.g. UTC or Europe/Paris", tz)
 	}
@@ -48,7 +49,7 @@ func checkZone(tz string) error {
 // readInsights reads the sections under the filter f, the heat map in the
 // time zone tz.
 func readInsights(ctx context.Context, db *gosql.DB, f stats.Filter, tz string) (insights, error) {
-	if err := checkZone(tz); err != nil {
+	if err := CheckTimeZone(tz); err != nil {
 		return insights{}, err
 	}
 	r := stats.Range{From: f.From, To: f.To, Project: f.Project}

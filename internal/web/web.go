@@ -195,6 +195,13 @@ func (s *Server) overview(ctx context.Context, q url.Values) (*data, error) {
 	if err != nil {
 		return nil, &httpError{http.StatusBadRequest, err}
 	}
+	tz := s.tz
+	if q.Has("tz") {
+		tz = q.Get("tz")
+	}
+	if err := CheckTimeZone(tz); err != nil {
+		return nil, &httpError{http.StatusBadRequest, err}
+	}
 	db, closeDB, err := s.open(ctx)
 	if errors.Is(err, duckdb.ErrLocked) {
 		return nil, &httpError{http.StatusServiceUnavailable, errors.New("a load is writing the warehouse right now: reload the page when it is done")}
@@ -203,13 +210,6 @@ func (s *Server) overview(ctx context.Context, q url.Values) (*data, error) {
 		return nil, &httpError{http.StatusInternalServerError, fmt.Errorf("opening the warehouse: %w", err)}
 	}
 	defer closeDB()
-	tz := s.tz
-	if q.Has("tz") {
-		tz = q.Get("tz")
-	}
-	if err := checkZone(tz); err != nil {
-		return nil, &httpError{http.StatusBadRequest, err}
-	}
 	d, err := build(ctx, db, req, f, tz, s.now(), s.sections)
 	var unknown *stats.UnknownProjectError
 	if errors.As(err, &unknown) {

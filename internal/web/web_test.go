@@ -386,3 +386,42 @@ func writeFile(t testing.TB, name string, b []byte) string {
 	}
 	return p
 }
+
+// TestTimeZone: the heat map's zone is the server's (WithTimeZone), or the
+// tz parameter's; the JSON's cells are the reader's in that zone; a name
+// that is no zone answers 400 naming tz, and fails a report.
+func TestTimeZone(t *testing.T) {
+	srv := serve(t, WithTimeZone("Europe/Paris"))
+	for tz, query := range map[string]string{"Europe/Paris": "", "America/Sao_Paulo": "?tz=America/Sao_Paulo"} {
+		resp, body := get(t, nil, srv.URL+"/api/overview"+query, nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", query, resp.StatusCode, body)
+		}
+		var got struct {
+			Insights struct {
+				TZ        string           `json:"tz"`
+				PeakTimes []stats.PeakCell `json:"peak_times"`
+			} `json:"insights"`
+		}
+		if err := json.Unmarshal([]byte(body), &got); err != nil {
+			t.Fatal(err)
+		}
+		flt, _ := request(url.Values{}).Filter(time.Now())
+		want, err := stats.PeakTimes(context.Background(), fx.db(t), stats.Range{From: flt.From, To: flt.To}, "total", tz)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Insights.TZ != tz || fmt.Sprint(got.Insights.PeakTimes) != fmt.Sprint(want) {
+			t.Errorf("%s: the heat map in %s: %v; the reader in %s: %v", query, got.Insights.TZ, got.Insights.PeakTimes, tz, want)
+		}
+	}
+	for _, bad := range []string{"Mars/Olympus", "Local", "../etc/passwd"} {
+		resp, body := get(t, nil, srv.URL+"/?tz="+url.QueryEscape(bad), nil)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "tz") {
+			t.Errorf("tz=%s: %d %s; want 400 naming tz", bad, resp.StatusCode, body)
+		}
+	}
+	if err := Report(context.Background(), io.Discard, fx.db(t), stats.Request{}, WithTimeZone("Mars/Olympus")); err == nil || !strings.Contains(err.Error(), "Mars/Olympus") {
+		t.Errorf("a report in no zone: %v", err)
+	}
+}
