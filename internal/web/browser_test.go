@@ -365,6 +365,10 @@ func TestReportOffline(t *testing.T) {
 			q = url.Values{}
 		}
 		check(t, fmt.Sprintf("report %+v", req), got, fx.views(t, q), req.Status)
+		sections, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('[data-section]')].map(e => e.dataset.section).join(' ')`))
+		if err != nil || sections != "projects peak-times forecast anomalies time-to-decision backlog abandonment reject-reasons fractal" {
+			t.Errorf("report %+v: sections %q (%v)", req, sections, err)
+		}
 	}
 	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
@@ -583,6 +587,19 @@ func TestSectionsServed(t *testing.T) {
 				t.Errorf("%s: credential changes per day %v, the view %v", what, got.Series["fractal-changes"], changes)
 			}
 		}
+	}
+	// The tooltips of the series told apart by id (a band's low and high,
+	// a reviewer's median and p90) name each.
+	tips, err := chromedp.Run(tb.ctx, chromedp.Evaluate[map[string]string](`Object.fromEntries(['credit-forecast', 'time-to-decision'].map(n => {
+	  const el = document.querySelector('[data-chart="' + n + '"]');
+	  echarts.getInstanceByDom(el).dispatchAction({type: 'showTip', seriesIndex: 0, dataIndex: 1});
+	  return [n, el.innerText];
+	}))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(tips["credit-forecast"], "low – high high") || !strings.Contains(tips["time-to-decision"], " p90: ") {
+		t.Errorf("tooltips: %q", tips)
 	}
 	if errs := tb.errors(); len(errs) > 0 {
 		t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
