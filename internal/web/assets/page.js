@@ -182,8 +182,12 @@
 
   var steps = list(ins.abandonment).slice().reverse(); // the most reached at the top
   var stepName = function (s) { return s === null ? '(no camera process)' : s; };
+  // Category labels on the left: room for their full width (ECharts
+  // measures a truncated label a little short).
+  var labelGrid = { left: 20, right: 16, top: 40, bottom: 8, containLabel: true };
   draw('abandonment', {
     legend: { top: 0 },
+    grid: labelGrid,
     xAxis: { type: 'value', minInterval: 1 },
     yAxis: { type: 'category', data: steps.map(function (s) { return stepName(s.step); }), axisLabel: { width: narrow ? 110 : 160, overflow: 'truncate' } },
     series: [
@@ -196,6 +200,7 @@
   var reasons = list(ins.reject_reasons).slice(0, 10).reverse(); // the ten first ranks, the first at the top
   var reasonName = function (r) { return r === null ? '(no code)' : r; };
   draw('reject-reasons', {
+    grid: { left: 20, right: 16, top: 16, bottom: 8, containLabel: true },
     xAxis: { type: 'value', minInterval: 1 },
     yAxis: { type: 'category', data: reasons.map(function (r) { return reasonName(r.reason); }), axisLabel: { width: narrow ? 120 : 170, overflow: 'truncate' } },
     series: [{ name: 'rejected', type: 'bar', data: reasons.map(function (r) { return r.submissions; }), itemStyle: { color: colors.rejected }, barMaxWidth: 22 }]
