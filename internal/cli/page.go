@@ -69,18 +69,23 @@ func loopback(host string) bool {
 }
 
 func (e *env) serveCmd() *cobra.Command {
-	var dir, addr string
+	var dir, addr, tz string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the statistics page over the warehouse (charts, daily table, filters, CSV, JSON)",
 		Long: `serve draws the statistics page live over the warehouse in --dir: the
 indicator cards, the daily volume by status, the status distribution, the
 approval-rate and credit-usage trends, the daily table and, when the warehouse
-holds several projects, their comparison. Every number comes from the views.
+holds several projects, their comparison; then the peak times (a weekday x hour
+heat map), the credit forecast of the next 30 days with its backtest error, the
+anomalies, time to decision, the pending backlog by age, the abandonment funnel,
+the reject reasons ranked and, when the warehouse holds them, Fractal's
+snapshots. Every number comes from the views.
 
 The filters are query parameters, so that a view can be bookmarked and shared:
 period (7d, 30d, 90d, month or all; default 30d), or from and to (YYYY-MM-DD),
-status, project and sort (day or credits). /daily.csv is the daily table as
+status, project and sort (day or credits); tz (an IANA name, default --tz)
+is the heat map's time zone. /daily.csv is the daily table as
 kycetl stats --format csv prints it, /api/overview the page's numbers as JSON.
 
 The warehouse is opened read-only for each request and closed after it: serve
@@ -94,6 +99,9 @@ page once as URL?token=TOKEN (the browser keeps it as a cookie), or send it as
 on loopback too. The token is never logged.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := web.CheckTimeZone(tz); err != nil {
+				return usagef("--%v", err)
+			}
 			host, _, err := net.SplitHostPort(addr)
 			if err != nil {
 				return usagef("--addr %q: want host:port, e.g. 127.0.0.1:8080", addr)
@@ -110,7 +118,7 @@ on loopback too. The token is never logged.`,
 			if err != nil {
 				return fmt.Errorf("listening on %s: %w", addr, err)
 			}
-			opts := []web.Option{web.WithLogger(e.log), web.WithClock(e.now)}
+			opts := []web.Option{web.WithLogger(e.log), web.WithClock(e.now), web.WithTimeZone(tz)}
 			if token != "" {
 				opts = append(opts, web.WithToken(token))
 			}
@@ -137,12 +145,13 @@ on loopback too. The token is never logged.`,
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
+	cmd.Flags().StringVar(&tz, "tz", web.DefaultTimeZone, "the time zone (IANA name) of the peak-times heat map's hours, unless the page's tz parameter says another")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "host:port to listen on (port 0 picks a free one); other than loopback only with "+envServeToken)
 	return cmd
 }
 
 func (e *env) reportCmd() *cobra.Command {
-	var dir, out string
+	var dir, out, tz string
 	var filter filterFlags
 	cmd := &cobra.Command{
 		Use:   "report --out FILE.html",
@@ -151,7 +160,8 @@ func (e *env) reportCmd() *cobra.Command {
 its chart library, style, numbers and the daily table as CSV are inside, so it
 opens in any browser with no network and can be kept or mailed (an auditor's
 copy of a period). Its filters are fixed when it is written: --period (default
-30d) or --from and --to, --status, --project, --sort, as for kycetl stats.
+30d) or --from and --to, --status, --project, --sort, as for kycetl stats, and
+the heat map's time zone --tz (default UTC).
 
 The file is written under a temporary name and renamed into place, so FILE is
 whole or untouched. report only reads the warehouse (read-only, like stats).`,
@@ -159,6 +169,9 @@ whole or untouched. report only reads the warehouse (read-only, like stats).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
 				return usagef("--out is required: the HTML file to write")
+			}
+			if err := web.CheckTimeZone(tz); err != nil {
+				return usagef("--%v", err)
 			}
 			req, _, err := filter.parse(e.now())
 			if err != nil {
@@ -170,7 +183,7 @@ whole or untouched. report only reads the warehouse (read-only, like stats).`,
 			}
 			defer wh.Close()
 			var b bytes.Buffer
-			if err := web.Report(cmd.Context(), &b, wh.DB(), req, web.WithClock(e.now), web.WithLogger(e.log)); err != nil {
+			if err := web.Report(cmd.Context(), &b, wh.DB(), req, web.WithClock(e.now), web.WithLogger(e.log), web.WithTimeZone(tz)); err != nil {
 				return unknownProject(err)
 			}
 			if _, err := archive.WriteFileAtomic(out, b.Bytes()); err != nil {
@@ -183,6 +196,7 @@ whole or untouched. report only reads the warehouse (read-only, like stats).`,
 	}
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
 	cmd.Flags().StringVar(&out, "out", "", "the HTML file to write")
+	cmd.Flags().StringVar(&tz, "tz", web.DefaultTimeZone, "the time zone (IANA name) of the peak-times heat map's hours")
 	filter.add(cmd, web.DefaultPeriod)
 	return cmd
 }

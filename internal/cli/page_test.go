@@ -98,12 +98,13 @@ func TestServeAndReport(t *testing.T) {
 
 	// The report.
 	file := filepath.Join(t.TempDir(), "sub", "march.html")
-	code, out, stderr = kycetl(t, nil, "report", "--dir", dir, "--out", file, "--from", "2025-03-01", "--to", "2025-03-04")
+	code, out, stderr = kycetl(t, nil, "report", "--dir", dir, "--out", file, "--from", "2025-03-01", "--to", "2025-03-04", "--tz", "Asia/Seoul")
 	if code != ExitOK || !strings.Contains(out, "march.html") {
 		t.Fatalf("report: exit %d\n%s%s", code, out, stderr)
 	}
 	b, err := os.ReadFile(file)
-	if err != nil || !strings.Contains(string(b), `data-indicator="total"`) || !strings.Contains(string(b), `"from":"2025-03-01"`) {
+	if err != nil || !strings.Contains(string(b), `data-indicator="total"`) || !strings.Contains(string(b), `"from":"2025-03-01"`) ||
+		!strings.Contains(string(b), `"tz":"Asia/Seoul"`) || !strings.Contains(string(b), `data-section="peak-times"`) {
 		t.Errorf("the report file: %v, %d bytes", err, len(b))
 	}
 	for _, args := range [][]string{
@@ -111,6 +112,8 @@ func TestServeAndReport(t *testing.T) {
 		{"report", "--dir", dir, "--out", file, "--period", "2w"},
 		{"report", "--dir", dir, "--out", file, "--project", "gamma"},
 		{"serve", "--dir", dir, "--addr", "nowhere"},
+		{"report", "--dir", dir, "--out", file, "--tz", "Mars/Olympus"},
+		{"serve", "--dir", dir, "--tz", "Local"},
 	} {
 		if code, _, stderr := kycetl(t, nil, args...); code != ExitUsage {
 			t.Errorf("%v: exit %d, %q; want 2", args, code, stderr)

@@ -203,8 +203,8 @@ func (tb *tab) elsewhere(prefixes ...string) []string {
 	return out
 }
 
-// chartsReady waits until each of the four charts holds its svg.
-const chartsReady = `[...document.querySelectorAll('[data-chart]')].filter(e => e.querySelector('svg, canvas')).length`
+// chartsReady says whether every chart of the page holds its svg.
+const chartsReady = `[...document.querySelectorAll('[data-chart]')].every(e => e.querySelector('svg, canvas'))`
 
 // shown is what the page shows: the cards, the daily table's rows (by
 // column) and the charts that hold an svg or canvas.
@@ -218,7 +218,7 @@ type shown struct {
 const readPage = `({
   cards: Object.fromEntries([...document.querySelectorAll('[data-indicator]')].map(e => [e.dataset.indicator, e.textContent.trim()])),
   rows: [...document.querySelectorAll('table[data-table="daily"] tbody tr:not(.empty)')].map(tr => Object.fromEntries([...tr.cells].map(td => [td.dataset.col, td.textContent.trim()]))),
-  charts: [...document.querySelectorAll('[data-chart]')].filter(e => e.querySelector('svg, canvas')).map(e => e.dataset.chart),
+  charts: [...document.querySelectorAll('.charts:not(.insights):not([data-section]) [data-chart]')].filter(e => e.querySelector('svg, canvas')).map(e => e.dataset.chart),
   url: location.href,
 })`
 
@@ -235,7 +235,7 @@ func (tb *tab) read(t *testing.T) shown {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, time.Minute) // a bound on a hang, not an assertion
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](chartsReady+" === 4", chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](chartsReady, chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
 		t.Fatalf("waiting for the charts: %v (console: %v)", err, tb.errors())
 	}
 	got, err := chromedp.Run(tb.ctx, chromedp.Evaluate[shown](readPage))
@@ -365,6 +365,10 @@ func TestReportOffline(t *testing.T) {
 			q = url.Values{}
 		}
 		check(t, fmt.Sprintf("report %+v", req), got, fx.views(t, q), req.Status)
+		sections, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('[data-section]')].map(e => e.dataset.section).join(' ')`))
+		if err != nil || sections != "projects peak-times forecast anomalies time-to-decision backlog abandonment reject-reasons fractal" {
+			t.Errorf("report %+v: sections %q (%v)", req, sections, err)
+		}
 	}
 	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
@@ -425,6 +429,177 @@ func TestLayout(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "page-"+size.name+".png"), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if errs := tb.errors(); len(errs) > 0 {
+		t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+// sectionsShown is what the page shows of its sections beyond the
+// vendor's page: the sections, the heat map's zone, each section table's
+// body cells and each section chart's series data (from ECharts).
+type sectionsShown struct {
+	Sections []string              `json:"sections"`
+	TZ       string                `json:"tz"`
+	Tables   map[string][][]string `json:"tables"`
+	MAPE     map[string]string     `json:"mape"`
+	Series   map[string][]any      `json:"series"`
+}
+
+const readSections = `({
+  sections: [...document.querySelectorAll('[data-section]')].map(e => e.dataset.section),
+  tz: document.querySelector('[data-tz]').dataset.tz,
+  tables: Object.fromEntries([...document.querySelectorAll('[data-section] table[data-table]')].map(t => [t.dataset.table,
+    [...t.tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent.trim()))])),
+  mape: Object.fromEntries([...document.querySelectorAll('[data-mape]')].map(e => [e.dataset.mape, e.textContent.trim()])),
+  series: Object.fromEntries([...document.querySelectorAll('[data-section] [data-chart]')].map(e => [e.dataset.chart,
+    echarts.getInstanceByDom(e).getOption().series.map(s => s.data)])),
+})`
+
+// insightsOf reads the sections under the query's filter with the
+// sql/stats readers, as the page does.
+func insightsOf(t *testing.T, q url.Values) insights {
+	t.Helper()
+	flt, err := request(q).Filter(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tz := q.Get("tz")
+	if tz == "" {
+		tz = DefaultTimeZone
+	}
+	in, err := readInsights(context.Background(), fx.db(t), flt, tz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+// TestSectionsServed loads the served page and checks its sections beyond
+// the vendor's page against the sql/stats readers: the heat map's cells
+// (in UTC, and shifted to Asia/Tokyo by tz=), the forecast's backtest
+// error, the anomalies (or "none"), the backlog, the abandonment funnel,
+// the reject reasons and Fractal's snapshots, which show for north (it has
+// snapshots) and not for south; every section chart is drawn, and the
+// console has no error.
+func TestSectionsServed(t *testing.T) {
+	srv := serve(t)
+	tb := newTab(t, srv.URL+"/")
+	heat := func(cells []stats.PeakCell) string {
+		var b strings.Builder
+		for _, c := range cells {
+			fmt.Fprintf(&b, "[%d,%d,%d]", c.Hour, c.Weekday-1, c.Submissions)
+		}
+		return b.String()
+	}
+	shownHeat := func(s sectionsShown) string {
+		var b strings.Builder
+		for _, series := range s.Series["peak-times"] {
+			for _, c := range series.([]any) {
+				fmt.Fprintf(&b, "[%v,%v,%v]", c.([]any)...)
+			}
+		}
+		return b.String()
+	}
+	var utc string
+	for _, q := range []url.Values{{}, {"tz": {"Asia/Tokyo"}, "status": {"approved"}}, {"project": {"south"}, "period": {"7d"}}} {
+		tb.open(t, srv.URL+"/?"+q.Encode())
+		got, err := chromedp.Run(tb.ctx, chromedp.Evaluate[sectionsShown](readSections))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := insightsOf(t, q)
+		what := "?" + q.Encode()
+		wantSections := "peak-times forecast anomalies time-to-decision backlog abandonment reject-reasons"
+		if q.Get("project") != "south" {
+			wantSections += " fractal"
+		}
+		if gotSections := strings.Join(got.Sections[1:], " "); got.Sections[0] != "projects" || gotSections != wantSections {
+			t.Errorf("%s: sections %v, want projects %s", what, got.Sections, wantSections)
+		}
+		if got.TZ != want.TimeZone || shownHeat(got) != heat(want.PeakTimes) || len(want.PeakTimes) == 0 {
+			t.Errorf("%s: the heat map in %s shows %s, the readers in %s %s", what, got.TZ, shownHeat(got), want.TimeZone, heat(want.PeakTimes))
+		}
+		if q.Encode() == "" {
+			utc = shownHeat(got)
+		} else if q.Has("tz") && shownHeat(got) == utc {
+			t.Errorf("%s: the heat map's hours did not move from UTC's", what)
+		}
+		for _, m := range (&data{Insights: want}).ForecastMAPEs() {
+			if w := stats.Percent(m.MAPE); got.MAPE[m.Project] != w && !(m.MAPE == nil && got.MAPE[m.Project] == "n/a") {
+				t.Errorf("%s: %s's backtest MAPE shows %q, the readers %q", what, m.Project, got.MAPE[m.Project], w)
+			}
+		}
+		if len(want.Forecast) == 0 || len(got.MAPE) == 0 {
+			t.Errorf("%s: no forecast (%d rows) or no MAPE shown %v", what, len(want.Forecast), got.MAPE)
+		}
+		rows := func(name string, n int, row func(i int) []string) {
+			t.Helper()
+			var w [][]string
+			for i := range n {
+				w = append(w, row(i))
+			}
+			if n == 0 {
+				w = [][]string{{"none"}}
+			}
+			if fmt.Sprint(got.Tables[name]) != fmt.Sprint(w) {
+				t.Errorf("%s: table %s shows %v, the readers %v", what, name, got.Tables[name], w)
+			}
+		}
+		rows("anomalies", len(want.Anomalies), func(i int) []string {
+			a := want.Anomalies[i]
+			return []string{a.Day, a.Project, metricNames[a.Metric], metricValue(a.Metric, a.Value), metricValue(a.Metric, a.Expected), fmt.Sprintf("%.1f", a.Score)}
+		})
+		rows("backlog", len(want.Backlog), func(i int) []string { return []string{want.Backlog[i].AgeBucket, fmt.Sprint(want.Backlog[i].Pending)} })
+		rows("abandonment", len(want.Abandonment), func(i int) []string {
+			s := want.Abandonment[i]
+			step := "(no camera process)"
+			if s.Step != nil {
+				step = *s.Step
+			}
+			return []string{step, fmt.Sprint(s.Reached), fmt.Sprint(s.Abandoned), fmt.Sprint(s.Errors)}
+		})
+		rows("reject-reasons", len(want.RejectReason), func(i int) []string {
+			r := want.RejectReason[i]
+			reason := "(no code)"
+			if r.Reason != nil {
+				reason = *r.Reason
+			}
+			return []string{fmt.Sprint(r.Rank), reason, fmt.Sprint(r.Submissions)}
+		})
+		if fr := want.Fractal; fr != nil {
+			if len(fr.Status) != fractalDays || len(got.Tables["fractal-status"]) != fractalDays {
+				t.Errorf("%s: %d Fractal snapshot days in the view, %d shown; want %d", what, len(fr.Status), len(got.Tables["fractal-status"]), fractalDays)
+			}
+			for i, d := range fr.Status {
+				if i < len(got.Tables["fractal-status"]) {
+					r := got.Tables["fractal-status"][i]
+					if r[0] != d.Day || r[8] != fmt.Sprint(d.Total) || r[9] != change(d.TotalChange) || r[2] != fmt.Sprint(d.Approved) {
+						t.Errorf("%s: Fractal row %v, the view %+v", what, r, d)
+					}
+				}
+			}
+			var changes []any
+			for _, c := range fr.Changes {
+				changes = append(changes, float64(c.Changes))
+			}
+			if len(changes) == 0 || fmt.Sprint(got.Series["fractal-changes"]) != fmt.Sprint([]any{changes}) {
+				t.Errorf("%s: credential changes per day %v, the view %v", what, got.Series["fractal-changes"], changes)
+			}
+		}
+	}
+	// The tooltips of the series told apart by id (a band's low and high,
+	// a reviewer's median and p90) name each.
+	tips, err := chromedp.Run(tb.ctx, chromedp.Evaluate[map[string]string](`Object.fromEntries(['credit-forecast', 'time-to-decision'].map(n => {
+	  const el = document.querySelector('[data-chart="' + n + '"]');
+	  echarts.getInstanceByDom(el).dispatchAction({type: 'showTip', seriesIndex: 0, dataIndex: 1});
+	  return [n, el.innerText];
+	}))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(tips["credit-forecast"], "low – high high") || !strings.Contains(tips["time-to-decision"], " p90: ") {
+		t.Errorf("tooltips: %q", tips)
 	}
 	if errs := tb.errors(); len(errs) > 0 {
 		t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))

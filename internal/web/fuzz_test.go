@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,10 +12,11 @@ import (
 
 // FuzzRequest: any query string gives a filter or an error naming one of
 // the filter bar's fields, never a panic; a filter's period never ends
-// before it starts.
+// before it starts; a tz is a zone or an error naming tz.
 func FuzzRequest(f *testing.F) {
 	for _, s := range []string{"", "period=7d", "period=custom&from=2025-02-01&to=2025-02-28", "from=20250201",
-		"status=APPROVED&sort=credits&project=acme", "to=2025-01-01&from=2025-02-01", "period=month&to=x", "from=%ff"} {
+		"status=APPROVED&sort=credits&project=acme", "to=2025-01-01&from=2025-02-01", "period=month&to=x", "from=%ff",
+		"tz=Europe/Paris", "tz=Local", "tz=../zoneinfo", "tz="} {
 		f.Add(s)
 	}
 	now := time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)
@@ -23,6 +25,11 @@ func FuzzRequest(f *testing.F) {
 		q, err := url.ParseQuery(query)
 		if err != nil {
 			return // the server answers 400 before reading it
+		}
+		if q.Has("tz") {
+			if err := CheckTimeZone(q.Get("tz")); err != nil && !strings.HasPrefix(err.Error(), "tz ") {
+				t.Errorf("%q: the zone's error names no tz: %v", query, err)
+			}
 		}
 		flt, err := request(q).Filter(now)
 		var fe *stats.FieldError

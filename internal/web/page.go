@@ -33,6 +33,22 @@ var page = template.Must(template.New("page.html").Funcs(template.FuncMap{
 	"percent": stats.Percent,
 	"cell":    func(d stats.Day, col string) string { return stats.Cell(d, col, true) },
 	"label":   func(col string) string { return labels[col] },
+	"metric":  func(m string) string { return metricNames[m] },
+	"value":   metricValue,
+	"change":  change,
+	"score":   func(s float64) string { return strconv.FormatFloat(s, 'f', 1, 64) },
+	"reason": func(r *string) string {
+		if r == nil {
+			return "(no code)"
+		}
+		return *r
+	},
+	"step": func(s *string) string {
+		if s == nil {
+			return "(no camera process)"
+		}
+		return *s
+	},
 }).ParseFS(assets, "assets/page.html"))
 
 // CreditsFrom is the first day credits are counted on (the vendor's
@@ -70,6 +86,7 @@ type data struct {
 	Today    string     // UTC day of the query
 	Query    url.Values // the page's query parameters (served page)
 	Sections []shownSection
+	Insights insights
 	Report   bool         // a file: fixed filters, data inlined
 	Script   template.JS  // inlined for a report
 	Style    template.CSS // inlined for a report
@@ -78,12 +95,15 @@ type data struct {
 }
 
 // build reads everything the page draws.
-func build(ctx context.Context, db *gosql.DB, req stats.Request, f stats.Filter, now time.Time, sections []Section) (*data, error) {
+func build(ctx context.Context, db *gosql.DB, req stats.Request, f stats.Filter, tz string, now time.Time, sections []Section) (*data, error) {
 	o, err := stats.QueryOverview(ctx, db, f)
 	if err != nil {
 		return nil, err
 	}
 	d := &data{Overview: o, Request: req, Filter: f, Today: window.FormatDate(window.Day(now))}
+	if d.Insights, err = readInsights(ctx, db, f, tz); err != nil {
+		return nil, err
+	}
 	if !f.From.IsZero() {
 		d.From = window.FormatDate(f.From)
 	}
@@ -117,6 +137,7 @@ type pageJSON struct {
 	Projects     []stats.Day       `json:"projects"`
 	Known        []string          `json:"known_projects"`
 	Sections     map[string]*Table `json:"sections"`
+	Insights     insights          `json:"insights"`
 }
 
 // JSON is the page's numbers: the filter shown, the cards, the daily table
@@ -127,7 +148,7 @@ func (d *data) JSON() any {
 	o := d.Overview
 	j := pageJSON{From: d.From, To: d.To, Status: d.Filter.Status, Project: d.Filter.Project, Sort: "day",
 		Cards: o.Cards, Daily: o.Daily, Days: o.Days, Distribution: o.Distribution, Projects: o.Projects,
-		Known: o.Known, Sections: map[string]*Table{}}
+		Known: o.Known, Sections: map[string]*Table{}, Insights: d.Insights}
 	if d.Filter.ByCredits {
 		j.Sort = "credits"
 	}
@@ -311,7 +332,7 @@ func Report(ctx context.Context, w io.Writer, db *gosql.DB, req stats.Request, o
 	if err != nil {
 		return err
 	}
-	d, err := build(ctx, db, req, f, st.now(), st.sections)
+	d, err := build(ctx, db, req, f, st.tz, st.now(), st.sections)
 	if err != nil {
 		return err
 	}

@@ -68,11 +68,12 @@ type settings struct {
 	log      zerolog.Logger
 	now      func() time.Time
 	token    string
+	tz       string
 	sections []Section
 }
 
 func defaults(opts []Option) settings {
-	s := settings{log: zerolog.Nop(), now: time.Now}
+	s := settings{log: zerolog.Nop(), now: time.Now, tz: DefaultTimeZone}
 	for _, o := range opts {
 		o(&s)
 	}
@@ -91,6 +92,16 @@ func WithClock(now func() time.Time) Option { return func(s *settings) { s.now =
 // Authorization header, a token query parameter (which a browser then
 // keeps as a cookie) or the TokenCookie. Default: no token.
 func WithToken(token string) Option { return func(s *settings) { s.token = token } }
+
+// DefaultTimeZone is the time zone the peak-times heat map is shown in
+// when none is asked for.
+const DefaultTimeZone = "UTC"
+
+// WithTimeZone sets the time zone (an IANA name) the peak-times heat map
+// is shown in: the served page's default (its tz query parameter chooses
+// another), a report's zone. Default DefaultTimeZone. A name that is no
+// zone fails the page or report with an error naming it.
+func WithTimeZone(tz string) Option { return func(s *settings) { s.tz = tz } }
 
 // WithSections adds optional sections to the page (see Section).
 func WithSections(sections ...Section) Option {
@@ -184,6 +195,13 @@ func (s *Server) overview(ctx context.Context, q url.Values) (*data, error) {
 	if err != nil {
 		return nil, &httpError{http.StatusBadRequest, err}
 	}
+	tz := s.tz
+	if q.Has("tz") {
+		tz = q.Get("tz")
+	}
+	if err := CheckTimeZone(tz); err != nil {
+		return nil, &httpError{http.StatusBadRequest, err}
+	}
 	db, closeDB, err := s.open(ctx)
 	if errors.Is(err, duckdb.ErrLocked) {
 		return nil, &httpError{http.StatusServiceUnavailable, errors.New("a load is writing the warehouse right now: reload the page when it is done")}
@@ -192,7 +210,7 @@ func (s *Server) overview(ctx context.Context, q url.Values) (*data, error) {
 		return nil, &httpError{http.StatusInternalServerError, fmt.Errorf("opening the warehouse: %w", err)}
 	}
 	defer closeDB()
-	d, err := build(ctx, db, req, f, s.now(), s.sections)
+	d, err := build(ctx, db, req, f, tz, s.now(), s.sections)
 	var unknown *stats.UnknownProjectError
 	if errors.As(err, &unknown) {
 		return nil, &httpError{http.StatusNotFound, err}

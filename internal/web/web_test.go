@@ -19,9 +19,11 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/kycetl/kycetl/extract"
 	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/extract/argos/sandbox"
 	"github.com/kycetl/kycetl/extract/argos/synth"
+	fsource "github.com/kycetl/kycetl/extract/fractal/source"
 	"github.com/kycetl/kycetl/internal/kyctest"
 	"github.com/kycetl/kycetl/internal/pipeline"
 	"github.com/kycetl/kycetl/internal/window"
@@ -115,8 +117,27 @@ func load(dir string) (*fixture, error) {
 			return nil, fmt.Errorf("loading %s: days failed: %v", p, sum.Failed)
 		}
 	}
+	// Fractal's snapshots of north, the last fractalDays days, pulled from
+	// the built-in Fractal-compatible API; south has none.
+	fetcher, closer, err := fsource.Source{}.Sandbox(ctx, extract.SandboxOptions{Seed: 4409, AsOf: now})
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	fp, err := pipeline.New(archive.Layout{Dir: dir}, wh, pipeline.WithPolicy(pol), pipeline.WithSource(fsource.Source{}))
+	if err != nil {
+		return nil, err
+	}
+	if sum, err := fp.Load(ctx, fetcher, "fractal", "north", f.to.AddDate(0, 0, -(fractalDays-1)), f.to); err != nil {
+		return nil, err
+	} else if len(sum.Failed) > 0 {
+		return nil, fmt.Errorf("pulling Fractal snapshots: days failed: %v", sum.Failed)
+	}
 	return f, nil
 }
+
+// fractalDays are the days of north's Fractal snapshots.
+const fractalDays = 4
 
 // db opens the fixture's warehouse read-only, as the page does.
 func (f *fixture) db(t testing.TB) *gosql.DB {
@@ -327,7 +348,7 @@ func TestSections(t *testing.T) {
 	srv := serve(t, WithSections(rows(0), rows(2)))
 	_, body := get(t, nil, srv.URL+"/", nil)
 	if strings.Contains(body, `data-section="optional-0"`) || !strings.Contains(body, `data-section="optional-2"`) {
-		t.Errorf("sections: want optional-2 only")
+		t.Errorf("sections: want optional-2 only:\n%s", body[:min(len(body), 3000)])
 	}
 	_, body = get(t, nil, srv.URL+"/api/overview", nil)
 	if strings.Contains(body, `"optional-0"`) || !strings.Contains(body, `"optional-2"`) {
@@ -364,4 +385,43 @@ func writeFile(t testing.TB, name string, b []byte) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestTimeZone: the heat map's zone is the server's (WithTimeZone), or the
+// tz parameter's; the JSON's cells are the reader's in that zone; a name
+// that is no zone answers 400 naming tz, and fails a report.
+func TestTimeZone(t *testing.T) {
+	srv := serve(t, WithTimeZone("Europe/Paris"))
+	for tz, query := range map[string]string{"Europe/Paris": "", "America/Sao_Paulo": "?tz=America/Sao_Paulo"} {
+		resp, body := get(t, nil, srv.URL+"/api/overview"+query, nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", query, resp.StatusCode, body)
+		}
+		var got struct {
+			Insights struct {
+				TZ        string           `json:"tz"`
+				PeakTimes []stats.PeakCell `json:"peak_times"`
+			} `json:"insights"`
+		}
+		if err := json.Unmarshal([]byte(body), &got); err != nil {
+			t.Fatal(err)
+		}
+		flt, _ := request(url.Values{}).Filter(time.Now())
+		want, err := stats.PeakTimes(context.Background(), fx.db(t), stats.Range{From: flt.From, To: flt.To}, "total", tz)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Insights.TZ != tz || fmt.Sprint(got.Insights.PeakTimes) != fmt.Sprint(want) {
+			t.Errorf("%s: the heat map in %s: %v; the reader in %s: %v", query, got.Insights.TZ, got.Insights.PeakTimes, tz, want)
+		}
+	}
+	for _, bad := range []string{"Mars/Olympus", "Local", "../etc/passwd"} {
+		resp, body := get(t, nil, srv.URL+"/?tz="+url.QueryEscape(bad), nil)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "tz") {
+			t.Errorf("tz=%s: %d %s; want 400 naming tz", bad, resp.StatusCode, body)
+		}
+	}
+	if err := Report(context.Background(), io.Discard, fx.db(t), stats.Request{}, WithTimeZone("Mars/Olympus")); err == nil || !strings.Contains(err.Error(), "Mars/Olympus") {
+		t.Errorf("a report in no zone: %v", err)
+	}
 }

@@ -165,8 +165,9 @@ func RejectReasons(ctx context.Context, db *gosql.DB, r Range) ([]RejectReason, 
 	})
 }
 
-// readView selects every column of the view, its day as text, within r,
-// ordered by order, scanning each row into the destinations dest gives.
+// readView selects every column of the view, its days (day and *_day) as
+// text, within r, ordered by order, scanning each row into the
+// destinations dest gives.
 func readView[T any](ctx context.Context, db *gosql.DB, name string, r Range, order string, dest func(*T) []any) ([]T, error) {
 	var cols []string
 	for _, v := range sql.Views() {
@@ -180,11 +181,17 @@ func readView[T any](ctx context.Context, db *gosql.DB, name string, r Range, or
 	sel := make([]string, len(cols))
 	for i, c := range cols {
 		sel[i] = c
-		if c == "day" {
-			sel[i] = "CAST(day AS VARCHAR) AS day"
+		if c == "day" || strings.HasSuffix(c, "_day") {
+			sel[i] = "CAST(" + c + " AS VARCHAR) AS " + c
 		}
 	}
-	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + name + " WHERE true"
+	where, args := r.where()
+	return readRows(ctx, db, name, "SELECT "+strings.Join(sel, ", ")+" FROM "+name+where+" ORDER BY "+order, args, dest)
+}
+
+// where is the WHERE clause that narrows a view to r, with its arguments.
+func (r Range) where() (string, []any) {
+	q := " WHERE true"
 	var args []any
 	if !r.From.IsZero() {
 		q += " AND day >= CAST($from AS DATE)"
@@ -198,7 +205,13 @@ func readView[T any](ctx context.Context, db *gosql.DB, name string, r Range, or
 		q += " AND project = $project"
 		args = append(args, gosql.Named("project", r.Project))
 	}
-	rows, err := db.QueryContext(ctx, q+" ORDER BY "+order, args...)
+	return q, args
+}
+
+// readRows runs q (a read of view name) and scans each row into the
+// destinations dest gives.
+func readRows[T any](ctx context.Context, db *gosql.DB, name, q string, args []any, dest func(*T) []any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("querying %s: %w", name, err)
 	}

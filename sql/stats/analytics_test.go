@@ -3,6 +3,7 @@ package stats
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,5 +35,52 @@ func TestReadersRange(t *testing.T) {
 	}
 	if len(reasons) != 2 || reasons[0].Reason != nil || reasons[0].Submissions != 1 || reasons[0].Rank != 1 || reasons[1].Day != "2025-03-02" {
 		t.Errorf("RejectReasons of acme: %+v", reasons)
+	}
+}
+
+// TestPeakTimesZone: stats_hourly's UTC hours are shifted to the display
+// zone, weekday included (acme's 3 submissions of Sunday 2025-03-02 at
+// 10:00 UTC are Sunday 02:00 in Los Angeles, Monday 00:00 in Kiritimati);
+// an unknown zone or column is an error naming it.
+func TestPeakTimesZone(t *testing.T) {
+	ctx := context.Background()
+	db := warehouse(t).DB()
+	march2 := time.Date(2025, 3, 2, 0, 0, 0, 0, time.UTC)
+	for tz, want := range map[string]string{
+		"UTC":                 "[{Weekday:7 Hour:10 Submissions:3}]",
+		"America/Los_Angeles": "[{Weekday:7 Hour:2 Submissions:3}]",
+		"Pacific/Kiritimati":  "[{Weekday:1 Hour:0 Submissions:3}]",
+	} {
+		cells, err := PeakTimes(ctx, db, Range{From: march2, To: march2, Project: "acme"}, "total", tz)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprintf("%+v", cells); got != want {
+			t.Errorf("PeakTimes in %s: %s, want %s", tz, got, want)
+		}
+	}
+	if cells, err := PeakTimes(ctx, db, Range{From: march2, To: march2, Project: "acme"}, "approved", "UTC"); err != nil || len(cells) != 1 || cells[0].Submissions != 1 {
+		t.Errorf("PeakTimes of approved: %+v, %v", cells, err)
+	}
+	if _, err := PeakTimes(ctx, db, Range{}, "total", "Mars/Olympus"); err == nil || !strings.Contains(err.Error(), "Mars/Olympus") {
+		t.Errorf("an unknown zone: %v", err)
+	}
+	if _, err := PeakTimes(ctx, db, Range{}, "total; DROP", "UTC"); err == nil {
+		t.Errorf("an unknown column: no error")
+	}
+	reasons, err := RejectReasonsRanked(ctx, db, Range{Project: "acme"})
+	if err != nil || len(reasons) != 1 || reasons[0].Reason != nil || reasons[0].Submissions != 2 || reasons[0].Rank != 1 {
+		t.Errorf("RejectReasonsRanked of acme: %+v, %v", reasons, err)
+	}
+	for _, read := range []func() error{
+		func() error { _, err := BacklogByAge(ctx, db, Range{}); return err },
+		func() error { _, err := AbandonmentSteps(ctx, db, Range{}); return err },
+		func() error { _, err := FractalStatusDaily(ctx, db, Range{}); return err },
+		func() error { _, err := FractalCountryLatest(ctx, db, Range{}); return err },
+		func() error { _, err := FractalChangesDaily(ctx, db, Range{}); return err },
+	} {
+		if err := read(); err != nil {
+			t.Error(err)
+		}
 	}
 }
