@@ -395,11 +395,11 @@ func TestFractalProjects(t *testing.T) {
 		t.Errorf("no secret: %v, want an error naming FRACTAL_CLIENT_SECRET", err)
 	}
 	for text, want := range map[string]string{
-		"projects:\n  - name: f\n    source: fractal\n    api_key_env: K\n":                                    "k.yaml:4: projects[0].api_key_env: is not a key of a fractal project",
-		"projects:\n  - name: f\n    source: fractal\n    jobs:\n      - kind: nightly\n":                       "projects[0].jobs[0].kind: \"nightly\": a fractal project's jobs are of kind fractal",
+		"projects:\n  - name: f\n    source: fractal\n    api_key_env: K\n":                                         "k.yaml:4: projects[0].api_key_env: is not a key of a fractal project",
+		"projects:\n  - name: f\n    source: fractal\n    jobs:\n      - kind: nightly\n":                           "projects[0].jobs[0].kind: \"nightly\": a fractal project's jobs are of kind fractal",
 		"projects:\n  - name: f\n    source: fractal\n    jobs:\n      - kind: fractal\n        lookback_days: 3\n": "a fractal job pulls today only",
-		"projects:\n  - name: a\n    client_secret_env: S\n":                                                  "projects[0].client_secret_env: is a key of a fractal project",
-		"projects:\n  - name: a\n    jobs:\n      - kind: fractal\n":                                             "\"fractal\" is the kind of a fractal project's job",
+		"projects:\n  - name: a\n    client_secret_env: S\n":                                                        "projects[0].client_secret_env: is a key of a fractal project",
+		"projects:\n  - name: a\n    jobs:\n      - kind: fractal\n":                                                "\"fractal\" is the kind of a fractal project's job",
 	} {
 		if _, err := load(text); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v, want %q", text, err, want)
