@@ -105,14 +105,14 @@ func LoadJob(ctx context.Context, job Job, report func(load.Warehouse, *Summary,
 	return report(wh, sum, err)
 }
 
-// ledger is the load_runs reader of a warehouse kycetl can query; false
-// for one it cannot (BigQuery).
+// ledger is the load_runs reader of a warehouse (DuckDB, BigQuery); false
+// for one whose ledger kycetl cannot read back.
 func ledger(wh load.Warehouse) (schedules.LoadRuns, bool) {
-	q, ok := wh.(load.Queryable)
+	r, ok := wh.(load.LedgerReader)
 	if !ok {
 		return schedules.LoadRuns{}, false
 	}
-	return schedules.LoadRuns{DB: q.DB()}, true
+	return schedules.LoadRuns{DB: r.LedgerDB()}, true
 }
 
 // seedBudget counts against today's call budget the API calls that earlier
@@ -201,7 +201,7 @@ func (s *Scheduler) History(ctx context.Context, source, project string, since t
 }
 
 // ErrNoLedger is returned when the warehouse's ledger cannot be read back
-// by kycetl (BigQuery).
+// by kycetl (a warehouse that is no load.LedgerReader).
 var ErrNoLedger = errors.New("the warehouse's load_runs ledger cannot be read back by kycetl")
 
 // Run implements schedules.Runner.
