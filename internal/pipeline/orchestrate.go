@@ -186,6 +186,22 @@ func (s *Scheduler) Prepare(ctx context.Context, rates []schema.CreditRate) erro
 	return setCreditRates(ctx, wh, rates)
 }
 
+// SeedBudget counts against project's call budget the API calls that runs
+// of the project made today (UTC) before the daemon started, as the
+// warehouse's ledger has them (DuckDB's or BigQuery's), so that a restart
+// does not start the day's count from zero.
+func (s *Scheduler) SeedBudget(ctx context.Context, project string, b extract.Budget) error {
+	wh, err := s.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer wh.Close()
+	if err := seedBudget(ctx, wh, b, project); err != nil {
+		return fmt.Errorf("project %s: %w", project, err)
+	}
+	return nil
+}
+
 // History implements schedules.Ledger from the warehouse's load_runs.
 func (s *Scheduler) History(ctx context.Context, source, project string, since time.Time) (schedules.History, error) {
 	wh, err := s.open(ctx)
