@@ -42,6 +42,12 @@ keeps a second daemon or a kycetl run out. On SIGTERM the run in flight finishes
 its day (or, after 20 s, abandons it: no partial partition) and schedule exits
 within 30 s.
 
+The warehouse is the file's: DuckDB (<dir>/kyc.duckdb) or BigQuery
+(warehouse: bigquery://PROJECT/DATASET); catch-up and each project's daily call
+budget (seeded when the daemon starts with the calls the ledger records for
+today) read that warehouse's load_runs. The lock keeps one machine's processes
+apart only: run one daemon per directory and per BigQuery dataset.
+
 --dry-run checks the file and prints each job's next five fire times and the
 days each would load. kycetl run stays the one-shot alternative (for cron or a
 Kubernetes CronJob); kycetl status reports on the jobs.
