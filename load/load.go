@@ -99,6 +99,23 @@ type LedgerReader interface {
 	LedgerDB() *sql.DB
 }
 
+// FileReader is implemented by a warehouse whose tables read the archive's
+// Parquet files at query time (DuckDB): ReadsFiles lists them, absolute, and
+// a prune never deletes one, whatever the manifests say.
+type FileReader interface {
+	ReadsFiles(ctx context.Context) ([]string, error)
+}
+
+// Janitor is implemented by a warehouse whose loads stage data outside the
+// archive (BigQuery: staging tables, Cloud Storage objects). A run removes
+// its own; a crashed run leaves them behind. CleanStaging removes every
+// staging resource created before before (a run in progress elsewhere
+// stages after it), or with dryRun only lists them, and returns what it
+// removed (or would), one line each.
+type Janitor interface {
+	CleanStaging(ctx context.Context, before time.Time, dryRun bool) ([]string, error)
+}
+
 // Kinds of a partition's file that Replace refuses before loading anything.
 var (
 	// ErrUnknownTable: the file is named for a table the schema does not

@@ -420,6 +420,9 @@ func TestStatusReportsAnomalies(t *testing.T) {
 	if _, err := w.DB().Exec("UPDATE load_runs SET started_at = CAST(day AS TIMESTAMP) + INTERVAL 1 HOUR WHERE day = CAST($1 AS DATE)", drop.Format("2006-01-02")); err != nil {
 		t.Fatal(err)
 	}
+	if err := w.Publish(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	w.Close()
 	code, out, stderr = kycetl(t, nil, "status", "--dir", dropped)
 	if code != ExitOK || !strings.Contains(out, "see the anomalies view):\n  none\n") {

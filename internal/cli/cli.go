@@ -163,7 +163,7 @@ DuckDB file by default) whose SQL views compute the vendor's statistics page.`,
 	}
 	root.PersistentFlags().StringVar(&level, "log-level", "info", "log level: debug, info, warn, error")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(e.demoCmd(), e.runCmd(), e.statsCmd(), e.importCmd(), e.rebuildCmd(), e.verifyCmd(), e.generateCmd(), e.scheduleCmd(), e.statusCmd(), e.sandboxCmd(), e.fractalCmd(), e.rawCmd(), e.serveCmd(), e.reportCmd())
+	root.AddCommand(e.demoCmd(), e.runCmd(), e.statsCmd(), e.importCmd(), e.rebuildCmd(), e.verifyCmd(), e.generateCmd(), e.scheduleCmd(), e.statusCmd(), e.sandboxCmd(), e.fractalCmd(), e.rawCmd(), e.serveCmd(), e.reportCmd(), e.pruneCmd())
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	}

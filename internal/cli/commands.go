@@ -75,13 +75,9 @@ func (e *env) connect(ctx context.Context, dir, spec string) (*workspace, error)
 		}
 		w.wh = wh
 	case strings.HasPrefix(spec, bigquery.Scheme):
-		cfg, err := bigquery.ParseURL(spec)
+		wh, err := e.openBigQuery(ctx, spec)
 		if err != nil {
-			return nil, usagef("--warehouse: %v", err)
-		}
-		wh, err := bigquery.Open(ctx, cfg, append([]bigquery.Option{bigquery.WithLogger(e.log)}, e.bigquery...)...)
-		if err != nil {
-			return nil, fmt.Errorf("opening BigQuery %s.%s: %w", cfg.Project, cfg.Dataset, err)
+			return nil, err
 		}
 		w.wh = wh
 	default:
@@ -91,6 +87,20 @@ func (e *env) connect(ctx context.Context, dir, spec string) (*workspace, error)
 }
 
 func (w *workspace) Close() error { return w.wh.Close() }
+
+// openBigQuery connects to the dataset of spec, a bigquery:// URL, without
+// preparing it.
+func (e *env) openBigQuery(ctx context.Context, spec string) (*bigquery.Warehouse, error) {
+	cfg, err := bigquery.ParseURL(spec)
+	if err != nil {
+		return nil, usagef("--warehouse: %v", err)
+	}
+	wh, err := bigquery.Open(ctx, cfg, append([]bigquery.Option{bigquery.WithLogger(e.log)}, e.bigquery...)...)
+	if err != nil {
+		return nil, fmt.Errorf("opening BigQuery %s.%s: %w", cfg.Project, cfg.Dataset, err)
+	}
+	return wh, nil
+}
 
 // syntheticPIIKey is the PII key of synthetic data: the demo falls back to
 // it, and the sandbox prints it for the runs it suggests. It guards nothing
@@ -610,6 +620,7 @@ every partition is hashed again with it, and later runs must use it.`,
 
 func (e *env) verifyCmd() *cobra.Command {
 	var dir string
+	var listPruned bool
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check every archive file against its manifest (present, sha256, rows, schema version)",
@@ -619,7 +630,12 @@ manifest recorded, and every manifest must be readable and of a known schema
 version. It reads the files only and never the API or the warehouse. It prints
 one line per problem and a summary; exit 1 when anything does not match, or
 when --dir holds no manifests at all; a --dir that does not exist is a usage
-error (exit 2).`,
+error (exit 2).
+
+Files that kycetl prune deleted (superseded versions past the retention limit)
+are reported as pruned, not missing: one line per prune, from its record in
+pruned/; --list-pruned lists every file each prune deleted, with its run, size
+and sha256.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := archiveDir(dir); err != nil {
@@ -632,6 +648,13 @@ error (exit 2).`,
 			if rep.Manifests == 0 {
 				return fmt.Errorf("no manifests under %s: nothing to verify (is --dir the archive directory?)", dir)
 			}
+			if listPruned {
+				for _, p := range rep.Prunes {
+					for _, f := range append(p.Files, p.Manifests...) {
+						fmt.Fprintf(e.stdout, "pruned by %s: %s (run %s, %d bytes, sha256 %s)\n", p.PruneID, f.Path, f.RunID, f.Bytes, f.SHA256)
+					}
+				}
+			}
 			fmt.Fprint(e.stdout, rep)
 			if !rep.OK() {
 				return errors.New("the archive does not match its manifests")
@@ -640,6 +663,7 @@ error (exit 2).`,
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
+	cmd.Flags().BoolVar(&listPruned, "list-pruned", false, "list every file kycetl prune deleted")
 	return cmd
 }
 

@@ -208,6 +208,7 @@ func (e *env) schedule(ctx context.Context, cfg *config.Config, opts ...schedule
 	popts := append(e.pipelineOptions(pol), keys...)
 	r := pipeline.NewScheduler(archive.Layout{Dir: cfg.Dir}, open, sources, popts...)
 	r.SetSources(kinds)
+	r.SetRetention(cfg.Retention)
 	lk, err := lock.Acquire(cfg.Dir)
 	if err != nil {
 		return err

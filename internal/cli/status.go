@@ -151,6 +151,9 @@ func (e *env) status(ctx context.Context, cfg *config.Config, dir, warehouse str
 	if ledger == nil {
 		rep.printf("no load recorded yet\n")
 	}
+	if err := rep.archive(ctx, layout); err != nil {
+		return err
+	}
 	var err error
 	if cfg != nil {
 		err = rep.jobs(ctx, ledger, cfg, nRuns)
@@ -220,6 +223,29 @@ func metricValue(metric string, v float64) string {
 		return strconv.FormatFloat(v, 'f', -1, 64)
 	}
 	return strconv.FormatFloat(v*100, 'f', 1, 64) + "%"
+}
+
+// archive reports the archive's size on disk and its last prune.
+func (r *report) archive(ctx context.Context, layout archive.Layout) error {
+	u, err := layout.Usage(ctx)
+	if err != nil {
+		return err
+	}
+	mb := func(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
+	r.printf("archive: %d files, %s (raw %d files %s, parquet %d files %s, manifests %d)\n", u.Files, mb(u.Bytes),
+		u.Parts["raw"].Files, mb(u.Parts["raw"].Bytes), u.Parts["parquet"].Files, mb(u.Parts["parquet"].Bytes), u.Parts["manifests"].Files)
+	prunes, err := layout.ReadPruneRecords()
+	if err != nil {
+		return err
+	}
+	if len(prunes) == 0 {
+		r.printf("last prune: none has deleted anything yet\n")
+		return nil
+	}
+	last := prunes[len(prunes)-1]
+	r.printf("last prune: %s, %d files and %d manifests (%s) superseded more than %d days\n",
+		last.At.UTC().Format(time.RFC3339), len(last.Files), len(last.Manifests), mb(last.Bytes()), last.OlderThanDays)
+	return nil
 }
 
 // busy explains a warehouse that stayed locked.

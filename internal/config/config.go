@@ -1,7 +1,8 @@
 // Package config reads kycetl's configuration file (kycetl.yaml): the
 // projects to load (name, source, API URL, the names of the environment
 // variables that hold their keys, the API page size), the warehouse, the archive directory, the PII
-// policy, the credit rate card and the scheduled jobs.
+// policy, the credit rate card, the scheduled jobs and the retention of
+// superseded versions.
 //
 // Decoding is strict: an unknown key is an error naming its line. ${VAR}
 // and $VAR in string values are expanded from the environment (os.Expand
@@ -117,7 +118,24 @@ type Config struct {
 	// ArchiveRecipients are the age X25519 public keys (age1...) that the
 	// raw archive is encrypted to (archive.recipients); none: plain.
 	ArchiveRecipients []string
+	// Retention is how long the archive keeps superseded versions.
+	Retention Retention
 }
+
+// KeepAll is Retention.SupersededDays when the file sets no limit: every
+// version is kept, as auditors who must keep everything want.
+const KeepAll = -1
+
+// Retention is how long superseded versions of a partition (the files of
+// earlier runs of the same day) are kept: kycetl prune, and the daemon
+// after its nightly job, delete those superseded for more than
+// SupersededDays days (0: every superseded version); KeepAll keeps them all.
+type Retention struct {
+	SupersededDays int
+}
+
+// Limited reports whether anything is ever pruned.
+func (r Retention) Limited() bool { return r.SupersededDays >= 0 }
 
 // PII is the PII policy: where the HMAC key is and per-column overrides of
 // the schema's default actions.
@@ -357,10 +375,15 @@ type file struct {
 	CreditRates *[]fileRate   `yaml:"credit_rates"`
 	Projects    []fileProject `yaml:"projects"`
 	Archive     fileArchive   `yaml:"archive"`
+	Retention   fileRetention `yaml:"retention"`
 }
 
 type fileArchive struct {
 	Recipients []string `yaml:"recipients"`
+}
+
+type fileRetention struct {
+	SupersededDays *int `yaml:"superseded_days"`
 }
 
 type filePII struct {
@@ -441,6 +464,14 @@ func (v *validator) config(f *file) *Config {
 		c.CreditRates = make([]schema.CreditRate, 0, len(*f.CreditRates))
 		for i, r := range *f.CreditRates {
 			c.CreditRates = append(c.CreditRates, v.rate(fmt.Sprintf("credit_rates[%d]", i), r))
+		}
+	}
+	c.Retention = Retention{SupersededDays: KeepAll}
+	if d := f.Retention.SupersededDays; d != nil {
+		if *d < 0 || *d > maxDays {
+			v.errorf("retention.superseded_days", "%d: want a number of days from 0 to %d (leave it out to keep every version)", *d, maxDays)
+		} else {
+			c.Retention.SupersededDays = *d
 		}
 	}
 	if len(f.Projects) == 0 {

@@ -77,8 +77,9 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &Config{File: "k.yaml", Dir: DefaultDir, Warehouse: Warehouse{Engine: EngineDuckDB}, Timezone: "UTC", Location: time.UTC,
-		PII:      PII{KeyEnv: "KYCETL_PII_KEY"},
-		Projects: []Project{{Name: "p", APIURL: DefaultAPIURL, APIKeyEnv: DefaultAPIKeyEnv, Jobs: DefaultJobs()}}}
+		PII:       PII{KeyEnv: "KYCETL_PII_KEY"},
+		Projects:  []Project{{Name: "p", APIURL: DefaultAPIURL, APIKeyEnv: DefaultAPIKeyEnv, Jobs: DefaultJobs()}},
+		Retention: Retention{SupersededDays: KeepAll}}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("\n got %+v\nwant %+v", c, want)
 	}

@@ -149,8 +149,12 @@ type Scheduler struct {
 	open    Opener
 	sources map[string]Window         // by project name
 	kinds   map[string]extract.Source // by project name; see SetSources
-	opts    []Option
-	cfg     Pipeline // the options applied: logger and clock
+	keep    config.Retention          // see SetRetention
+	// keyChecked: the PII key was checked against the archive once (see
+	// Run); runs are serialised by the daemon, so no lock.
+	keyChecked bool
+	opts       []Option
+	cfg        Pipeline // the options applied: logger and clock
 }
 
 var (
@@ -162,7 +166,7 @@ var (
 // source in sources (by project name) into the warehouse open opens, with
 // the pipeline options opts.
 func NewScheduler(layout archive.Layout, open Opener, sources map[string]Window, opts ...Option) *Scheduler {
-	s := &Scheduler{layout: layout, open: open, sources: sources, opts: opts}
+	s := &Scheduler{layout: layout, open: open, sources: sources, opts: opts, keep: config.Retention{SupersededDays: config.KeepAll}}
 	s.cfg.now = time.Now
 	for _, o := range opts {
 		o(&s.cfg)
@@ -174,6 +178,28 @@ func NewScheduler(layout archive.Layout, open Opener, sources map[string]Window,
 // tables its runs use (WithSource); a project not in kinds is loaded as
 // opts say, by DefaultSource unless they set another.
 func (s *Scheduler) SetSources(kinds map[string]extract.Source) { s.kinds = kinds }
+
+// SetRetention sets the retention the Scheduler prunes to after each run of
+// a nightly job (default: keep every version; the warehouse's staging left
+// by crashed loads is cleaned all the same).
+func (s *Scheduler) SetRetention(r config.Retention) { s.keep = r }
+
+// prune runs after a nightly job's run, in its run slot and under the
+// daemon's directory lock, so that no run is in progress; a run being
+// stopped skips it. Its failure is logged: the job's outcome is the load's.
+func (s *Scheduler) prune(ctx context.Context, wh load.Warehouse, job config.Job) {
+	select {
+	case <-schedules.StopRequested(ctx):
+		return
+	default:
+	}
+	if job.Kind != config.Nightly || ctx.Err() != nil {
+		return
+	}
+	if _, err := Prune(ctx, s.layout, wh, s.keep, s.cfg.now(), false, s.cfg.log); err != nil {
+		s.cfg.log.Error().Err(err).Str("job", job.Name).Msg("pruning after the nightly job")
+	}
+}
 
 // Prepare creates the warehouse's tables and writes rates as its credit
 // rate card (nil keeps the card), once, before the first tick.
@@ -227,10 +253,24 @@ func (s *Scheduler) Run(ctx context.Context, job config.Job, p config.Project, f
 		return err
 	}
 	defer wh.Close()
-	opts := s.opts
+	defer s.prune(ctx, wh, job)
+	opts := s.opts[:len(s.opts):len(s.opts)]
 	if k, ok := s.kinds[p.Name]; ok {
-		opts = append(opts[:len(opts):len(opts)], WithSource(k))
+		opts = append(opts, WithSource(k))
 	}
+	// The key is checked against the archive once: the daemon holds the
+	// directory lock for its whole life and hashes with one key, so no
+	// later run can find the archive changed. Checking it on every run
+	// read every manifest each time, work (and garbage) growing with the
+	// archive's history (about 19 KB a run per one-day manifest kept:
+	// docs/benchmarks.md).
+	if !s.keyChecked {
+		if err := CheckPIIKey(s.layout, s.cfg.policy); err != nil && !s.cfg.rehash {
+			return err
+		}
+		s.keyChecked = true
+	}
+	opts = append(opts, func(pl *Pipeline) { pl.keyChecked = true })
 	pl, err := New(s.layout, wh, opts...)
 	if err != nil {
 		return err

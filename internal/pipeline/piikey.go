@@ -19,9 +19,9 @@ var ErrPIIKeyChanged = errors.New("the PII key changed")
 func WithRehash(on bool) Option { return func(pl *Pipeline) { pl.rehash = on } }
 
 // checkPIIKey is CheckPIIKey of the pipeline's archive and policy, unless
-// the pipeline re-hashes.
+// the pipeline re-hashes or its key was checked already.
 func (p *Pipeline) checkPIIKey() error {
-	if p.rehash {
+	if p.rehash || p.keyChecked {
 		return nil
 	}
 	return CheckPIIKey(p.layout, p.policy)

@@ -60,6 +60,9 @@ type Pipeline struct {
 	// recipients and identities: see WithRecipients, WithIdentities.
 	recipients []age.Recipient
 	identities []age.Identity
+	// keyChecked: the caller checked the PII key against this archive
+	// and nothing else can have written it since (see Scheduler.Run).
+	keyChecked bool
 	// progressParts and progressEvery: see WithProgress.
 	progressParts int
 	progressEvery time.Duration

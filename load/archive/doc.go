@@ -6,7 +6,9 @@
 // files are made durable together (SyncGroup) before a manifest names them.
 // The archive is append-only, and the current version of a partition is the
 // newest run's file that completed (Current). Verify re-checks every file
-// against its manifest.
+// against its manifest. Prune deletes superseded versions past a retention
+// limit, never a current one, and records what it deleted (pruned/), which
+// Verify reads.
 //
 // Parquet is written with arrow-go's parquet/pqarrow rather than
 // parquet-go: Arrow records are the in-memory tables, and pqarrow writes

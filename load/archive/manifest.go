@@ -172,15 +172,32 @@ func (l Layout) LastRunID() (string, error) {
 // is, in the order the runs started: see NewRunID). An archive with no
 // manifests directory has none.
 func (l Layout) ReadManifests() ([]*Manifest, error) {
-	dir := filepath.Join(l.Dir, "manifests")
+	var ms []*Manifest
+	err := readJSONDir(filepath.Join(l.Dir, "manifests"), "manifest", func(path string, data []byte) error {
+		m, err := decodeManifest(data)
+		if err != nil {
+			return fmt.Errorf("reading manifest %s: %w", path, err)
+		}
+		ms = append(ms, m)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(ms, func(i, j int) bool { return ms[i].RunID < ms[j].RunID })
+	return ms, nil
+}
+
+// readJSONDir calls fn with every *.json file of dir (what names them in
+// errors), skipping hidden (temporary) files; a missing dir has none.
+func readJSONDir(dir, what string, fn func(path string, data []byte) error) error {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("listing manifests: %w", err)
+		return fmt.Errorf("listing %ss: %w", what, err)
 	}
-	var ms []*Manifest
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() || strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".json") {
@@ -189,16 +206,13 @@ func (l Layout) ReadManifests() ([]*Manifest, error) {
 		path := filepath.Join(dir, name)
 		data, err := os.ReadFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("reading manifest: %w", err)
+			return fmt.Errorf("reading %s: %w", what, err)
 		}
-		m, err := decodeManifest(data)
-		if err != nil {
-			return nil, fmt.Errorf("reading manifest %s: %w", path, err)
+		if err := fn(path, data); err != nil {
+			return err
 		}
-		ms = append(ms, m)
 	}
-	sort.SliceStable(ms, func(i, j int) bool { return ms[i].RunID < ms[j].RunID })
-	return ms, nil
+	return nil
 }
 
 func decodeManifest(data []byte) (*Manifest, error) {

@@ -51,6 +51,14 @@ type Report struct {
 	// the output of a day that was cut short, or temporary files of a
 	// crash. They are not problems: no partition points at them.
 	Unlisted []string `json:"unlisted"`
+	// Prunes are the archive's prune records, oldest first: every file
+	// they list was deleted on purpose (superseded versions past the
+	// retention limit), and a manifest naming one reports it pruned, not
+	// missing.
+	Prunes []*PruneRecord `json:"prunes"`
+	// PrunedListed counts the files that a manifest still lists and a
+	// prune deleted.
+	PrunedListed int `json:"pruned_listed"`
 }
 
 // OK reports whether every listed file is present and intact.
@@ -67,11 +75,18 @@ func (r *Report) String() string {
 	for _, u := range r.Unlisted {
 		fmt.Fprintf(&b, "unlisted (no manifest points at it; left by a day cut short): %s\n", u)
 	}
+	for _, p := range r.Prunes {
+		fmt.Fprintf(&b, "pruned by %s (record pruned/%s.json)\n", p, p.PruneID)
+	}
 	verdict := "OK"
 	if !r.OK() {
 		verdict = fmt.Sprintf("%d PROBLEMS", len(r.Problems))
 	}
-	fmt.Fprintf(&b, "verified %d files (%.1f MB) of %d manifests: %s\n", r.Files, float64(r.Bytes)/1e6, r.Manifests, verdict)
+	prunedNote := ""
+	if n := r.PrunedListed; n > 0 {
+		prunedNote = fmt.Sprintf(", %d listed files pruned", n)
+	}
+	fmt.Fprintf(&b, "verified %d files (%.1f MB) of %d manifests%s: %s\n", r.Files, float64(r.Bytes)/1e6, r.Manifests, prunedNote, verdict)
 	return b.String()
 }
 
@@ -84,7 +99,17 @@ func Verify(ctx context.Context, l Layout) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("verifying archive %s: %w", l.Dir, err)
 	}
-	r := &Report{Manifests: len(ms)}
+	prunes, err := l.ReadPruneRecords()
+	if err != nil {
+		return nil, fmt.Errorf("verifying archive %s: %w", l.Dir, err)
+	}
+	pruned := map[string]PrunedFile{}
+	for _, p := range prunes {
+		for _, f := range p.Files {
+			pruned[f.Path] = f
+		}
+	}
+	r := &Report{Manifests: len(ms), Prunes: prunes}
 	listed := make(map[string]bool)
 	for _, m := range ms {
 		if m.SchemaVersion < 1 || m.SchemaVersion > schema.Version {
@@ -97,6 +122,10 @@ func Verify(ctx context.Context, l Layout) (*Report, error) {
 					return nil, fmt.Errorf("verifying archive %s: %w", l.Dir, err)
 				}
 				listed[fe.Path] = true
+				if pf, ok := pruned[fe.Path]; ok && pf.SHA256 == fe.SHA256 && pf.Bytes == fe.Bytes && l.absent(fe.Path) {
+					r.PrunedListed++ // deleted by a prune, as its record says
+					continue
+				}
 				r.Files++
 				if p, ok := l.verifyFile(m, fe, &r.Bytes); !ok {
 					r.Problems = append(r.Problems, p)
@@ -113,6 +142,16 @@ func Verify(ctx context.Context, l Layout) (*Report, error) {
 }
 
 func relManifest(runID string) string { return "manifests/" + runID + ".json" }
+
+// absent reports whether the file at rel does not exist.
+func (l Layout) absent(rel string) bool {
+	path, err := l.Abs(rel)
+	if err != nil {
+		return false
+	}
+	_, err = os.Lstat(path)
+	return errors.Is(err, fs.ErrNotExist)
+}
 
 // verifyFile checks one file, returning the first problem found.
 func (l Layout) verifyFile(m *Manifest, fe FileEntry, read *int64) (Problem, bool) {

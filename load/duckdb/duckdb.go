@@ -669,6 +669,30 @@ type currentFile struct{ table, version, path string }
 // currentFilesQuery lists the current files, in the order tableViews wants.
 const currentFilesQuery = "SELECT table_name, schema_version, path FROM " + filesTable + " ORDER BY table_name, schema_version, project, created_date"
 
+var _ load.FileReader = (*Warehouse)(nil)
+
+// ReadsFiles lists the Parquet files the table views read, absolute: the
+// current file of every partitioned table, project and day.
+func (w *Warehouse) ReadsFiles(ctx context.Context) ([]string, error) {
+	rows, err := w.db.QueryContext(ctx, currentFilesQuery)
+	if err != nil {
+		return nil, fmt.Errorf("listing the files the warehouse reads: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var table, version, path string
+		if err := rows.Scan(&table, &version, &path); err != nil {
+			return nil, fmt.Errorf("listing the files the warehouse reads: %w", err)
+		}
+		out = append(out, w.abs(path))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing the files the warehouse reads: %w", err)
+	}
+	return out, nil
+}
+
 // abs makes a path of partition_files absolute.
 func (w *Warehouse) abs(path string) string {
 	if !filepath.IsAbs(path) {

@@ -94,6 +94,10 @@ func removeStaleTemps(published string) error {
 	return nil
 }
 
+// Publish makes changes written through DB() visible to readers of the
+// published file; kycetl's own writes publish themselves.
+func (w *Warehouse) Publish(ctx context.Context) error { return w.publish(ctx) }
+
 // publish copies the state file, checkpointed (its write-ahead log folded
 // in), to a new file beside the published one, makes it durable and
 // renames it over the published file. Transactions hold pubMu, so that the

@@ -64,6 +64,7 @@ type Server struct {
 	jobOrder []string
 	jobData  map[string][][]byte // "project/jobID" → the files a load job read
 	objects  map[string][]byte   // "gs://bucket/name"
+	created  map[string]int64    // "gs://bucket/name" → creation time, Unix ms
 	uploads  map[string]*upload
 	requests []Request
 	fail     func(*bq.Job) *bq.ErrorProto
@@ -95,6 +96,7 @@ func New() *Server {
 		jobs:     map[string]*bq.Job{},
 		jobData:  map[string][][]byte{},
 		objects:  map[string][]byte{},
+		created:  map[string]int64{},
 		uploads:  map[string]*upload{},
 		ledgers:  map[string][]ledgerRow{},
 		results:  map[string]*result{},
@@ -108,12 +110,14 @@ func New() *Server {
 	mux.HandleFunc("POST "+v2+"/datasets/{dataset}/tables", s.insertTable)
 	mux.HandleFunc("PATCH "+v2+"/datasets/{dataset}/tables/{table}", s.patchTable)
 	mux.HandleFunc("DELETE "+v2+"/datasets/{dataset}/tables/{table}", s.deleteTable)
+	mux.HandleFunc("GET "+v2+"/datasets/{dataset}/tables", s.listTables)
 	mux.HandleFunc("POST "+v2+"/jobs", s.insertJob)
 	mux.HandleFunc("POST /upload"+v2+"/jobs", s.uploadJob)
 	mux.HandleFunc("GET "+v2+"/jobs/{job}", s.getJob)
 	mux.HandleFunc("GET "+v2+"/queries/{job}", s.getQueryResults)
 	mux.HandleFunc("POST /upload/storage/v1/b/{bucket}/o", s.uploadObject)
 	mux.HandleFunc("DELETE /storage/v1/b/{bucket}/o/{object...}", s.deleteObject)
+	mux.HandleFunc("GET /storage/v1/b/{bucket}/o", s.listObjects)
 	mux.HandleFunc("POST /upload/session/{id}", s.uploadChunk)
 	mux.HandleFunc("PUT /upload/session/{id}", s.uploadChunk)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -544,6 +548,32 @@ func (s *Server) patchTable(w http.ResponseWriter, r *http.Request) {
 	t.meta = next
 	t.etag++
 	writeJSON(w, 200, t.resource())
+}
+
+// listTables is tables.list, in one page.
+func (s *Server) listTables(w http.ResponseWriter, r *http.Request) {
+	s.record(r, nil, 0)
+	p, d := r.PathValue("project"), r.PathValue("dataset")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.datasets[p+"/"+d]; !ok {
+		writeError(w, notFound("Dataset "+p+":"+d))
+		return
+	}
+	var names []string
+	for key := range s.tables {
+		if name, ok := strings.CutPrefix(key, p+"/"+d+"/"); ok {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	list := &bq.TableList{Kind: "bigquery#tableList", TotalItems: int64(len(names))}
+	for _, name := range names {
+		t := s.tables[p+"/"+d+"/"+name].meta
+		list.Tables = append(list.Tables, &bq.TableListTables{Kind: "bigquery#table", Id: t.Id, TableReference: t.TableReference,
+			Type: t.Type, CreationTime: t.CreationTime, ExpirationTime: t.ExpirationTime})
+	}
+	writeJSON(w, 200, list)
 }
 
 func (s *Server) deleteTable(w http.ResponseWriter, r *http.Request) {
@@ -1020,6 +1050,7 @@ func (s *Server) uploadObject(w http.ResponseWriter, r *http.Request) {
 		}
 		s.mu.Lock()
 		s.objects["gs://"+bucket+"/"+obj.Name] = append([]byte(nil), media...)
+		s.created["gs://"+bucket+"/"+obj.Name] = s.tick()
 		s.mu.Unlock()
 		return map[string]any{"kind": "storage#object", "bucket": bucket, "name": obj.Name, "size": strconv.Itoa(len(media))}, nil
 	})
@@ -1035,7 +1066,35 @@ func (s *Server) deleteObject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	delete(s.objects, uri)
+	delete(s.created, uri)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// listObjects is objects.list, with prefix, in one page.
+func (s *Server) listObjects(w http.ResponseWriter, r *http.Request) {
+	s.record(r, nil, 0)
+	bucket, prefix := r.PathValue("bucket"), r.URL.Query().Get("prefix")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	items := []map[string]any{}
+	for uri, data := range s.objects {
+		name, ok := strings.CutPrefix(uri, "gs://"+bucket+"/")
+		if !ok || !strings.HasPrefix(name, prefix) {
+			continue
+		}
+		items = append(items, map[string]any{"kind": "storage#object", "bucket": bucket, "name": name, "size": strconv.Itoa(len(data)),
+			"timeCreated": time.UnixMilli(s.created[uri]).UTC().Format(time.RFC3339Nano)})
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i]["name"].(string) < items[j]["name"].(string) })
+	writeJSON(w, 200, map[string]any{"kind": "storage#objects", "items": items})
+}
+
+// SetClock sets the fake's clock, which dates tables and objects as they
+// are created (it advances a millisecond on each use).
+func (s *Server) SetClock(t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clock = t.UnixMilli()
 }
 
 func randomID() string {
