@@ -129,6 +129,9 @@ func TestScheduleBigQuery(t *testing.T) {
 		t.Fatalf("schedule returned %v", err)
 	}
 
+	if window.Day(time.Now()) != today {
+		t.Skip("the UTC day changed during the test")
+	}
 	// Catch-up from BigQuery's ledger: acme's first run starts at the
 	// missed day, not at yesterday (its look-back), and loads it.
 	if ev := first["acme"]; !ev.From.Equal(today.AddDate(0, 0, -2)) || !ev.To.Equal(today) {
