@@ -2,6 +2,8 @@ package bigquery_test
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -120,6 +122,40 @@ func TestLedgerReadBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer bw.Close()
+	compareLedgers(t, bw)
+	if n := len(fake.LedgerRows("kyc-test", "kyc")); n != 9 {
+		t.Errorf("the fake holds %d load_runs rows, want 9", n)
+	}
+}
+
+// TestLedgerIntegration is TestLedgerReadBack against real BigQuery, in a
+// new dataset KYCETL_BQ_DATASET_<random>, deleted afterwards; skipped
+// unless KYCETL_BQ_PROJECT and KYCETL_BQ_DATASET are set.
+func TestLedgerIntegration(t *testing.T) {
+	project, dataset := os.Getenv("KYCETL_BQ_PROJECT"), os.Getenv("KYCETL_BQ_DATASET")
+	if project == "" || dataset == "" {
+		t.Skip("set KYCETL_BQ_PROJECT and KYCETL_BQ_DATASET (and Google credentials) to run against BigQuery")
+	}
+	ctx := context.Background()
+	cfg := bigquery.Config{Project: project, Dataset: fmt.Sprintf("%s_ledger_%d", dataset, time.Now().UnixNano()), Location: os.Getenv("KYCETL_BQ_LOCATION")}
+	bw, err := bigquery.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := bw.Client().Dataset(cfg.Dataset).DeleteWithContents(context.WithoutCancel(ctx)); err != nil {
+			t.Errorf("dropping dataset %s: %v", cfg.Dataset, err)
+		}
+		bw.Close()
+	})
+	compareLedgers(t, bw)
+}
+
+// compareLedgers records the same runs in a new DuckDB warehouse and in
+// bw, and checks that every ledger answer is the same.
+func compareLedgers(t *testing.T, bw *bigquery.Warehouse) {
+	t.Helper()
+	ctx := context.Background()
 	dw, err := duckdb.Open(ctx, filepath.Join(t.TempDir(), "kyc.duckdb"))
 	if err != nil {
 		t.Fatal(err)
@@ -151,9 +187,6 @@ func TestLedgerReadBack(t *testing.T) {
 	}
 	if n := answers[0]["calls"].(int64); n != 12 {
 		t.Errorf("calls of acme on 2025-03-02: %d, want 12", n)
-	}
-	if n := len(fake.LedgerRows("kyc-test", "kyc")); n != 9 {
-		t.Errorf("the fake holds %d load_runs rows, want 9", n)
 	}
 	if inc := answers[0]["incomplete"].([]time.Time); len(inc) != 1 || !inc[0].Equal(mustDay("2025-03-01")) {
 		t.Errorf("incomplete days: %v, want 2025-03-01 (2025-02-28 was loaded since)", inc)
