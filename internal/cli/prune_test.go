@@ -65,12 +65,16 @@ func views(t *testing.T, dir string) string {
 			t.Fatalf("querying %s: %v", v.Name, err)
 		}
 		rows.Close()
-		if n == 0 {
+		if n == 0 && !mayBeEmpty[v.Name] {
 			t.Fatalf("view %s is empty: the test compares nothing", v.Name)
 		}
 	}
 	return b.String()
 }
+
+// mayBeEmpty are the views a few days of steady synthetic data leave empty:
+// no day deviates, and the forecast's 8 weeks of history are not there.
+var mayBeEmpty = map[string]bool{"anomalies": true, "credit_forecast": true, "credit_forecast_backtest": true, "credit_forecast_runs": true}
 
 func render(v any) string {
 	switch x := v.(type) {
@@ -123,6 +127,24 @@ func TestPruneKeepsEveryViewAndVerifies(t *testing.T) {
 	load(0, "2025-03-01", "2025-03-04")
 	load(10, "2025-03-01", "2025-03-04") // supersedes the first run everywhere
 	load(40, "2025-03-03", "2025-03-04") // supersedes the second on 03-03 and 03-04
+	// Fractal snapshots: two pulls on day 0 (the second supersedes the
+	// first, on day 0: pruned) and one on day 40.
+	fat := t0
+	_, fvars := fractalServer(t, &fat)
+	fvars["KYCETL_PII_KEY"] = vars["KYCETL_PII_KEY"]
+	for _, at := range []time.Duration{0, time.Hour, 40 * 24 * time.Hour} {
+		fat = t0.Add(at)
+		if code, _, stderr := kycetlWith(t, fat, fvars, "fractal", "--dir", dir, "--project", "acme"); code != ExitOK {
+			t.Fatalf("fractal at %s: exit %d\n%s", fat, code, stderr)
+		}
+	}
+	snapshots := func() int {
+		m, _ := filepath.Glob(filepath.Join(dir, "raw", "fractal", "project=acme", "*", "*.ndjson.zst"))
+		return len(m)
+	}
+	if n := snapshots(); n != 3 {
+		t.Fatalf("%d Fractal raw files, want 3", n)
+	}
 	before := views(t, dir)
 	if got := rawVersions(t, dir); got["2025-03-01"] != 2 || got["2025-03-03"] != 3 {
 		t.Fatalf("raw versions before the prune: %v", got)
@@ -150,6 +172,9 @@ func TestPruneKeepsEveryViewAndVerifies(t *testing.T) {
 	}
 	if after := views(t, dir); after != before {
 		t.Errorf("the views changed with the prune:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	if n := snapshots(); n != 2 {
+		t.Errorf("%d Fractal raw files after the prune, want 2: the superseded pull of day 0 goes", n)
 	}
 	code, out, stderr = kycetlWith(t, at, vars, "verify", "--dir", dir, "--list-pruned")
 	if code != ExitOK || !strings.Contains(out, "pruned by prune ") || !strings.Contains(out, ": OK") || strings.Contains(out, "missing") {

@@ -34,7 +34,7 @@ func TestRetention(t *testing.T) {
 	}
 	c, err := Load(filepath.Join("..", "..", "kycetl.example.yaml"), env(map[string]string{
 		"KYCETL_DIR": "/data/kyc", "ARGOS_EU_API_URL": "https://eu.example.com",
-	}), WithSources("argos"))
+	}), WithSources("argos", FractalSource))
 	if err != nil {
 		t.Fatal(err)
 	}
