@@ -90,6 +90,15 @@ type Queryable interface {
 	DB() *sql.DB
 }
 
+// LedgerReader is implemented by a warehouse whose load_runs ledger kycetl
+// reads back (schedules.LoadRuns: catch-up, the call budget, kycetl
+// status): DuckDB over its own connection, BigQuery over query jobs. The
+// ledger's SQL is plain enough for both; its one table name, load_runs, is
+// unqualified (BigQuery runs it with the dataset as the default).
+type LedgerReader interface {
+	LedgerDB() *sql.DB
+}
+
 // FileReader is implemented by a warehouse whose tables read the archive's
 // Parquet files at query time (DuckDB): ReadsFiles lists them, absolute, and
 // a prune never deletes one, whatever the manifests say.

@@ -108,8 +108,9 @@ func Summarize(first time.Time, attempts []Attempt) History {
 	return h
 }
 
-// LoadRuns reads the load_runs table of a warehouse through database/sql.
-// The SQL is plain enough for DuckDB and BigQuery alike.
+// LoadRuns reads the load_runs table of a warehouse through database/sql
+// (load.LedgerReader): DuckDB's connection, or BigQuery's query jobs. The
+// SQL is plain enough for DuckDB and BigQuery alike.
 type LoadRuns struct {
 	DB *sql.DB
 }
@@ -125,17 +126,53 @@ const LegacySource = "argos"
 // ofSource selects a source's rows.
 const ofSource = "coalesce(source, '" + LegacySource + "') = ?"
 
+// The ledger's queries: the very text LoadRuns sends to DuckDB and to
+// BigQuery, which runs it with the dataset as the default (unqualified
+// load_runs). The BigQuery fake answers exactly these (see Queries).
+var (
+	queryFirstDay = "SELECT min(day) FROM " + loadRuns + " WHERE project = ? AND " + ofSource
+	queryDays     = "SELECT day, outcome, started_at, finished_at, error, run_id FROM " + loadRuns +
+		" WHERE project = ? AND " + ofSource + " AND day >= CAST(? AS DATE)"
+	queryRuns = `SELECT run_id, min(window_from), max(window_to), min(started_at), max(finished_at), count(*),
+	sum(CASE WHEN outcome = 'ok' THEN 1 ELSE 0 END),
+	sum(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END),
+	sum(CASE WHEN outcome = 'skipped' THEN 1 ELSE 0 END),
+	sum(CASE WHEN outcome = 'planned' THEN 1 ELSE 0 END),
+	min(CASE WHEN outcome = 'failed' THEN error END)
+FROM ` + loadRuns + ` WHERE project = ? AND command = ?
+GROUP BY run_id ORDER BY run_id DESC LIMIT ?`
+	queryIncomplete = `SELECT DISTINCT u.day FROM ` + loadRuns + ` u
+WHERE u.project = ? AND u.run_id <> ? AND u.outcome IN ('` + archive.OutcomePlanned + `', '` + archive.OutcomeSkipped + `')
+AND NOT EXISTS (SELECT 1 FROM ` + loadRuns + ` o WHERE o.project = u.project AND o.day = u.day AND o.outcome = '` + archive.OutcomeOK + `')
+ORDER BY u.day`
+	queryLatest  = "SELECT max(run_id) FROM " + loadRuns
+	querySources = "SELECT DISTINCT project, command FROM " + loadRuns + " WHERE command IS NOT NULL ORDER BY project, command"
+	queryCalls   = "SELECT COALESCE(SUM(api_calls), 0) FROM " + loadRuns + " WHERE project = ? AND started_at >= ? AND started_at < ?"
+	queryRunDays = "SELECT day FROM " + loadRuns + " WHERE run_id = ? AND project = ?"
+)
+
+// Queries are the ledger's queries by name, for a fake warehouse that
+// answers them (load/bigquery/bqfake, Server.AnswerLedger): first_day
+// (project, source), days (project, source, since), runs (project,
+// command, limit), incomplete (project, running run), latest, sources,
+// calls (project, from, to) and run_days (run, project).
+func Queries() map[string]string {
+	return map[string]string{
+		"first_day": queryFirstDay, "days": queryDays, "runs": queryRuns, "incomplete": queryIncomplete,
+		"latest": queryLatest, "sources": querySources, "calls": queryCalls, "run_days": queryRunDays,
+	}
+}
+
 // History implements Ledger.
 func (l LoadRuns) History(ctx context.Context, source, project string, since time.Time) (History, error) {
 	if source == "" {
 		source = LegacySource
 	}
 	var first sql.NullTime
-	if err := l.DB.QueryRowContext(ctx, "SELECT min(day) FROM "+loadRuns+" WHERE project = ? AND "+ofSource, project, source).Scan(&first); err != nil {
+	if err := l.DB.QueryRowContext(ctx, queryFirstDay, project, source).Scan(&first); err != nil {
 		return History{}, fmt.Errorf("reading the first day of %s from %s: %w", project, loadRuns, err)
 	}
-	rows, err := l.DB.QueryContext(ctx, "SELECT day, outcome, started_at, finished_at, error, run_id FROM "+loadRuns+
-		" WHERE project = ? AND "+ofSource+" AND day >= CAST(? AS DATE)", project, source, argos.FormatDate(since))
+	rows, err := l.DB.QueryContext(ctx, queryDays, project, source, argos.FormatDate(since))
 	if err != nil {
 		return History{}, fmt.Errorf("reading the loads of %s from %s: %w", project, loadRuns, err)
 	}
@@ -197,14 +234,7 @@ func (r Run) Outcome() string {
 
 // Runs returns the last runs of command for project, newest first.
 func (l LoadRuns) Runs(ctx context.Context, project, command string, limit int) ([]Run, error) {
-	rows, err := l.DB.QueryContext(ctx, `SELECT run_id, min(window_from), max(window_to), min(started_at), max(finished_at), count(*),
-	sum(CASE WHEN outcome = 'ok' THEN 1 ELSE 0 END),
-	sum(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END),
-	sum(CASE WHEN outcome = 'skipped' THEN 1 ELSE 0 END),
-	sum(CASE WHEN outcome = 'planned' THEN 1 ELSE 0 END),
-	min(CASE WHEN outcome = 'failed' THEN error END)
-FROM `+loadRuns+` WHERE project = ? AND command = ?
-GROUP BY run_id ORDER BY run_id DESC LIMIT ?`, project, command, limit)
+	rows, err := l.DB.QueryContext(ctx, queryRuns, project, command, limit)
 	if err != nil {
 		return nil, fmt.Errorf("reading the runs of %s %s from %s: %w", project, command, loadRuns, err)
 	}
@@ -231,10 +261,7 @@ GROUP BY run_id ORDER BY run_id DESC LIMIT ?`, project, command, limit)
 // one) and that no run has loaded: the windows not complete yet. Rows of
 // the run named running (one in progress; "" for none) do not count.
 func (l LoadRuns) Incomplete(ctx context.Context, project, running string) ([]time.Time, error) {
-	rows, err := l.DB.QueryContext(ctx, `SELECT DISTINCT u.day FROM `+loadRuns+` u
-WHERE u.project = ? AND u.run_id <> ? AND u.outcome IN ('`+archive.OutcomePlanned+`', '`+archive.OutcomeSkipped+`')
-AND NOT EXISTS (SELECT 1 FROM `+loadRuns+` o WHERE o.project = u.project AND o.day = u.day AND o.outcome = '`+archive.OutcomeOK+`')
-ORDER BY u.day`, project, running)
+	rows, err := l.DB.QueryContext(ctx, queryIncomplete, project, running)
 	if err != nil {
 		return nil, fmt.Errorf("reading the unfinished days of %s from %s: %w", project, loadRuns, err)
 	}
@@ -256,7 +283,7 @@ ORDER BY u.day`, project, running)
 // Latest is the newest run ID of the ledger, "" when it has none.
 func (l LoadRuns) Latest(ctx context.Context) (string, error) {
 	var id sql.NullString
-	if err := l.DB.QueryRowContext(ctx, "SELECT max(run_id) FROM "+loadRuns).Scan(&id); err != nil {
+	if err := l.DB.QueryRowContext(ctx, queryLatest).Scan(&id); err != nil {
 		return "", fmt.Errorf("reading the latest run from %s: %w", loadRuns, err)
 	}
 	return id.String, nil
@@ -267,7 +294,7 @@ type Source struct{ Project, Command string }
 
 // Sources lists every (project, command) of the ledger, sorted.
 func (l LoadRuns) Sources(ctx context.Context) ([]Source, error) {
-	rows, err := l.DB.QueryContext(ctx, "SELECT DISTINCT project, command FROM "+loadRuns+" WHERE command IS NOT NULL ORDER BY project, command")
+	rows, err := l.DB.QueryContext(ctx, querySources)
 	if err != nil {
 		return nil, fmt.Errorf("listing the commands of %s: %w", loadRuns, err)
 	}
@@ -288,8 +315,7 @@ func (l LoadRuns) Sources(ctx context.Context) ([]Source, error) {
 func (l LoadRuns) Calls(ctx context.Context, project string, day time.Time) (int64, error) {
 	day = argos.Day(day)
 	var spent int64
-	err := l.DB.QueryRowContext(ctx, "SELECT COALESCE(SUM(api_calls), 0) FROM "+loadRuns+
-		" WHERE project = ? AND started_at >= ? AND started_at < ?", project, day, day.AddDate(0, 0, 1)).Scan(&spent)
+	err := l.DB.QueryRowContext(ctx, queryCalls, project, day, day.AddDate(0, 0, 1)).Scan(&spent)
 	if err != nil {
 		return 0, fmt.Errorf("reading the API calls of %s on %s from %s: %w", project, argos.FormatDate(day), loadRuns, err)
 	}
@@ -298,7 +324,7 @@ func (l LoadRuns) Calls(ctx context.Context, project string, day time.Time) (int
 
 // RunDays is the set of days of project that run runID has rows for.
 func (l LoadRuns) RunDays(ctx context.Context, runID, project string) (map[time.Time]bool, error) {
-	rows, err := l.DB.QueryContext(ctx, "SELECT day FROM "+loadRuns+" WHERE run_id = ? AND project = ?", runID, project)
+	rows, err := l.DB.QueryContext(ctx, queryRunDays, runID, project)
 	if err != nil {
 		return nil, fmt.Errorf("reading the days of run %s from %s: %w", runID, loadRuns, err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/kycetl/kycetl/extract"
 	"github.com/kycetl/kycetl/internal/pipeline"
 	"github.com/kycetl/kycetl/internal/window"
+	"github.com/kycetl/kycetl/load/bigquery"
 	"github.com/kycetl/kycetl/sql/stats"
 )
 
@@ -59,6 +60,9 @@ type env struct {
 	// recipients are those of the configuration read (archive.recipients),
 	// when KYCETL_ARCHIVE_RECIPIENTS is not set.
 	recipients []string
+	// bigquery are options of every BigQuery warehouse opened (tests
+	// point it at the in-process endpoint, load/bigquery/bqfake).
+	bigquery []bigquery.Option
 }
 
 // sourceList is e.sources, or pipeline.Sources.

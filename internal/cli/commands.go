@@ -50,8 +50,22 @@ type workspace struct {
 }
 
 // open opens the archive in dir and the warehouse named by spec: "" or
-// "duckdb" for <dir>/kyc.duckdb, or bigquery://PROJECT/DATASET[?location=..&staging=gs://..].
+// "duckdb" for <dir>/kyc.duckdb, or bigquery://PROJECT/DATASET[?location=..&staging=gs://..],
+// and prepares it (load.Warehouse.Prepare).
 func (e *env) open(ctx context.Context, dir, spec string) (*workspace, error) {
+	w, err := e.connect(ctx, dir, spec)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.wh.Prepare(ctx); err != nil {
+		w.wh.Close()
+		return nil, fmt.Errorf("preparing the warehouse: %w", err)
+	}
+	return w, nil
+}
+
+// connect is open without Prepare, for a warehouse prepared already.
+func (e *env) connect(ctx context.Context, dir, spec string) (*workspace, error) {
 	l := archive.Layout{Dir: dir}
 	w := &workspace{layout: l}
 	switch {
@@ -70,10 +84,6 @@ func (e *env) open(ctx context.Context, dir, spec string) (*workspace, error) {
 	default:
 		return nil, usagef("--warehouse %q: want duckdb or bigquery://PROJECT/DATASET", spec)
 	}
-	if err := w.wh.Prepare(ctx); err != nil {
-		w.wh.Close()
-		return nil, fmt.Errorf("preparing the warehouse: %w", err)
-	}
 	return w, nil
 }
 
@@ -86,7 +96,7 @@ func (e *env) openBigQuery(ctx context.Context, spec string) (*bigquery.Warehous
 	if err != nil {
 		return nil, usagef("--warehouse: %v", err)
 	}
-	wh, err := bigquery.Open(ctx, cfg, bigquery.WithLogger(e.log))
+	wh, err := bigquery.Open(ctx, cfg, append([]bigquery.Option{bigquery.WithLogger(e.log)}, e.bigquery...)...)
 	if err != nil {
 		return nil, fmt.Errorf("opening BigQuery %s.%s: %w", cfg.Project, cfg.Dataset, err)
 	}

@@ -29,7 +29,8 @@ const envServeToken = "KYCETL_SERVE_TOKEN"
 func warehouseFile(dir string) (string, error) {
 	path := archive.Layout{Dir: dir}.DuckDBPath()
 	if _, err := os.Stat(path); err != nil {
-		return "", fmt.Errorf("no warehouse in %s: load one first (kycetl demo, kycetl run or kycetl import), or point --dir at it", dir)
+		return "", fmt.Errorf("no warehouse in %s: load one first (kycetl demo, kycetl run or kycetl import), or point --dir at it "+
+			"(this reads the DuckDB file only: a BigQuery warehouse's views are queried in BigQuery)", dir)
 	}
 	return path, nil
 }

@@ -42,6 +42,12 @@ keeps a second daemon or a kycetl run out. On SIGTERM the run in flight finishes
 its day (or, after 20 s, abandons it: no partial partition) and schedule exits
 within 30 s.
 
+The warehouse is the file's: DuckDB (<dir>/kyc.duckdb) or BigQuery
+(warehouse: bigquery://PROJECT/DATASET); catch-up and each project's daily call
+budget (seeded when the daemon starts with the calls the ledger records for
+today) read that warehouse's load_runs. The lock keeps one machine's processes
+apart only: run one daemon per directory and per BigQuery dataset.
+
 --dry-run checks the file and prints each job's next five fire times and the
 days each would load. kycetl run stays the one-shot alternative (for cron or a
 Kubernetes CronJob); kycetl status reports on the jobs.
@@ -154,17 +160,15 @@ func (e *env) fetcher(ctx context.Context, src extract.Source, s window.Settings
 
 // schedule runs the daemon until ctx is cancelled.
 func (e *env) schedule(ctx context.Context, cfg *config.Config, opts ...schedules.Option) error {
-	if cfg.Warehouse.Engine != config.EngineDuckDB {
-		return usagef("%s: warehouse %s: kycetl schedule loads into duckdb only in this build", cfg.File, cfg.Warehouse)
-	}
 	pol, err := e.configPolicy(cfg)
 	if err != nil {
 		return err
 	}
 	sources := map[string]pipeline.Window{}
 	kinds := map[string]extract.Source{}
+	budgets := map[string]extract.Budget{}
 	for _, p := range cfg.Projects {
-		if kinds[p.Name], sources[p.Name], _, err = e.configFetcher(ctx, cfg, p, window.Settings{}); err != nil {
+		if kinds[p.Name], sources[p.Name], budgets[p.Name], err = e.configFetcher(ctx, cfg, p, window.Settings{}); err != nil {
 			return err
 		}
 	}
@@ -174,6 +178,27 @@ func (e *env) schedule(ctx context.Context, cfg *config.Config, opts ...schedule
 			return nil, err
 		}
 		return w.wh, nil
+	}
+	if cfg.Warehouse.Engine == config.EngineBigQuery {
+		// BigQuery is prepared once, by r.Prepare below (tables, views:
+		// some forty requests); every later open only connects.
+		// (prepared is written before the daemon starts, only read after.)
+		prepared := false
+		open = func(ctx context.Context) (load.Warehouse, error) {
+			if prepared {
+				w, err := e.connect(ctx, cfg.Dir, cfg.Warehouse.String())
+				if err != nil {
+					return nil, err
+				}
+				return w.wh, nil
+			}
+			w, err := e.open(ctx, cfg.Dir, cfg.Warehouse.String())
+			if err != nil {
+				return nil, err
+			}
+			prepared = true
+			return w.wh, nil
+		}
 	}
 	e.recipients = cfg.ArchiveRecipients
 	keys, err := e.archiveKeys()
@@ -194,6 +219,13 @@ func (e *env) schedule(ctx context.Context, cfg *config.Config, opts ...schedule
 	}
 	if err := r.Prepare(ctx, cfg.CreditRates); err != nil {
 		return err
+	}
+	for _, p := range cfg.Projects {
+		if b := budgets[p.Name]; b != nil {
+			if err := r.SeedBudget(ctx, p.Name, b); err != nil {
+				return err
+			}
+		}
 	}
 	d, err := schedules.New(cfg, r, r, append([]schedules.Option{schedules.WithLogger(e.log), schedules.WithClock(e.now)}, opts...)...)
 	if err != nil {

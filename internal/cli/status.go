@@ -18,7 +18,9 @@ import (
 
 	"github.com/kycetl/kycetl/internal/config"
 	"github.com/kycetl/kycetl/internal/lock"
+	"github.com/kycetl/kycetl/internal/pipeline"
 	"github.com/kycetl/kycetl/internal/window"
+	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/load/duckdb"
 	"github.com/kycetl/kycetl/schedules"
@@ -34,11 +36,11 @@ const statusSpan = 90
 const anomalyLookback = 7
 
 func (e *env) statusCmd() *cobra.Command {
-	var path, dir string
+	var path, dir, warehouse string
 	var runs int
 	var wait time.Duration
 	cmd := &cobra.Command{
-		Use:   "status [--config FILE | --dir DIR]",
+		Use:   "status [--config FILE | --dir DIR] [--warehouse W]",
 		Short: "Show the scheduled jobs' last runs, next fire times and failed days; exit 1 when unhealthy",
 		Long: `status reads the load_runs ledger of the warehouse and shows, for each job of
 the configuration file, its last runs and how they ended, its next fire times,
@@ -59,7 +61,12 @@ again), or a day of the look-back up to yesterday (the jobs' longest; 7 days
 without --config) is in the anomalies view (volume, approval rate, rejection
 share or AML red-flag share far from the median of the 28 days before) —,
 2 usage or configuration error. status only reads;
-while a run holds the DuckDB file it waits for up to --wait.`,
+while a run holds the DuckDB file it waits for up to --wait.
+
+On BigQuery (the configuration's warehouse, or --warehouse
+bigquery://PROJECT/DATASET) status reads the dataset's load_runs with query
+jobs (a few per project, each a few MB of load_runs), and reports the same,
+except the anomalies: query the anomalies view in BigQuery for those.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runs < 1 {
@@ -74,12 +81,16 @@ while a run holds the DuckDB file it waits for up to --wait.`,
 				if !cmd.Flags().Changed("dir") {
 					dir = cfg.Dir
 				}
+				if !cmd.Flags().Changed("warehouse") {
+					warehouse = cfg.Warehouse.String()
+				}
 			}
-			return e.status(cmd.Context(), cfg, dir, runs, wait)
+			return e.status(cmd.Context(), cfg, dir, warehouse, runs, wait)
 		},
 	}
 	cmd.Flags().StringVar(&path, "config", "", "configuration file: report on its jobs")
 	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory; with --config, the file's dir unless this is given")
+	cmd.Flags().StringVar(&warehouse, "warehouse", "duckdb", "duckdb (<dir>/kyc.duckdb) or bigquery://PROJECT/DATASET; with --config, the file's unless this is given")
 	cmd.Flags().IntVar(&runs, "runs", 5, "last runs to show per job")
 	cmd.Flags().DurationVar(&wait, "wait", 30*time.Second, "how long to wait for the warehouse while a run holds it")
 	return cmd
@@ -88,15 +99,28 @@ while a run holds the DuckDB file it waits for up to --wait.`,
 // errUnhealthy is status's failure: the report says why.
 var errUnhealthy = errors.New("unhealthy")
 
-func (e *env) status(ctx context.Context, cfg *config.Config, dir string, nRuns int, wait time.Duration) error {
+func (e *env) status(ctx context.Context, cfg *config.Config, dir, warehouse string, nRuns int, wait time.Duration) error {
 	if err := archiveDir(dir); err != nil {
 		return err
 	}
 	now := e.now()
 	var ledger *schedules.LoadRuns
-	var db *gosql.DB
+	var db *gosql.DB // DuckDB's, for the anomalies
 	layout := archive.Layout{Dir: dir}
-	if _, err := os.Stat(layout.DuckDBPath()); err == nil {
+	if warehouse != "" && warehouse != config.EngineDuckDB {
+		// Read as it is: status prepares nothing.
+		w, err := e.connect(ctx, dir, warehouse)
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		lr, ok := w.wh.(load.LedgerReader)
+		if !ok {
+			return fmt.Errorf("reading the ledger of %s: %w", warehouse, pipeline.ErrNoLedger)
+		}
+		ledger = &schedules.LoadRuns{DB: lr.LedgerDB()}
+		fmt.Fprintf(e.stdout, "ledger: %s\n", warehouse)
+	} else if _, err := os.Stat(layout.DuckDBPath()); err == nil {
 		// Read-only: status never changes the warehouse, and several can
 		// read at once.
 		wh, err := whileLocked(ctx, wait, func() (*duckdb.Warehouse, error) {
@@ -143,6 +167,8 @@ func (e *env) status(ctx context.Context, cfg *config.Config, dir string, nRuns 
 		if err := rep.anomalies(ctx, db, cfg); err != nil {
 			return err
 		}
+	} else if ledger != nil {
+		rep.printf("\nanomalies: not read from %s (query its anomalies view)\n", warehouse)
 	}
 	if len(rep.problems) > 0 {
 		rep.printf("\nstatus: UNHEALTHY: %s\n", strings.Join(rep.problems, "; "))

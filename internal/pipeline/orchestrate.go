@@ -105,14 +105,14 @@ func LoadJob(ctx context.Context, job Job, report func(load.Warehouse, *Summary,
 	return report(wh, sum, err)
 }
 
-// ledger is the load_runs reader of a warehouse kycetl can query; false
-// for one it cannot (BigQuery).
+// ledger is the load_runs reader of a warehouse (DuckDB, BigQuery); false
+// for one whose ledger kycetl cannot read back.
 func ledger(wh load.Warehouse) (schedules.LoadRuns, bool) {
-	q, ok := wh.(load.Queryable)
+	r, ok := wh.(load.LedgerReader)
 	if !ok {
 		return schedules.LoadRuns{}, false
 	}
-	return schedules.LoadRuns{DB: q.DB()}, true
+	return schedules.LoadRuns{DB: r.LedgerDB()}, true
 }
 
 // seedBudget counts against today's call budget the API calls that earlier
@@ -212,6 +212,22 @@ func (s *Scheduler) Prepare(ctx context.Context, rates []schema.CreditRate) erro
 	return setCreditRates(ctx, wh, rates)
 }
 
+// SeedBudget counts against project's call budget the API calls that runs
+// of the project made today (UTC) before the daemon started, as the
+// warehouse's ledger has them (DuckDB's or BigQuery's), so that a restart
+// does not start the day's count from zero.
+func (s *Scheduler) SeedBudget(ctx context.Context, project string, b extract.Budget) error {
+	wh, err := s.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer wh.Close()
+	if err := seedBudget(ctx, wh, b, project); err != nil {
+		return fmt.Errorf("project %s: %w", project, err)
+	}
+	return nil
+}
+
 // History implements schedules.Ledger from the warehouse's load_runs.
 func (s *Scheduler) History(ctx context.Context, source, project string, since time.Time) (schedules.History, error) {
 	wh, err := s.open(ctx)
@@ -227,7 +243,7 @@ func (s *Scheduler) History(ctx context.Context, source, project string, since t
 }
 
 // ErrNoLedger is returned when the warehouse's ledger cannot be read back
-// by kycetl (BigQuery).
+// by kycetl (a warehouse that is no load.LedgerReader).
 var ErrNoLedger = errors.New("the warehouse's load_runs ledger cannot be read back by kycetl")
 
 // Run implements schedules.Runner.

@@ -13,6 +13,7 @@ package bigquery
 
 import (
 	"context"
+	gosql "database/sql"
 	"errors"
 	"fmt"
 	"github.com/kycetl/kycetl/extract/retry"
@@ -158,6 +159,9 @@ type Warehouse struct {
 
 	mu       sync.Mutex
 	outcomes map[partKey]outcome
+
+	ledgerOnce sync.Once
+	ledgerDB   *gosql.DB // see LedgerDB
 }
 
 var _ load.Warehouse = (*Warehouse)(nil)
@@ -245,6 +249,9 @@ func (w *Warehouse) BatchDays() int { return w.batchDays }
 
 // Close releases the client.
 func (w *Warehouse) Close() error {
+	if w.ledgerDB != nil {
+		w.ledgerDB.Close() // closes nothing of BigQuery's: its connections are the warehouse
+	}
 	if err := w.client.Close(); err != nil {
 		return fmt.Errorf("closing BigQuery warehouse: %w", err)
 	}

@@ -230,6 +230,9 @@ func (w *Warehouse) removeSpill() {
 // DB is the database, for queries of the views.
 func (w *Warehouse) DB() *gosql.DB { return w.db }
 
+// LedgerDB is the database, for the load_runs ledger (load.LedgerReader).
+func (w *Warehouse) LedgerDB() *gosql.DB { return w.db }
+
 // Close closes the database.
 func (w *Warehouse) Close() error {
 	defer w.removeSpill()
@@ -436,7 +439,10 @@ func seedCreditRates(ctx context.Context, tx *gosql.Tx) error {
 	return insertCreditRates(ctx, tx, schema.DefaultCreditRates)
 }
 
-var _ load.RateCard = (*Warehouse)(nil)
+var (
+	_ load.RateCard     = (*Warehouse)(nil)
+	_ load.LedgerReader = (*Warehouse)(nil)
+)
 
 // SetCreditRates replaces the credit rate card with rates, in one
 // transaction.

@@ -7,9 +7,10 @@
 // it against the destination table's schema, and every job is DONE at once.
 //
 // It does not execute SQL. A query job is recorded and answered with
-// success (or the failure a test asked for); the one statement it applies is
-// CREATE OR REPLACE VIEW, which defines a view as BigQuery would. Tests
-// assert the statements kycetl sends.
+// success (or the failure a test asked for); the statements it applies are
+// CREATE OR REPLACE VIEW, which defines a view as BigQuery would, and the
+// load_runs rows of kycetl's RecordRuns, whose ledger queries it answers by
+// their exact text (ledger.go). Tests assert the statements kycetl sends.
 package bqfake
 
 import (
@@ -68,6 +69,9 @@ type Server struct {
 	requests []Request
 	fail     func(*bq.Job) *bq.ErrorProto
 	clock    int64
+	ledgers  map[string][]ledgerRow // "project/dataset" → load_runs rows; see ledger.go
+	answers  map[string]string      // ledger query text (normalized) → its name
+	results  map[string]*result     // "project/jobID" → a ledger query's rows
 }
 
 type table struct {
@@ -94,6 +98,8 @@ func New() *Server {
 		objects:  map[string][]byte{},
 		created:  map[string]int64{},
 		uploads:  map[string]*upload{},
+		ledgers:  map[string][]ledgerRow{},
+		results:  map[string]*result{},
 		clock:    time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli(),
 	}
 	mux := http.NewServeMux()
@@ -929,7 +935,15 @@ func (s *Server) query(job *bq.Job) *bq.ErrorProto {
 	if q.UseLegacySql == nil || *q.UseLegacySql {
 		return &bq.ErrorProto{Reason: "invalid", Message: "the fake runs GoogleSQL only: set useLegacySql to false"}
 	}
+	if q.DefaultDataset != nil {
+		return s.answerLedger(job)
+	}
 	stats := &bq.JobStatistics2{StatementType: "SELECT"}
+	if m := insertRuns.FindStringSubmatch(q.Query); m != nil {
+		if e := s.recordRuns(m[1], m[2], q.QueryParameters); e != nil {
+			return e
+		}
+	}
 	if m := createView.FindStringSubmatch(q.Query); m != nil {
 		parts := strings.Split(m[1], ".")
 		if len(parts) != 3 {
@@ -991,10 +1005,28 @@ func (s *Server) getQueryResults(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{400, e.Reason, e.Message})
 		return
 	}
-	writeJSON(w, 200, &bq.GetQueryResultsResponse{
+	res := &bq.GetQueryResultsResponse{
 		Kind: "bigquery#getQueryResultsResponse", JobReference: job.JobReference, JobComplete: true,
 		TotalBytesProcessed: job.Statistics.TotalBytesProcessed, Schema: &bq.TableSchema{},
-	})
+	}
+	s.mu.Lock()
+	if rs, ok := s.results[p+"/"+id]; ok {
+		// All rows in one page, from startIndex on; maxResults=0 asks
+		// for none (the client waiting for the job).
+		res.Schema.Fields, res.TotalRows = rs.fields, uint64(len(rs.rows))
+		start, _ := strconv.Atoi(r.URL.Query().Get("startIndex"))
+		if r.URL.Query().Get("maxResults") != "0" && start < len(rs.rows) {
+			for _, row := range rs.rows[start:] {
+				tr := &bq.TableRow{}
+				for _, v := range row {
+					tr.F = append(tr.F, cell(v))
+				}
+				res.Rows = append(res.Rows, tr)
+			}
+		}
+	}
+	s.mu.Unlock()
+	writeJSON(w, 200, res)
 }
 
 // uploadObject is the Cloud Storage objects.insert upload.
