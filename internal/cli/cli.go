@@ -118,7 +118,10 @@ func (e *env) root() *cobra.Command {
 		Long: `kycetl pages through the ARGOS ID check submission API by day, keeps the exact
 items in a raw archive, flattens every nested part into Arrow tables written
 as Hive-partitioned Parquet, and loads them into a warehouse (an embedded
-DuckDB file by default) whose SQL views compute the vendor's statistics page.`,
+DuckDB file by default) whose SQL views compute the vendor's statistics page
+and more (peak times, a credit forecast, anomalies), shown by kycetl serve and
+kycetl report. kycetl fractal keeps dated daily snapshots of Fractal ID's
+statistics beside it.`,
 		Version:       Version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,

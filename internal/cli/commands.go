@@ -516,6 +516,10 @@ error (exit 2) naming it, and nothing is imported.`,
 			if err != nil {
 				return usageError{fmt.Errorf("--source: %w", err)}
 			}
+			if extract.IsSnapshot(src) {
+				// Refused before anything is opened or written.
+				return usageError{fmt.Errorf("--source %s: %w: its days are snapshots of its API, pulled on the day itself (kycetl %s)", source, pipeline.ErrNoImport, source)}
+			}
 			for _, f := range files {
 				if fi, err := os.Stat(f); err != nil {
 					return usageError{err}

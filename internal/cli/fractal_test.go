@@ -333,3 +333,17 @@ projects:
 		t.Errorf("load_runs %v, want one ok row of schedule:snap from fractal", got)
 	}
 }
+
+// TestFractalImportRefused: a snapshot source has no export to import: a
+// usage error before anything is created.
+func TestFractalImportRefused(t *testing.T) {
+	file := writeFile(t, filepath.Join(t.TempDir(), "x.ndjson"), "{}\n")
+	dir := filepath.Join(t.TempDir(), "wh")
+	code, _, stderr := kycetl(t, map[string]string{"KYCETL_PII_KEY": "a-pii-key-for-tests"}, "import", "--source", "fractal", "--dir", dir, file)
+	if code != ExitUsage || !strings.Contains(stderr, "no export to import") {
+		t.Errorf("import --source fractal: exit %d, %q; want exit 2 saying there is no export", code, stderr)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("%s was created (%v)", dir, err)
+	}
+}
