@@ -13,10 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/kycetl/kycetl/extract/fractal/sandbox"
-	"github.com/kycetl/kycetl/internal/config"
-	"github.com/kycetl/kycetl/internal/kyctest"
 	"github.com/kycetl/kycetl/load/duckdb"
-	"github.com/kycetl/kycetl/schedules"
 )
 
 // fractalServer starts a Fractal-compatible API the tests have not seen
@@ -302,28 +299,9 @@ projects:
         kind: fractal
         schedule: "@every 1s"
 `)
-	getenv := func(k string) string { return vars[k] }
-	cfg, err := config.Load(path, getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs kyctest.SyncBuffer
-	e := &env{stdout: &logs, stderr: &logs, now: time.Now, getenv: getenv, log: zerolog.New(&logs)}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	finished, done := make(chan schedules.Event, 100), make(chan error, 1)
-	go func() {
-		done <- e.schedule(ctx, cfg, schedules.WithEvents(func(ev schedules.Event) {
-			if ev.Kind == schedules.Finished {
-				finished <- ev
-			}
-		}))
-	}()
-	ev := waitFor(t, finished, "the daemon's first fractal run")
-	cancel()
-	waitFor(t, done, "the daemon to stop")
+	logs, ev, _ := firstScheduledRun(t, path, func(k string) string { return vars[k] }, zerolog.InfoLevel)
 	if ev.Err != nil || !ev.From.Equal(ev.To) || ev.To.Format(time.DateOnly) != at.Format(time.DateOnly) {
-		t.Fatalf("the fractal job's run: %s..%s, %v, want today\n%s", ev.From, ev.To, ev.Err, logs.String())
+		t.Fatalf("the fractal job's run: %s..%s, %v, want today\n%s", ev.From, ev.To, ev.Err, logs)
 	}
 	want := fmt.Sprint(len(s.Users(at)))
 	if got := rows(t, dir, "SELECT count(*) FROM fractal_user_verifications WHERE project = 'fr'"); got[0] != want {

@@ -165,6 +165,18 @@ func runDaemonOnce(t *testing.T, dir, url, project, extra string, getenv func(st
         schedule: "@every 1s"
         lookback_days: 1
 `)
+	logs, ev, err := firstScheduledRun(t, path, getenv, level)
+	if err != nil && ev.Err == nil {
+		return logs, err
+	}
+	return logs, ev.Err
+}
+
+// firstScheduledRun runs kycetl schedule with the configuration at path
+// until its first run finishes, then stops it: the daemon's log, that run's
+// event, and the daemon's own error.
+func firstScheduledRun(t *testing.T, path string, getenv func(string) string, level zerolog.Level) (string, schedules.Event, error) {
+	t.Helper()
 	cfg, err := config.Load(path, getenv)
 	if err != nil {
 		t.Fatal(err)
@@ -183,8 +195,6 @@ func runDaemonOnce(t *testing.T, dir, url, project, extra string, getenv func(st
 	}()
 	ev := waitFor(t, finished, "the daemon's first run")
 	cancel()
-	if err := waitFor(t, done, "the daemon to stop"); err != nil && ev.Err == nil {
-		return logs.String(), err
-	}
-	return logs.String(), ev.Err
+	err = waitFor(t, done, "the daemon to stop")
+	return logs.String(), ev, err
 }
