@@ -11,6 +11,7 @@ import (
 	"github.com/kycetl/kycetl/internal/pipeline"
 	"github.com/kycetl/kycetl/internal/window"
 	"github.com/kycetl/kycetl/load/archive"
+	"github.com/kycetl/kycetl/sql/stats"
 )
 
 func (e *env) fractalCmd() *cobra.Command {
@@ -99,28 +100,17 @@ the directory as it was. An unset variable is a usage error (exit 2).`,
 // printSnapshot prints the snapshot days of job's window as the
 // fractal_status_daily view has them.
 func (e *env) printSnapshot(ctx context.Context, db *gosql.DB, job loadJob) error {
-	rows, err := db.QueryContext(ctx, `SELECT day, approved, rejected, pending, contacted, expired, other, total, total_change
-FROM fractal_status_daily WHERE project = ? AND day BETWEEN ? AND ? ORDER BY day`, job.project, window.FormatDate(job.from), window.FormatDate(job.to))
+	days, err := stats.FractalStatusDaily(ctx, db, stats.Range{From: job.from, To: job.to, Project: job.project})
 	if err != nil {
-		return fmt.Errorf("reading fractal_status_daily: %w", err)
+		return err
 	}
-	defer rows.Close()
 	fmt.Fprintf(e.stdout, "%-10s %9s %9s %9s %9s %9s %9s %9s %9s\n", "snapshot", "approved", "rejected", "pending", "contacted", "expired", "other", "total", "change")
-	for rows.Next() {
-		var day string
-		var n [7]int64
-		var change gosql.NullInt64
-		if err := rows.Scan(&day, &n[0], &n[1], &n[2], &n[3], &n[4], &n[5], &n[6], &change); err != nil {
-			return fmt.Errorf("reading fractal_status_daily: %w", err)
-		}
+	for _, d := range days {
 		ch := "-"
-		if change.Valid {
-			ch = fmt.Sprintf("%+d", change.Int64)
+		if d.TotalChange != nil {
+			ch = fmt.Sprintf("%+d", *d.TotalChange)
 		}
-		fmt.Fprintf(e.stdout, "%-10.10s %9d %9d %9d %9d %9d %9d %9d %9s\n", day, n[0], n[1], n[2], n[3], n[4], n[5], n[6], ch)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reading fractal_status_daily: %w", err)
+		fmt.Fprintf(e.stdout, "%-10.10s %9d %9d %9d %9d %9d %9d %9d %9s\n", d.Day, d.Approved, d.Rejected, d.Pending, d.Contacted, d.Expired, d.Other, d.Total, ch)
 	}
 	fmt.Fprintln(e.stdout, "\nviews: fractal_status_daily, fractal_country_latest, fractal_credential_changes")
 	return nil
