@@ -24,7 +24,10 @@ const (
 	DefaultAuthURL     = "https://auth.fractal.id"
 	DefaultResourceURL = "https://resource.fractal.id"
 	Scope              = "client.stats:read"
-	// TokenPath is where the auth domain hands out tokens.
+	// TokenPath is where the auth domain hands out tokens. The statistics
+	// document (seeds/001_…) refers to "the previous section" for the grant
+	// without including it; the path, the form fields and the answer are
+	// design.md §1.2's, the OAuth2 client credentials grant (RFC 6749 §4.4).
 	TokenPath = "/oauth/token"
 )
 
