@@ -90,6 +90,17 @@ type Queryable interface {
 	DB() *sql.DB
 }
 
+// Publisher is implemented by a warehouse whose readers see its changes
+// only once it publishes them (DuckDB copies its catalog over the file
+// readers open, publish.go): every change publishes itself, unless made
+// between HoldPublishing and the release it returns, which publishes once
+// whatever was changed meanwhile. The pipeline holds it across a batch's
+// Replace and RecordRuns, so that readers see the days and their ledger
+// rows in one step, at the cost of one copy instead of two.
+type Publisher interface {
+	HoldPublishing() (release func(context.Context) error)
+}
+
 // LedgerReader is implemented by a warehouse whose load_runs ledger kycetl
 // reads back (schedules.LoadRuns: catch-up, the call budget, kycetl
 // status): DuckDB over its own connection, BigQuery over query jobs. The

@@ -3,6 +3,8 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	gosql "database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,7 +15,9 @@ import (
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/load/duckdb"
+	kycsql "github.com/kycetl/kycetl/sql"
 	"github.com/kycetl/kycetl/transform/pii"
+	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // noWarehouse accepts every partition without loading it, to measure the
@@ -35,11 +39,12 @@ func BenchmarkImportArchive(b *testing.B) {
 	benchmarkImport(b, func(b *testing.B, l archive.Layout) load.Warehouse { return noWarehouse{} })
 }
 
-func benchmarkImport(b *testing.B, wh func(*testing.B, archive.Layout) load.Warehouse) {
-	dir := b.TempDir()
+// benchExport writes a synthetic NDJSON export of the days [from, to) under
+// dir: its path, size and submissions.
+func benchExport(b *testing.B, dir string, gen *synth.Generator, from, to time.Time) (string, int64, int) {
+	b.Helper()
 	var nd bytes.Buffer
-	from := time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)
-	n, err := synth.New(3, synth.WithVolume(2500, 2500)).WriteNDJSON(&nd, from, from.AddDate(0, 0, 7))
+	n, err := gen.WriteNDJSON(&nd, from, to)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -47,11 +52,25 @@ func benchmarkImport(b *testing.B, wh func(*testing.B, archive.Layout) load.Ware
 	if err := os.WriteFile(path, nd.Bytes(), 0o644); err != nil {
 		b.Fatal(err)
 	}
+	return path, int64(nd.Len()), n
+}
+
+// benchPolicy is the PII policy of the benchmarks: hashing with a fixed key.
+func benchPolicy(b *testing.B) *pii.Policy {
+	b.Helper()
 	pol, err := pii.New(pii.WithKey([]byte("bench-pii-key-0123456789")))
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(nd.Len()))
+	return pol
+}
+
+func benchmarkImport(b *testing.B, wh func(*testing.B, archive.Layout) load.Warehouse) {
+	dir := b.TempDir()
+	from := time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)
+	path, size, n := benchExport(b, dir, synth.New(3, synth.WithVolume(2500, 2500)), from, from.AddDate(0, 0, 7))
+	pol := benchPolicy(b)
+	b.SetBytes(size)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -83,5 +102,120 @@ func BenchmarkImportDuckDB(b *testing.B) {
 			b.Fatal(err)
 		}
 		return w
+	})
+}
+
+// BenchmarkStatsDailyYear reads stats_daily over a year of one project
+// (366 days, every partitioned table: about 5,800 Parquet files of a few
+// KB) from the warehouse as kycetl loads it, one file per table and day,
+// and from the same rows compacted to one file per table and month
+// (DuckDB's COPY ... PARTITION_BY, zstd): what a compaction step would buy
+// a reader. Each iteration opens a new connection and reads every row of
+// the view, as a BI tool's new session would.
+func BenchmarkStatsDailyYear(b *testing.B) {
+	ctx := context.Background()
+	dir := b.TempDir()
+	from := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	export, _, _ := benchExport(b, dir, synth.New(5, synth.WithVolume(120, 130)), from, from.AddDate(1, 0, 1))
+	pol := benchPolicy(b)
+	l := archive.Layout{Dir: filepath.Join(dir, "wh")}
+	w, err := duckdb.Open(ctx, l.DuckDBPath())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Prepare(ctx); err != nil {
+		b.Fatal(err)
+	}
+	pl, err := pipeline.New(l, w, pipeline.WithPolicy(pol))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := pl.Import(ctx, "bench", []string{export}); err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	daily, err := duckdb.Open(ctx, l.DuckDBPath(), duckdb.WithReadOnly())
+	if err != nil {
+		b.Fatal(err)
+	}
+	files, err := daily.ReadsFiles(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	compacted := filepath.Join(dir, "compacted")
+	var defs []string
+	for _, t := range schema.All() {
+		if t.Unpartitioned {
+			continue
+		}
+		out := filepath.Join(compacted, t.Name)
+		if _, err := daily.DB().ExecContext(ctx, fmt.Sprintf(`COPY (SELECT *, strftime(created_date, '%%Y-%%m') AS month FROM %q)
+			TO '%s' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (month))`, t.Name, out)); err != nil {
+			b.Fatalf("compacting %s: %v", t.Name, err)
+		}
+		defs = append(defs, fmt.Sprintf(`CREATE VIEW %q AS SELECT * EXCLUDE (month) FROM read_parquet('%s/*/*.parquet', hive_partitioning = true)`, t.Name, out))
+	}
+	if err := daily.Close(); err != nil {
+		b.Fatal(err)
+	}
+	for _, v := range kycsql.Views() {
+		text, err := kycsql.Render(v, func(name string) string { return fmt.Sprintf("%q", name) })
+		if err != nil {
+			b.Fatal(err)
+		}
+		defs = append(defs, fmt.Sprintf("CREATE VIEW %q AS\n%s", v.Name, text))
+	}
+	monthly := filepath.Join(dir, "monthly.duckdb")
+	db, err := gosql.Open("duckdb", monthly)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, d := range defs {
+		if _, err := db.ExecContext(ctx, d); err != nil {
+			b.Fatalf("%v\n%s", err, d)
+		}
+	}
+	db.Close()
+	b.Logf("%d daily files; compacted: one per table and month", len(files))
+
+	read := func(b *testing.B, open func() (*gosql.DB, func())) {
+		var rows int
+		for i := 0; i < b.N; i++ {
+			db, done := open()
+			r, err := db.QueryContext(ctx, "SELECT * FROM stats_daily")
+			if err != nil {
+				b.Fatal(err)
+			}
+			rows = 0
+			for r.Next() {
+				rows++
+			}
+			if err := r.Err(); err != nil {
+				b.Fatal(err)
+			}
+			r.Close()
+			done()
+		}
+		b.ReportMetric(float64(rows), "rows")
+	}
+	b.Run("files=daily", func(b *testing.B) {
+		read(b, func() (*gosql.DB, func()) {
+			w, err := duckdb.Open(ctx, l.DuckDBPath(), duckdb.WithReadOnly())
+			if err != nil {
+				b.Fatal(err)
+			}
+			return w.DB(), func() { w.Close() }
+		})
+	})
+	b.Run("files=monthly", func(b *testing.B) {
+		read(b, func() (*gosql.DB, func()) {
+			db, err := gosql.Open("duckdb", monthly+"?access_mode=read_only")
+			if err != nil {
+				b.Fatal(err)
+			}
+			return db, func() { db.Close() }
+		})
 	})
 }

@@ -170,17 +170,21 @@ func TestFailedDayKeepsItsPartition(t *testing.T) {
 	}
 }
 
-// gate lets the first n requests through and holds the others until it
-// opens (or their client goes away).
+// gate lets through the requests of the API days up to through (and any
+// request without a start_date) and holds the others until it opens (or
+// their client goes away). It goes by day, not by count: which slice's
+// request comes first is a race, and letting the first n through made the
+// test hang whenever the first day's second API day came late.
 type gate struct {
-	next   http.Handler
-	n      int64
-	calls  atomic.Int64
-	opened chan struct{}
+	next    http.Handler
+	through string // an API day, YYYY-MM-DD
+	calls   atomic.Int64
+	opened  chan struct{}
 }
 
 func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if g.calls.Add(1) > g.n {
+	g.calls.Add(1)
+	if day := r.URL.Query().Get("start_date"); day > g.through {
 		select {
 		case <-g.opened:
 		case <-r.Context().Done():
@@ -199,14 +203,15 @@ func TestKilledRunRerun(t *testing.T) {
 		t.Skip("starts kycetl processes")
 	}
 	ctx := context.Background()
-	// An API load commits day by day. The first API days get through (one
-	// page each, after the one call that checks the keys), so that the
-	// first days commit, the next are in flight, and the run hangs on the
-	// rest until it is killed.
+	// An API load commits day by day. The API days up to the window's
+	// second get through (the vendor's days are +09:00: the first UTC day
+	// needs its own API day and the next), so that the first day commits,
+	// the next are in flight, and the run hangs on the rest until it is
+	// killed.
 	first := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	last := first.AddDate(0, 0, 9)
 	gen := synth.New(31, synth.WithVolume(40, 80), synth.WithAsOf(last.AddDate(0, 0, 5)))
-	g := &gate{next: sandbox.New(gen, sandbox.WithAPIKey(apiKey)), n: 5, opened: make(chan struct{})}
+	g := &gate{next: sandbox.New(gen, sandbox.WithAPIKey(apiKey)), through: argos.FormatDate(first.AddDate(0, 0, 1)), opened: make(chan struct{})}
 	base := serveHandler(t, g)
 	dir := t.TempDir()
 	layout := archive.Layout{Dir: dir}

@@ -637,11 +637,6 @@ type batch struct {
 	pending  []pendingDay
 }
 
-// deferredBatch is how many days a deferred batch hands the warehouse at
-// once (at least): few enough to bound a failed group's retry, many enough
-// for large transactions.
-const deferredBatch = 32
-
 type pendingDay struct {
 	rec  *archive.DayRecord
 	part load.PartitionFiles
@@ -677,7 +672,10 @@ func (b *batch) flush(ctx context.Context) error {
 	}
 	size := b.size
 	if b.deferred {
-		size = max(size, deferredBatch)
+		// One Replace for every day: DuckDB re-points its views once
+		// instead of once per group (each time over every file loaded so
+		// far), and a warehouse that batches (BigQuery) cuts its own.
+		size = max(size, len(pending))
 	}
 	var first error
 	for start := 0; start < len(pending); start += size {
@@ -706,12 +704,21 @@ func (b *batch) abandon(cause error) error {
 	return b.r.commitDays(context.Background(), recs, errs)
 }
 
-func (b *batch) load(ctx context.Context, days []pendingDay) error {
+func (b *batch) load(ctx context.Context, days []pendingDay) (errOut error) {
 	parts := make([]load.PartitionFiles, len(days))
 	for i, d := range days {
 		parts[i] = d.part
 	}
 	p := b.r.p
+	if pub, ok := p.wh.(load.Publisher); ok {
+		// Readers see the days and their load_runs rows in one step.
+		release := pub.HoldPublishing()
+		defer func() {
+			if err := release(context.WithoutCancel(ctx)); err != nil && errOut == nil {
+				errOut = err
+			}
+		}()
+	}
 	// The warehouse reads the files from now on: they must outlive a crash.
 	err := b.r.durable.Sync()
 	replaced := err == nil

@@ -55,6 +55,8 @@ type Warehouse struct {
 	published   string // the file readers open, when writable
 	state       string // the file db is, when writable (StatePath)
 	pubMu       sync.Mutex
+	holds       int  // HoldPublishing calls not released yet; under mu
+	unpublished bool // a change was made during a hold; under mu
 	spill       string // private temporary directory of a read-only warehouse
 	mu          sync.Mutex
 	outcomes    map[string]error // by partition, of the last Replace that included it
@@ -442,6 +444,7 @@ func seedCreditRates(ctx context.Context, tx *gosql.Tx) error {
 var (
 	_ load.RateCard     = (*Warehouse)(nil)
 	_ load.LedgerReader = (*Warehouse)(nil)
+	_ load.Publisher    = (*Warehouse)(nil)
 )
 
 // SetCreditRates replaces the credit rate card with rates, in one
@@ -969,23 +972,37 @@ func (w *Warehouse) RecordRuns(ctx context.Context, m *archive.Manifest, days []
 			marks[i] = "CAST(? AS DATE)"
 		}
 	}
-	insert := "INSERT INTO " + quote(schema.LoadRuns.Name) + " (" + strings.Join(names, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ")"
+	row := "(" + strings.Join(marks, ", ") + ")"
+	insert := "INSERT INTO " + quote(schema.LoadRuns.Name) + " (" + strings.Join(names, ", ") + ") VALUES "
+	// Many rows per statement, as switchFiles does: a statement per day
+	// made recording a 200-day import cost more than loading it.
 	err := w.inTx(ctx, func(tx *gosql.Tx) error {
-		for i := range days {
-			d := &days[i]
-			vals, err := loadRunValues(m, d, cols)
-			if err != nil {
-				return err
+		return inChunks(days, func(chunk []archive.DayRecord) error {
+			keys := make([]string, len(chunk))
+			rows := make([]string, len(chunk))
+			keyArgs := make([]any, 0, 3*len(chunk))
+			args := make([]any, 0, len(cols)*len(chunk))
+			for i := range chunk {
+				d := &chunk[i]
+				vals, err := loadRunValues(m, d, cols)
+				if err != nil {
+					return err
+				}
+				keys[i], rows[i] = "(?, ?, ?)", row
+				keyArgs = append(keyArgs, m.RunID, d.Project, d.Day)
+				args = append(args, vals...)
 			}
-			if _, err := tx.ExecContext(ctx, "DELETE FROM "+quote(schema.LoadRuns.Name)+" WHERE run_id = ? AND project = ? AND day = CAST(? AS DATE)",
-				m.RunID, d.Project, d.Day); err != nil {
-				return fmt.Errorf("replacing load_runs row of %s %s: %w", d.Project, d.Day, err)
+			first := chunk[0].Project + " " + chunk[0].Day
+			lr := quote(schema.LoadRuns.Name)
+			if _, err := tx.ExecContext(ctx, "DELETE FROM "+lr+" USING (VALUES "+strings.Join(keys, ", ")+") AS old(run_id, project, day)"+
+				" WHERE "+lr+".run_id = old.run_id AND "+lr+".project = old.project AND "+lr+".day = CAST(old.day AS DATE)", keyArgs...); err != nil {
+				return fmt.Errorf("replacing the load_runs rows of %d days from %s: %w", len(chunk), first, err)
 			}
-			if _, err := tx.ExecContext(ctx, insert, vals...); err != nil {
-				return fmt.Errorf("inserting load_runs row of %s %s: %w", d.Project, d.Day, err)
+			if _, err := tx.ExecContext(ctx, insert+strings.Join(rows, ", "), args...); err != nil {
+				return fmt.Errorf("inserting the load_runs rows of %d days from %s: %w", len(chunk), first, err)
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	if err == nil {
 		err = w.publish(ctx)

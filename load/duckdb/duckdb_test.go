@@ -304,6 +304,21 @@ func TestRecordRuns(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// More days than one statement takes (inChunks): each recorded once,
+	// again after a second recording.
+	many := make([]archive.DayRecord, 300)
+	for i := range many {
+		many[i] = archive.DayRecord{Project: "bulk", Day: t0.AddDate(0, 0, -i).Format(time.DateOnly), StartedAt: t0, Outcome: archive.OutcomeOK}
+	}
+	for i := 0; i < 2; i++ {
+		if err := w.RecordRuns(ctx, m, many); err != nil {
+			t.Fatal(err)
+		}
+	}
+	assertRows(t, "bulk load_runs", query(t, w.DB(), "SELECT count(*), count(DISTINCT day) FROM load_runs WHERE project = 'bulk'"), "300|300")
+	if _, err := w.DB().ExecContext(ctx, "DELETE FROM load_runs WHERE project = 'bulk'"); err != nil {
+		t.Fatal(err)
+	}
 	got := query(t, w.DB(), `SELECT run_id, project, day, command, window_from, window_to, started_at, finished_at, duration_seconds,
 		pages, api_calls, retries, wait_seconds, submissions, quarantined, rows_json, bytes, coercions_json, outcome, error
 		FROM load_runs ORDER BY day`)
@@ -340,4 +355,57 @@ func TestMovedDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertRows(t, "rows after the move", query(t, w.DB(), "SELECT submission_id FROM submissions"), "s1")
+}
+
+// Changes made while publishing is held reach readers of the published
+// file at the last release, all at once.
+func TestHoldPublishing(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "kyc.duckdb")
+	w := openWarehouse(t, path)
+	if err := w.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	published := func() string {
+		t.Helper()
+		r, err := Open(ctx, path, WithReadOnly())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		got := query(t, r.DB(), "SELECT (SELECT count(*) FROM submissions) || '/' || (SELECT count(*) FROM load_runs)")
+		return got[0]
+	}
+	dir := t.TempDir()
+	day := time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)
+	part := load.PartitionFiles{Partition: load.Partition{Project: "acme", Day: day}, Files: map[string]string{
+		"submissions": loadtest.WriteFile(t, filepath.Join(dir, "s.parquet"), argos.Submissions, []map[string]any{submission("acme", "2025-02-01", "s1")}),
+	}}
+	m := &archive.Manifest{RunID: "20250201T000000Z-abcdef", Command: "run", SchemaVersion: 1, StartedAt: day}
+	outer := w.HoldPublishing()
+	inner := w.HoldPublishing()
+	if err := w.Replace(ctx, []load.PartitionFiles{part}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.RecordRuns(ctx, m, []archive.DayRecord{{Project: "acme", Day: "2025-02-01", StartedAt: day, Outcome: archive.OutcomeOK}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := published(); got != "0/0" {
+		t.Fatalf("published while held: submissions/load_runs = %s, want 0/0", got)
+	}
+	if err := inner(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := inner(ctx); err != nil { // a second call of one release is a no-op
+		t.Fatal(err)
+	}
+	if got := published(); got != "0/0" {
+		t.Fatalf("published while the outer hold stands: %s, want 0/0", got)
+	}
+	if err := outer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := published(); got != "1/1" {
+		t.Fatalf("published after the last release: %s, want 1/1", got)
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
+	"time"
 
 	"github.com/kycetl/kycetl/load/archive"
 )
@@ -98,6 +100,32 @@ func removeStaleTemps(published string) error {
 // published file; kycetl's own writes publish themselves.
 func (w *Warehouse) Publish(ctx context.Context) error { return w.publish(ctx) }
 
+// HoldPublishing defers publishing until the returned release, which
+// publishes once if anything changed meanwhile (load.Publisher). Holds
+// nest; the last release publishes.
+func (w *Warehouse) HoldPublishing() func(context.Context) error {
+	w.mu.Lock()
+	w.holds++
+	w.mu.Unlock()
+	var once sync.Once
+	return func(ctx context.Context) error {
+		var err error
+		once.Do(func() {
+			w.mu.Lock()
+			w.holds--
+			due := w.holds == 0 && w.unpublished
+			if due {
+				w.unpublished = false
+			}
+			w.mu.Unlock()
+			if due {
+				err = w.publish(ctx)
+			}
+		})
+		return err
+	}
+}
+
 // publish copies the state file, checkpointed (its write-ahead log folded
 // in), to a new file beside the published one, makes it durable and
 // renames it over the published file. Transactions hold pubMu, so that the
@@ -106,9 +134,17 @@ func (w *Warehouse) publish(ctx context.Context) error {
 	if w.published == "" {
 		return nil
 	}
+	w.mu.Lock()
+	held := w.holds > 0
+	w.unpublished = w.unpublished || held
+	w.mu.Unlock()
+	if held {
+		return nil
+	}
 	w.pubMu.Lock()
 	defer w.pubMu.Unlock()
 	tmp := archive.TempPath(w.published)
+	start := time.Now()
 	err := func() error {
 		if _, err := w.db.ExecContext(ctx, "CHECKPOINT"); err != nil {
 			return fmt.Errorf("checkpointing the state file: %w", err)
@@ -122,5 +158,6 @@ func (w *Warehouse) publish(ctx context.Context) error {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("publishing the DuckDB catalog %s: %w", w.published, err)
 	}
+	w.log.Debug().Dur("took", time.Since(start)).Msg("published the catalog")
 	return nil
 }
