@@ -55,8 +55,8 @@ type Warehouse struct {
 	published   string // the file readers open, when writable
 	state       string // the file db is, when writable (StatePath)
 	pubMu       sync.Mutex
-	holds       int  // HoldPublishing calls not released yet; under mu
-	unpublished bool // a change was made during a hold; under mu
+	holds       int    // HoldPublishing calls not released yet; under mu
+	unpublished bool   // a change was made during a hold; under mu
 	spill       string // private temporary directory of a read-only warehouse
 	mu          sync.Mutex
 	outcomes    map[string]error // by partition, of the last Replace that included it
