@@ -858,6 +858,15 @@ func (w *Warehouse) temporaryViews(ctx context.Context, execer driver.ExecerCont
 	if !ok {
 		return fmt.Errorf("creating the temporary views: the DuckDB connection (%T) cannot query", execer)
 	}
+	// A file this kycetl prepared in this directory already holds exactly
+	// these views, pointed at these files: re-creating them for every
+	// reader cost 0.75 s over a year of one project (5,800 files), on every
+	// page a served warehouse answered.
+	if fp, err := preparedFingerprint(w.base); err == nil {
+		if have, err := queryAll(ctx, queryer, "SELECT fingerprint FROM "+preparedTable); err == nil && len(have) == 1 && have[0][0] == fp {
+			return nil
+		}
+	}
 	listed, err := queryAll(ctx, queryer, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_name = '"+filesTable+"'")
 	if err != nil {
 		return fmt.Errorf("looking for table %s: %w", filesTable, err)

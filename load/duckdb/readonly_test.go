@@ -103,3 +103,47 @@ func TestReadOnlyNeedsTheFile(t *testing.T) {
 		t.Errorf("Open read-only created %s", dir)
 	}
 }
+
+// TestReadOnlyUsesStoredViews: a reader of a file this kycetl prepared in
+// this directory reads its stored views, creating no temporary ones; a
+// file prepared with other definitions gets temporary views of this
+// kycetl's.
+func TestReadOnlyUsesStoredViews(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "kyc.duckdb")
+	w := openWarehouse(t, path)
+	if err := w.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows := []map[string]any{submission("acme", "2025-02-01", "s1"), submission("acme", "2025-02-02", "s2")}
+	if err := w.Replace(ctx, partitionsOf(t, filepath.Join(filepath.Dir(path), "parquet"), argos.Submissions, rows)); err != nil {
+		t.Fatal(err)
+	}
+	read := func() (temporary int, total string) {
+		t.Helper()
+		ro, err := Open(ctx, path, WithReadOnly())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ro.Close()
+		if err := ro.DB().QueryRowContext(ctx, "SELECT count(*) FROM duckdb_views() WHERE temporary AND NOT internal").Scan(&temporary); err != nil {
+			t.Fatal(err)
+		}
+		if err := ro.DB().QueryRowContext(ctx, "SELECT string_agg(project || '|' || total, ' ') FROM stats_totals").Scan(&total); err != nil {
+			t.Fatal(err)
+		}
+		return temporary, total
+	}
+	if n, total := read(); n != 0 || total != "acme|2" {
+		t.Errorf("reading a file prepared here: %d temporary views, stats_totals %q; want 0 and acme|2", n, total)
+	}
+	if _, err := w.DB().ExecContext(ctx, "UPDATE "+preparedTable+" SET fingerprint = 'an older kycetl'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Publish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, total := read(); n == 0 || total != "acme|2" {
+		t.Errorf("reading a file prepared by other definitions: %d temporary views, stats_totals %q; want some and acme|2", n, total)
+	}
+}
