@@ -201,9 +201,11 @@ func mustDay(s string) time.Time {
 	return d
 }
 
-// TestLedgerUnknownQuery: a query with the dataset as default that is not
-// one of the ledger's fails, naming it, instead of answering nothing.
-func TestLedgerUnknownQuery(t *testing.T) {
+// TestQueryTheFakeCannotRun: a query with the dataset as default that is
+// neither one of the ledger's nor a SELECT, or a SELECT that DuckDB cannot
+// run, fails naming the dataset and the query, instead of answering
+// nothing; a SELECT of the dataset's tables is answered.
+func TestQueryTheFakeCannotRun(t *testing.T) {
 	ctx := context.Background()
 	fake := bqfake.New()
 	t.Cleanup(fake.Close)
@@ -219,8 +221,16 @@ func TestLedgerUnknownQuery(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n int
-	err = w.LedgerDB().QueryRowContext(ctx, "SELECT count(*) FROM load_runs").Scan(&n)
-	if err == nil || !strings.Contains(err.Error(), "does not answer this query") || !strings.Contains(err.Error(), "kyc-test.kyc") {
-		t.Errorf("an unknown query: %v", err)
+	if err := w.QueryDB().QueryRowContext(ctx, "SELECT count(*) FROM load_runs").Scan(&n); err != nil || n != 0 {
+		t.Errorf("a count of the empty ledger: %d, %v", n, err)
+	}
+	for q, want := range map[string]string{
+		"DELETE FROM load_runs WHERE true":   "runs only SELECT",
+		"SELECT count(*) FROM no_such_table": "no_such_table",
+	} {
+		err = w.QueryDB().QueryRowContext(ctx, q).Scan(&n)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "kyc-test.kyc") {
+			t.Errorf("%s: %v, want an error naming the dataset and %q", q, err, want)
+		}
 	}
 }

@@ -6,11 +6,15 @@
 // jobs read their Parquet (uploaded or from the fake's GCS objects) and check
 // it against the destination table's schema, and every job is DONE at once.
 //
-// It does not execute SQL. A query job is recorded and answered with
-// success (or the failure a test asked for); the statements it applies are
-// CREATE OR REPLACE VIEW, which defines a view as BigQuery would, and the
-// load_runs rows of kycetl's RecordRuns, whose ledger queries it answers by
-// their exact text (ledger.go). Tests assert the statements kycetl sends.
+// A query job is recorded and run: CREATE OR REPLACE VIEW defines a view
+// as BigQuery would; the load_runs rows of kycetl's RecordRuns are kept,
+// and its ledger queries answered by their exact text (ledger.go); the
+// DELETE and INSERT statements of a Replace's transaction and the credit
+// rates' seed are applied, and any other SELECT of a dataset is answered,
+// by an in-memory DuckDB holding the dataset's rows and views, after the
+// few rewrites of GoogleSQL that sql.go lists. Any other statement fails
+// the job, naming it. Tests assert the statements kycetl sends and read
+// the answers back.
 package bqfake
 
 import (
@@ -927,22 +931,29 @@ var (
 	tableRef   = regexp.MustCompile("`([^`.]+)\\.([^`.]+)\\.([^`.]+)`")
 )
 
-// query runs a query job: it applies CREATE OR REPLACE VIEW and reports the
-// bytes of the tables the query names; everything else is only recorded
-// (the caller holds mu).
+// query runs a query job (see the package's doc) and reports the bytes of
+// the tables a statement without a default dataset names (the caller holds
+// mu).
 func (s *Server) query(job *bq.Job) *bq.ErrorProto {
 	q := job.Configuration.Query
 	if q.UseLegacySql == nil || *q.UseLegacySql {
 		return &bq.ErrorProto{Reason: "invalid", Message: "the fake runs GoogleSQL only: set useLegacySql to false"}
 	}
 	if q.DefaultDataset != nil {
-		return s.answerLedger(job)
+		if _, ok := s.answers[normalize(q.Query)]; ok {
+			return s.answerLedger(job)
+		}
+		return s.selectRows(job)
 	}
 	stats := &bq.JobStatistics2{StatementType: "SELECT"}
 	if m := insertRuns.FindStringSubmatch(q.Query); m != nil {
 		if e := s.recordRuns(m[1], m[2], q.QueryParameters); e != nil {
 			return e
 		}
+	}
+	isScript, e := s.script(q.Query, q.QueryParameters)
+	if e != nil {
+		return e
 	}
 	if m := createView.FindStringSubmatch(q.Query); m != nil {
 		parts := strings.Split(m[1], ".")
@@ -959,9 +970,10 @@ func (s *Server) query(job *bq.Job) *bq.ErrorProto {
 		stats.StatementType = "CREATE_VIEW"
 		stats.DdlOperationPerformed = "REPLACE"
 	} else {
-		if strings.Count(strings.TrimSpace(q.Query), ";") > 0 {
-			stats.StatementType = "SCRIPT"
+		if !isScript && insertRuns.FindStringSubmatch(q.Query) == nil {
+			return &bq.ErrorProto{Reason: "invalidQuery", Message: "the fake does not run this statement without a default dataset (see sql.go): " + q.Query}
 		}
+		stats.StatementType = "SCRIPT"
 		seen := map[string]bool{}
 		for _, m := range tableRef.FindAllStringSubmatch(q.Query, -1) {
 			key := m[1] + "/" + m[2] + "/" + m[3]

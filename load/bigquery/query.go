@@ -16,24 +16,29 @@ import (
 	"github.com/kycetl/kycetl/load"
 )
 
-// The load_runs ledger is read back through database/sql, so that the one
-// reader of it (schedules.LoadRuns: the daemon's catch-up and call budget,
-// kycetl status) serves DuckDB and BigQuery alike. LedgerDB is a
+// kycetl reads BigQuery back through database/sql, so that one reader
+// serves DuckDB and BigQuery alike: the load_runs ledger
+// (schedules.LoadRuns: the daemon's catch-up and call budget, kycetl
+// status) and the statistics views (sql/stats, in its BigQuery dialect:
+// kycetl stats, serve, report and status's anomalies). QueryDB is a
 // database/sql handle whose every query is one BigQuery query job, run
 // with the warehouse's dataset as the default (unqualified table names
-// name its tables) and the arguments as query parameters (positional for
-// ?, named for @name). It reads only: no transaction, no prepared
-// statement.
+// name its tables and views) and the arguments as query parameters
+// (positional for ?, named for @name). It reads only: no transaction, no
+// prepared statement, no statement but a query.
 
 var _ load.LedgerReader = (*Warehouse)(nil)
 
-// LedgerDB is a database/sql handle on the dataset for the ledger's
-// queries (load.LedgerReader). It shares the warehouse's client: close the
-// warehouse, not the handle, when done.
-func (w *Warehouse) LedgerDB() *gosql.DB {
-	w.ledgerOnce.Do(func() { w.ledgerDB = gosql.OpenDB(connector{w}) })
-	return w.ledgerDB
+// QueryDB is a database/sql handle on the dataset whose queries are query
+// jobs. It shares the warehouse's client: close the warehouse, not the
+// handle, when done.
+func (w *Warehouse) QueryDB() *gosql.DB {
+	w.queryOnce.Do(func() { w.queryDB = gosql.OpenDB(connector{w}) })
+	return w.queryDB
 }
+
+// LedgerDB is QueryDB, for the ledger's reader (load.LedgerReader).
+func (w *Warehouse) LedgerDB() *gosql.DB { return w.QueryDB() }
 
 // connector makes the connections of LedgerDB: each is the warehouse.
 type connector struct{ w *Warehouse }
@@ -41,18 +46,18 @@ type connector struct{ w *Warehouse }
 var _ driver.Connector = connector{}
 
 func (c connector) Connect(context.Context) (driver.Conn, error) { return conn(c), nil }
-func (c connector) Driver() driver.Driver                        { return ledgerDriver{} }
+func (c connector) Driver() driver.Driver                        { return queryDriver{} }
 
-// ledgerDriver exists because database/sql asks a connector for one; it
+// queryDriver exists because database/sql asks a connector for one; it
 // opens nothing by name.
-type ledgerDriver struct{}
+type queryDriver struct{}
 
-func (ledgerDriver) Open(string) (driver.Conn, error) {
-	return nil, errors.New("the BigQuery ledger is opened by Warehouse.LedgerDB, not by name")
+func (queryDriver) Open(string) (driver.Conn, error) {
+	return nil, errors.New("a BigQuery dataset is opened by Warehouse.QueryDB, not by name")
 }
 
-// errReadOnly answers what the ledger's reader never does.
-var errReadOnly = errors.New("the BigQuery ledger handle only runs queries")
+// errReadOnly answers what the reader never does.
+var errReadOnly = errors.New("the BigQuery query handle only runs queries")
 
 // conn runs each query as a query job.
 type conn struct{ w *Warehouse }
@@ -70,7 +75,7 @@ func (conn) Begin() (driver.Tx, error)           { return nil, errReadOnly }
 func (c conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	q := c.w.client.Query(query)
 	q.DefaultProjectID, q.DefaultDatasetID = c.w.cfg.Project, c.w.cfg.Dataset
-	q.JobIDConfig = bigquery.JobIDConfig{JobID: "kycetl_ledger", AddJobIDSuffix: true}
+	q.JobIDConfig = bigquery.JobIDConfig{JobID: "kycetl_query", AddJobIDSuffix: true}
 	for _, a := range args {
 		q.Parameters = append(q.Parameters, bigquery.QueryParameter{Name: a.Name, Value: a.Value})
 	}
@@ -82,20 +87,20 @@ func (c conn) QueryContext(ctx context.Context, query string, args []driver.Name
 	for i, f := range it.Schema {
 		cols[i] = f.Name
 	}
-	return &ledgerRows{it: it, cols: cols}, nil
+	return &queryRows{it: it, cols: cols}, nil
 }
 
-// ledgerRows hands a query job's rows to database/sql, which converts them to
+// queryRows hands a query job's rows to database/sql, which converts them to
 // the destinations' types.
-type ledgerRows struct {
+type queryRows struct {
 	it   *bigquery.RowIterator
 	cols []string
 }
 
-func (r *ledgerRows) Columns() []string { return r.cols }
-func (r *ledgerRows) Close() error      { return nil }
+func (r *queryRows) Columns() []string { return r.cols }
+func (r *queryRows) Close() error      { return nil }
 
-func (r *ledgerRows) Next(dest []driver.Value) error {
+func (r *queryRows) Next(dest []driver.Value) error {
 	var vals []bigquery.Value
 	err := r.it.Next(&vals)
 	if errors.Is(err, iterator.Done) {
