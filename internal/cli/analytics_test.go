@@ -144,7 +144,7 @@ func TestAnalyticsViews(t *testing.T) {
 	if !whToday.Equal(today) {
 		t.Skipf("the UTC day changed during the test (%s, %s)", today, whToday)
 	}
-	ctx, db := context.Background(), w.DB()
+	ctx, db := context.Background(), stats.DuckDB.On(w.DB())
 	all := stats.Range{}
 	day := func(tm time.Time) string { return tm.Format("2006-01-02") }
 
