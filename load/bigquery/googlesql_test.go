@@ -1,6 +1,7 @@
 package bigquery
 
 import (
+	"context"
 	"regexp"
 	"slices"
 	"strings"
@@ -11,10 +12,12 @@ import (
 
 	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/extract/fractal"
+	"github.com/kycetl/kycetl/internal/kyctest"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/load/loadtest"
 	"github.com/kycetl/kycetl/sql"
+	"github.com/kycetl/kycetl/sql/stats"
 	"github.com/kycetl/kycetl/transform/schema"
 )
 
@@ -24,10 +27,11 @@ import (
 //     (PARTITION BY ... ORDER BY ...)), which Spanner lacks: each OVER clause
 //     is cut before parsing, and the test checks that memefish fails exactly
 //     there without the cut, so that it notices when memefish learns them;
-//   - an interval of a computed number of days (DATE_ADD(d, INTERVAL (n) DAY),
-//     BigQuery's INTERVAL int64_expression date_part), which memefish reads
-//     only for a literal: the expression is replaced by 1 before parsing,
-//     with the same check that memefish fails there without it;
+//   - an interval of a computed number of days or hours (DATE_ADD(d,
+//     INTERVAL (n) DAY), t + INTERVAL (h) HOUR: BigQuery's INTERVAL
+//     int64_expression date_part), which memefish reads only for a
+//     literal: the expression is replaced by 1 before parsing, with the
+//     same check that memefish fails there without it;
 //   - scripting (BEGIN ... EXCEPTION ... END, BEGIN/COMMIT/ROLLBACK
 //     TRANSACTION, RAISE, IF ... END IF): only the DML statements inside
 //     are parsed.
@@ -35,15 +39,15 @@ import (
 // CREATE OR REPLACE VIEW is not parsed either (Spanner requires SQL
 // SECURITY); its body, the view's query, is.
 var (
-	overClause   = regexp.MustCompile(`\s+OVER \([^()]*\)`)
-	dayInterval  = regexp.MustCompile(`INTERVAL \([^()]*\) DAY`)
+	overClause   = regexp.MustCompile(`\s+OVER \((?:[^()]|\([^()]*\))*\)`)
+	dayInterval  = regexp.MustCompile(`INTERVAL \([^()]*\) (DAY|HOUR)`)
 	cutConstruct = []struct {
 		re    *regexp.Regexp
 		with  string
 		fails string // what memefish's error names without the cut
 	}{
 		{overClause, "", "OVER"},
-		{dayInterval, "INTERVAL 1 DAY", "int64_expression"},
+		{dayInterval, "INTERVAL 1 $1", "int64_expression"},
 	}
 )
 
@@ -64,17 +68,7 @@ func TestViewsParseAsGoogleSQL(t *testing.T) {
 		if overClause.MatchString(query) {
 			windows = append(windows, v.Name)
 		}
-		for _, c := range cutConstruct {
-			if !c.re.MatchString(query) {
-				continue
-			}
-			_, err := memefish.ParseQuery(v.Name+".sql", query)
-			if err == nil || !strings.Contains(err.Error(), c.fails) {
-				t.Errorf("%s: memefish now reads %s (%v): parse it whole", v.Name, c.re, err)
-			}
-			query = c.re.ReplaceAllString(query, c.with)
-		}
-		stmt, err := memefish.ParseQuery(v.Name+".sql", query)
+		stmt, err := parseQuery(t, v.Name, query)
 		if err != nil {
 			t.Errorf("%s does not parse as GoogleSQL: %v", v.Name, err)
 			continue
@@ -87,6 +81,58 @@ func TestViewsParseAsGoogleSQL(t *testing.T) {
 	want := slices.Sorted(slices.Values(windowViews))
 	if !slices.Equal(windows, want) {
 		t.Errorf("the views %v use a window function; docs/bigquery.md names %v", windows, want)
+	}
+}
+
+// parseQuery parses a query as GoogleSQL after the cuts of cutConstruct,
+// checking that memefish fails without each cut that applies.
+func parseQuery(t *testing.T, name, query string) (*ast.QueryStatement, error) {
+	t.Helper()
+	for _, c := range cutConstruct {
+		if !c.re.MatchString(query) {
+			continue
+		}
+		_, err := memefish.ParseQuery(name+".sql", query)
+		if err == nil || !strings.Contains(err.Error(), c.fails) {
+			t.Errorf("%s: memefish now reads %s (%v): parse it whole", name, c.re, err)
+		}
+		query = c.re.ReplaceAllString(query, c.with)
+	}
+	return memefish.ParseQuery(name+".sql", query)
+}
+
+// TestReaderQueriesParseAsGoogleSQL runs every reader of sql/stats in its
+// BigQuery dialect against the fake, with every filter, and parses each
+// query it sent as GoogleSQL: the fake runs them with DuckDB, which would
+// take a query only DuckDB accepts.
+func TestReaderQueriesParseAsGoogleSQL(t *testing.T) {
+	w, fake := openPrepared(t)
+	ctx := context.Background()
+	// A project the warehouse holds, for the project filter.
+	if err := w.RecordRuns(ctx, &archive.Manifest{RunID: "R", Command: "run"}, []archive.DayRecord{{Project: "acme", Day: "2025-02-01", Outcome: archive.OutcomeOK}}); err != nil {
+		t.Fatal(err)
+	}
+	db := stats.BigQuery.On(w.QueryDB())
+	day := loadtest.Day(2025, 2, 1)
+	for _, f := range []stats.Filter{{}, {From: day, To: day.AddDate(0, 0, 6), Project: "acme", Status: argos.StatusRejected, ByCredits: true}} {
+		for name, read := range kyctest.Reads(ctx, f) {
+			if _, err := read(db); err != nil {
+				t.Errorf("%s under %+v: %v", name, f, err)
+			}
+		}
+	}
+	n := 0
+	for _, j := range fake.Jobs() {
+		if !strings.HasPrefix(j.JobReference.JobId, "kycetl_query") {
+			continue
+		}
+		n++
+		if _, err := parseQuery(t, j.JobReference.JobId, j.Configuration.Query.Query); err != nil {
+			t.Errorf("a query of sql/stats does not parse as GoogleSQL: %v", err)
+		}
+	}
+	if n < 30 {
+		t.Errorf("%d queries of sql/stats parsed, want every reader's", n)
 	}
 }
 

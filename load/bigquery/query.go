@@ -87,14 +87,15 @@ func (c conn) QueryContext(ctx context.Context, query string, args []driver.Name
 	for i, f := range it.Schema {
 		cols[i] = f.Name
 	}
-	return &queryRows{it: it, cols: cols}, nil
+	return &queryRows{it: it, cols: cols, dataset: c.w.cfg.Project + "." + c.w.cfg.Dataset}, nil
 }
 
 // queryRows hands a query job's rows to database/sql, which converts them to
 // the destinations' types.
 type queryRows struct {
-	it   *bigquery.RowIterator
-	cols []string
+	it      *bigquery.RowIterator
+	cols    []string
+	dataset string // project.dataset, for errors
 }
 
 func (r *queryRows) Columns() []string { return r.cols }
@@ -107,15 +108,15 @@ func (r *queryRows) Next(dest []driver.Value) error {
 		return io.EOF
 	}
 	if err != nil {
-		return fmt.Errorf("reading BigQuery rows: %s", message(err))
+		return fmt.Errorf("reading the rows of BigQuery dataset %s: %s", r.dataset, message(err))
 	}
 	if len(vals) != len(dest) {
-		return fmt.Errorf("reading BigQuery rows: %d values for %d columns", len(vals), len(dest))
+		return fmt.Errorf("reading the rows of BigQuery dataset %s: %d values for %d columns", r.dataset, len(vals), len(dest))
 	}
 	for i, v := range vals {
 		dv, err := driverValue(v)
 		if err != nil {
-			return fmt.Errorf("reading BigQuery column %s: %w", r.cols[i], err)
+			return fmt.Errorf("reading column %s of BigQuery dataset %s: %w", r.cols[i], r.dataset, err)
 		}
 		dest[i] = dv
 	}

@@ -153,14 +153,14 @@ func PendingBacklog(ctx context.Context, db DB, r Range) ([]PendingAge, error) {
 // Abandonment reads abandonment_funnel, by project, day and step (the
 // submissions without a camera process last).
 func Abandonment(ctx context.Context, db DB, r Range) ([]FunnelStep, error) {
-	return readView(ctx, db, "abandonment_funnel", r, "project, day, step NULLS LAST", func(s *FunnelStep) []any {
+	return readView(ctx, db, "abandonment_funnel", r, "project, day, step IS NULL, step", func(s *FunnelStep) []any {
 		return []any{&s.Project, &s.Day, &s.Step, &s.Reached, &s.Abandoned, &s.Errors}
 	})
 }
 
 // RejectReasons reads reject_reasons_daily, by project, day, rank and reason.
 func RejectReasons(ctx context.Context, db DB, r Range) ([]RejectReason, error) {
-	return readView(ctx, db, "reject_reasons_daily", r, "project, day, rank, reason NULLS LAST", func(x *RejectReason) []any {
+	return readView(ctx, db, "reject_reasons_daily", r, "project, day, rank, reason IS NULL, reason", func(x *RejectReason) []any {
 		return []any{&x.Project, &x.Day, &x.Reason, &x.Submissions, &x.Rank}
 	})
 }

@@ -7,9 +7,11 @@ import (
 // Dialect is what the readers' queries spell differently on each warehouse
 // engine; everything else they write in the SQL both DuckDB and BigQuery
 // (GoogleSQL) accept: CAST(... AS STRING) and CAST(... AS BIGINT), UNION
-// DISTINCT, SELECT * REPLACE, NULLS LAST, INTERVAL (n) HOUR, GROUP BY names.
+// DISTINCT, SELECT * REPLACE, INTERVAL (n) HOUR, GROUP BY output names, and
+// NULLs ordered last by "x IS NULL, x" (the engines' defaults differ).
 // Table and view names are bare on both: BigQuery's reader runs each query
-// with the warehouse's dataset as the default.
+// with the warehouse's dataset as the default. load/bigquery's tests parse
+// every query of the BigQuery dialect as GoogleSQL.
 type Dialect struct {
 	name string
 	// marker is the prefix of a named query parameter.

@@ -101,7 +101,7 @@ type RankedReason struct {
 func RejectReasonsRanked(ctx context.Context, db DB, r Range) ([]RankedReason, error) {
 	where, args := r.where(db.Dialect)
 	q := `SELECT reason, CAST(SUM(submissions) AS BIGINT) AS submissions, CAST(RANK() OVER (ORDER BY SUM(submissions) DESC) AS BIGINT) AS rank
-FROM reject_reasons_daily` + where + ` GROUP BY reason ORDER BY rank, reason NULLS LAST`
+FROM reject_reasons_daily` + where + ` GROUP BY reason ORDER BY rank, reason IS NULL, reason`
 	return readRows(ctx, db, "reject_reasons_daily", q, args, func(x *RankedReason) []any {
 		return []any{&x.Reason, &x.Submissions, &x.Rank}
 	})

@@ -47,6 +47,8 @@ import (
 //     to the job's dataset becomes "table"; any other backquoted name
 //     `name` becomes "name"; a reference to another dataset fails the job;
 //   - a named parameter @name becomes $name (positional ? stay ?);
+//   - DuckDB's own $name parameter and :: cast fail the job, as GoogleSQL
+//     has neither;
 //
 // and defines one macro: FORMAT_TIMESTAMP(format, timestamp, time_zone)
 // as strftime of the timestamp's local time in time_zone (a TIMESTAMP
@@ -244,6 +246,8 @@ func (d *dataset) rewrite(q string) (string, *bq.ErrorProto) {
 			}
 			b.WriteString(quote(parts[len(parts)-1]))
 			i += end + 2
+		case c == '$' || strings.HasPrefix(q[i:], "::"):
+			return "", &bq.ErrorProto{Reason: "invalidQuery", Message: "Syntax error: Unexpected \"" + q[i:i+1] + "\" (GoogleSQL has no $ parameter and no :: cast): " + q}
 		case c == '@' && i+1 < len(q) && (q[i+1] == '_' || isLetter(q[i+1])):
 			b.WriteByte('$')
 			i++
