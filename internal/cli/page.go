@@ -55,28 +55,23 @@ func (e *env) readOnly(ctx context.Context, dir string) (*duckdb.Warehouse, erro
 // the dataset holds Fractal snapshots).
 const pageJobs = "14 query jobs (16 with Fractal snapshots)"
 
-// pageOpen is how serve reaches the warehouse for each data request.
-type pageOpen struct {
-	opener web.Opener
-	close  func() error
-}
-
 // pageOpener is how serve reads the warehouse of the flags: the DuckDB
 // file opened read-only anew for each request (web.ReadOnly), or the
-// BigQuery dataset connected once (web.Shared). where names it for people.
-func (e *env) pageOpener(ctx context.Context, r *readFlags) (pageOpen, string, error) {
+// BigQuery dataset connected once (web.Shared), which close releases.
+// where names the warehouse for people.
+func (e *env) pageOpener(ctx context.Context, r *readFlags) (open web.Opener, close func() error, where string, err error) {
 	if !r.bigQuery() {
 		path, err := warehouseFile(r.dir)
 		if err != nil {
-			return pageOpen{}, "", err
+			return nil, nil, "", err
 		}
-		return pageOpen{web.ReadOnly(path, e.log), func() error { return nil }}, r.dir, nil
+		return web.ReadOnly(path, e.log), func() error { return nil }, r.dir, nil
 	}
 	db, closeDB, err := e.statsDB(ctx, r)
 	if err != nil {
-		return pageOpen{}, "", err
+		return nil, nil, "", err
 	}
-	return pageOpen{web.Shared(db), closeDB}, r.warehouse, nil
+	return web.Shared(db), closeDB, r.warehouse, nil
 }
 
 // unknownProject makes a filter on a project the warehouse does not hold a
@@ -104,14 +99,14 @@ func (e *env) serveCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the statistics page over the warehouse (charts, daily table, filters, CSV, JSON)",
-		Long: `serve draws the statistics page live over the warehouse in --dir: the
-indicator cards, the daily volume by status, the status distribution, the
-approval-rate and credit-usage trends, the daily table and, when the warehouse
-holds several projects, their comparison; then the peak times (a weekday x hour
-heat map), the credit forecast of the next 30 days with its backtest error, the
-anomalies, time to decision, the pending backlog by age, the abandonment funnel,
-the reject reasons ranked and, when the warehouse holds them, Fractal's
-snapshots. Every number comes from the views.
+		Long: `serve draws the statistics page live over the warehouse (the DuckDB file in
+--dir, or --warehouse): the indicator cards, the daily volume by status, the
+status distribution, the approval-rate and credit-usage trends, the daily table
+and, when the warehouse holds several projects, their comparison; then the peak
+times (a weekday x hour heat map), the credit forecast of the next 30 days with
+its backtest error, the anomalies, time to decision, the pending backlog by age,
+the abandonment funnel, the reject reasons ranked and, when the warehouse holds
+them, Fractal's snapshots. Every number comes from the views.
 
 The filters are query parameters, so that a view can be bookmarked and shared:
 period (7d, 30d, 90d, month or all; default 30d), or from and to (YYYY-MM-DD),
@@ -119,7 +114,7 @@ status, project and sort (day or credits); tz (an IANA name, default --tz)
 is the heat map's time zone. /daily.csv is the daily table as
 kycetl stats --format csv prints it, /api/overview the page's numbers as JSON.
 
-The warehouse is opened read-only for each request and closed after it: serve
+The DuckDB file is opened read-only for each request and closed after it: serve
 never blocks a load, and shows a load's days as soon as it is done (while a load
 is writing, a request answers 503 and asks to reload).
 
@@ -149,11 +144,11 @@ come from the binary): each is ` + pageJobs + `.`,
 			if _, err := target.resolve(e); err != nil {
 				return err
 			}
-			open, where, err := e.pageOpener(cmd.Context(), &target)
+			open, closeDB, where, err := e.pageOpener(cmd.Context(), &target)
 			if err != nil {
 				return err
 			}
-			defer open.close()
+			defer closeDB()
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listening on %s: %w", addr, err)
@@ -162,7 +157,7 @@ come from the binary): each is ` + pageJobs + `.`,
 			if token != "" {
 				opts = append(opts, web.WithToken(token))
 			}
-			srv := &http.Server{Handler: web.New(open.opener, opts...), ReadHeaderTimeout: 10 * time.Second}
+			srv := &http.Server{Handler: web.New(open, opts...), ReadHeaderTimeout: 10 * time.Second}
 			done := make(chan error, 1)
 			go func() { done <- srv.Serve(ln) }()
 			url := "http://" + ln.Addr().String() + "/"

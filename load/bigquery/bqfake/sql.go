@@ -41,12 +41,13 @@ import (
 // job with DuckDB's error and the statement.
 //
 // Before DuckDB sees a statement the fake rewrites exactly these GoogleSQL
-// spellings, outside string literals and -- comments (which are copied as
-// they are, GoogleSQL's backslash escapes included):
+// spellings, outside '...' and "..." literals and -- comments (which are
+// copied as they are, GoogleSQL's backslash escapes included):
 //   - a backquoted `project.dataset.table` (or `dataset.table`) reference
 //     to the job's dataset becomes "table"; any other backquoted name
 //     `name` becomes "name"; a reference to another dataset fails the job;
-//   - a named parameter @name becomes $name (positional ? stay ?);
+//   - a named parameter @name becomes $name (positional ? and system
+//     variables @@name stay as they are);
 //   - DuckDB's own $name parameter and :: cast fail the job, as GoogleSQL
 //     has neither;
 //
@@ -224,9 +225,9 @@ func (d *dataset) rewrite(q string) (string, *bq.ErrorProto) {
 			}
 			b.WriteString(q[i : i+j])
 			i += j
-		case c == '\'':
+		case c == '\'' || c == '"':
 			j := i + 1
-			for j < len(q) && q[j] != '\'' {
+			for j < len(q) && q[j] != c {
 				if q[j] == '\\' {
 					j++
 				}
@@ -248,6 +249,9 @@ func (d *dataset) rewrite(q string) (string, *bq.ErrorProto) {
 			i += end + 2
 		case c == '$' || strings.HasPrefix(q[i:], "::"):
 			return "", &bq.ErrorProto{Reason: "invalidQuery", Message: "Syntax error: Unexpected \"" + q[i:i+1] + "\" (GoogleSQL has no $ parameter and no :: cast): " + q}
+		case strings.HasPrefix(q[i:], "@@"): // a system variable: left as it is
+			b.WriteString("@@")
+			i += 2
 		case c == '@' && i+1 < len(q) && (q[i+1] == '_' || isLetter(q[i+1])):
 			b.WriteByte('$')
 			i++
