@@ -3,7 +3,10 @@
 // status, project, sort by credit usage) and prints it as a table, CSV or
 // JSON. Every number is computed by the views of sql/ over the rows the
 // filter selects (sql.Inline): this package chooses rows and formats
-// numbers, it defines no indicator.
+// numbers, it defines no indicator. The readers read DuckDB or BigQuery
+// alike: each takes a DB, the database/sql handle with its engine's
+// Dialect, and sends the same query text to both but for the dialect's
+// few spellings.
 package stats
 
 import (
@@ -264,11 +267,7 @@ func (s *selection) rows(ctx context.Context, db DB, view string, oneProject, by
 		q += c["credits"] + " DESC, "
 	}
 	q += strings.Join(prefixed("a.", keys), ", ")
-	args := s.args
-	if s.f.Status != "" {
-		args = append(append([]any{}, args...), s.status...)
-	}
-	rows, err := db.QueryContext(ctx, q, args...)
+	rows, err := db.QueryContext(ctx, q, append(append([]any{}, s.args...), s.status...)...)
 	if err != nil {
 		return nil, fmt.Errorf("querying %s: %w", view, err)
 	}
