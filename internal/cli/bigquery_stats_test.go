@@ -115,6 +115,15 @@ func TestStatisticsOnBigQuery(t *testing.T) {
 		}
 	}
 
+	// The configuration's warehouse, as status reads it.
+	path := writeFile(t, filepath.Join(t.TempDir(), "kycetl.yaml"), "dir: "+dir+"\nwarehouse: "+bqWarehouse+
+		"\npii:\n  key_env: KYCETL_PII_KEY\nprojects:\n  - name: acme\n    api_url: http://127.0.0.1:1\n    api_key_env: KYCETL_PII_KEY\n")
+	_, want, _ := kycetl(t, nil, "stats", "--dir", dir, "--format", "csv")
+	before := queryJobs(fake)
+	if code, got, stderr := kycetlIn(t, e, "stats", "--config", path, "--format", "csv"); code != ExitOK || got != want || queryJobs(fake)-before != 2 {
+		t.Errorf("stats --config (BigQuery): exit %d, %d query jobs\n%s%s\nwant\n%s", code, queryJobs(fake)-before, got, stderr, want)
+	}
+
 	// Every reader, directly: the same rows.
 	ctx := context.Background()
 	duck, err := duckdb.Open(ctx, archive.Layout{Dir: dir}.DuckDBPath(), duckdb.WithReadOnly())
@@ -183,7 +192,7 @@ func TestStatisticsOnBigQuery(t *testing.T) {
 			t.Errorf("%s on BigQuery ran %d query jobs, the help says %s", path, n, pageJobs)
 		}
 	}
-	before := queryJobs(fake)
+	before = queryJobs(fake)
 	for _, asset := range []string{"assets/page.css", "assets/page.js", "assets/echarts.min.js"} {
 		if status, _ := fetchPage(t, bqURL+asset, nil); status != http.StatusOK {
 			t.Errorf("%s: %d", asset, status)
