@@ -224,6 +224,13 @@ func TestQueryTheFakeCannotRun(t *testing.T) {
 	if err := w.QueryDB().QueryRowContext(ctx, "SELECT count(*) FROM load_runs").Scan(&n); err != nil || n != 0 {
 		t.Errorf("a count of the empty ledger: %d, %v", n, err)
 	}
+	// A job between two reads: the second sees its rows.
+	if err := w.RecordRuns(ctx, &archive.Manifest{RunID: "R", Command: "run"}, []archive.DayRecord{{Project: "acme", Day: "2025-02-01", Outcome: archive.OutcomeOK}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.QueryDB().QueryRowContext(ctx, "SELECT count(*) FROM load_runs").Scan(&n); err != nil || n != 1 {
+		t.Errorf("a count of the ledger after a run: %d, %v", n, err)
+	}
 	for q, want := range map[string]string{
 		"DELETE FROM load_runs WHERE true":   "runs only SELECT",
 		"SELECT count(*) FROM no_such_table": "no_such_table",

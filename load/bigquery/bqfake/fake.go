@@ -75,7 +75,13 @@ type Server struct {
 	clock    int64
 	ledgers  map[string][]ledgerRow // "project/dataset" → load_runs rows; see ledger.go
 	answers  map[string]string      // ledger query text (normalized) → its name
-	results  map[string]*result     // "project/jobID" → a ledger query's rows
+	results  map[string]*result     // "project/jobID" → a query's rows
+	// gen counts the changes to tables, views and rows: the DuckDB of
+	// the last SELECT (selected, of generation selectedGen) serves the
+	// next one while gen stays.
+	gen         int
+	selected    *dataset
+	selectedGen int
 }
 
 type table struct {
@@ -132,7 +138,15 @@ func New() *Server {
 }
 
 // Close stops the server.
-func (s *Server) Close() { s.srv.Close() }
+func (s *Server) Close() {
+	s.srv.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.selected != nil {
+		s.selected.close()
+		s.selected = nil
+	}
+}
 
 // URL is the server's root URL.
 func (s *Server) URL() string { return s.srv.URL }
@@ -439,6 +453,7 @@ func (s *Server) putTable(p, d, name string, t bq.Table) {
 	t.CreationTime = s.tick()
 	t.LastModifiedTime = uint64(t.CreationTime)
 	s.tables[p+"/"+d+"/"+name] = &table{meta: t, etag: 1}
+	s.gen++
 }
 
 var fieldTypes = map[string]string{
@@ -550,6 +565,7 @@ func (s *Server) patchTable(w http.ResponseWriter, r *http.Request) {
 	}
 	next.LastModifiedTime = uint64(s.tick())
 	t.meta = next
+	s.gen++
 	t.etag++
 	writeJSON(w, 200, t.resource())
 }
@@ -590,6 +606,7 @@ func (s *Server) deleteTable(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	delete(s.tables, key)
+	s.gen++
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -767,6 +784,9 @@ func (s *Server) startJob(project string, job *bq.Job, media []byte) (*bq.Job, *
 		} else {
 			fail = s.query(job)
 		}
+	}
+	if q := job.Configuration.Query; q == nil || q.DefaultDataset == nil {
+		s.gen++ // a load or a statement may change rows; a read does not
 	}
 	job.Statistics.EndTime = s.tick()
 	job.Status = &bq.JobStatus{State: "DONE"}

@@ -17,7 +17,8 @@ import (
 )
 
 // The fake runs SQL with an in-memory DuckDB opened for each job that
-// needs it, holding a dataset's tables: each table created from its
+// needs it (a SELECT reuses the last SELECT's while no job, load or table
+// change came between), holding a dataset's tables: each table created from its
 // BigQuery schema, filled with the Parquet files its load jobs read (and
 // the statements below wrote), load_runs with the ledger's rows
 // (ledger.go), and, for a SELECT, the dataset's views, from their stored
@@ -296,11 +297,10 @@ func (s *Server) selectRows(job *bq.Job) *bq.ErrorProto {
 	if ds.ProjectId == "" {
 		ds.ProjectId = job.JobReference.ProjectId
 	}
-	d, e := s.openDataset(ds.ProjectId, ds.DatasetId, nil, true)
+	d, e := s.selectDataset(ds.ProjectId, ds.DatasetId)
 	if e != nil {
 		return e
 	}
-	defer d.close()
 	text, e := d.rewrite(q.Query)
 	if e != nil {
 		return e
@@ -321,6 +321,24 @@ func (s *Server) selectRows(job *bq.Job) *bq.ErrorProto {
 	s.results[job.JobReference.ProjectId+"/"+job.JobReference.JobId] = res
 	job.Statistics.Query = &bq.JobStatistics2{StatementType: "SELECT"}
 	return nil
+}
+
+// selectDataset is the dataset with its views for a SELECT: the last
+// one's while nothing changed since (the caller holds mu).
+func (s *Server) selectDataset(project, name string) (*dataset, *bq.ErrorProto) {
+	if d := s.selected; d != nil && d.project == project && d.name == name && s.selectedGen == s.gen {
+		return d, nil
+	}
+	if s.selected != nil {
+		s.selected.close()
+		s.selected = nil
+	}
+	d, e := s.openDataset(project, name, nil, true)
+	if e != nil {
+		return nil, e
+	}
+	s.selected, s.selectedGen = d, s.gen
+	return d, nil
 }
 
 // readResult reads DuckDB's rows as a query job's result.
