@@ -1,7 +1,6 @@
 package bigquery
 
 import (
-	"context"
 	"regexp"
 	"slices"
 	"strings"
@@ -12,12 +11,10 @@ import (
 
 	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/extract/fractal"
-	"github.com/kycetl/kycetl/internal/kyctest"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/load/loadtest"
 	"github.com/kycetl/kycetl/sql"
-	"github.com/kycetl/kycetl/sql/stats"
 	"github.com/kycetl/kycetl/transform/schema"
 )
 
@@ -107,20 +104,7 @@ func parseQuery(t *testing.T, name, query string) (*ast.QueryStatement, error) {
 // take a query only DuckDB accepts.
 func TestReaderQueriesParseAsGoogleSQL(t *testing.T) {
 	w, fake := openPrepared(t)
-	ctx := context.Background()
-	// A project the warehouse holds, for the project filter.
-	if err := w.RecordRuns(ctx, &archive.Manifest{RunID: "R", Command: "run"}, []archive.DayRecord{{Project: "acme", Day: "2025-02-01", Outcome: archive.OutcomeOK}}); err != nil {
-		t.Fatal(err)
-	}
-	db := stats.BigQuery.On(w.QueryDB())
-	day := loadtest.Day(2025, 2, 1)
-	for _, f := range []stats.Filter{{}, {From: day, To: day.AddDate(0, 0, 6), Project: "acme", Status: argos.StatusRejected, ByCredits: true}} {
-		for name, read := range kyctest.Reads(ctx, f) {
-			if _, err := read(db); err != nil {
-				t.Errorf("%s under %+v: %v", name, f, err)
-			}
-		}
-	}
+	readAll(t, w)
 	n := 0
 	for _, j := range fake.Jobs() {
 		if !strings.HasPrefix(j.JobReference.JobId, "kycetl_query") {

@@ -12,8 +12,12 @@ import (
 
 	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/extract/retry"
+	"github.com/kycetl/kycetl/internal/kyctest"
 	"github.com/kycetl/kycetl/load"
+	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/load/bigquery/bqfake"
+	"github.com/kycetl/kycetl/load/loadtest"
+	"github.com/kycetl/kycetl/sql/stats"
 )
 
 const (
@@ -121,4 +125,24 @@ func mustCivil(t *testing.T, s string) civil.Date {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// readAll runs every reader of sql/stats in its BigQuery dialect on the
+// prepared warehouse w, without a filter and with every filter (a project
+// it then holds: a ledger row is recorded first).
+func readAll(t *testing.T, w *Warehouse) {
+	t.Helper()
+	ctx := context.Background()
+	if err := w.RecordRuns(ctx, &archive.Manifest{RunID: "R", Command: "run"}, []archive.DayRecord{{Project: "acme", Day: "2025-02-01", Outcome: archive.OutcomeOK}}); err != nil {
+		t.Fatal(err)
+	}
+	day := loadtest.Day(2025, 2, 1)
+	db := stats.BigQuery.On(w.QueryDB())
+	for _, f := range []stats.Filter{{}, {From: day, To: day.AddDate(0, 0, 6), Project: "acme", Status: argos.StatusRejected, ByCredits: true}} {
+		for name, read := range kyctest.Reads(ctx, f) {
+			if _, err := read(db); err != nil {
+				t.Errorf("%s under %+v: %v", name, f, err)
+			}
+		}
+	}
 }
