@@ -449,8 +449,8 @@ stats only reads: it opens the DuckDB warehouse read-only and writes nothing
 directory and any number of stats run at once. While a run or import is
 writing the warehouse, stats fails at once, naming the writer's pid.
 
-` + bigQueryCost + ` stats runs 2 query
-jobs (3 with --project, which lists the dataset's projects first).`,
+` + bigQueryCost + `stats runs 2 query jobs (3 with --project, which lists the dataset's projects
+first).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, f, err := filter.parse(e.now())

@@ -124,10 +124,9 @@ page once as URL?token=TOKEN (the browser keeps it as a cookie), or send it as
 "Authorization: Bearer TOKEN". When KYCETL_SERVE_TOKEN is set, it is asked for
 on loopback too. The token is never logged.
 
-` + bigQueryCost + ` serve connects
-once at start and runs query jobs only for the data requests (the page,
-/api/overview, /daily.csv; never for the page's scripts and styles, which
-come from the binary): each is ` + pageJobs + `.`,
+` + bigQueryCost + `serve connects once at start and runs query jobs only for the data requests
+(the page, /api/overview, /daily.csv; never for the page's scripts and styles,
+which come from the binary): each is ` + pageJobs + `.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := web.CheckTimeZone(tz); err != nil {
@@ -202,8 +201,7 @@ the heat map's time zone --tz (default UTC).
 The file is written under a temporary name and renamed into place, so FILE is
 whole or untouched. report only reads the warehouse (read-only, like stats).
 
-` + bigQueryCost + ` A report is
-` + pageJobs + `.`,
+` + bigQueryCost + `A report is ` + pageJobs + `.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {

@@ -79,4 +79,5 @@ func (e *env) statsDB(ctx context.Context, r *readFlags) (db stats.DB, close fun
 const bigQueryCost = `On BigQuery (--warehouse bigquery://PROJECT/DATASET, or the configuration's
 warehouse with --config) every read is a query job with the dataset as the
 default, billed by BigQuery as any query: on-demand pricing bills at least
-10 MB per table each query reads, and at least 10 MB per query.`
+10 MB per table each query reads, and at least 10 MB per query.
+`
