@@ -8,6 +8,7 @@ import (
 
 	"github.com/cloudspannerecosystem/memefish"
 	"github.com/cloudspannerecosystem/memefish/ast"
+	"github.com/cloudspannerecosystem/memefish/token"
 
 	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/extract/fractal"
@@ -217,4 +218,28 @@ func withFiles(tables []*schema.Table, parts []load.Partition) []load.PartitionF
 		}
 	}
 	return out
+}
+
+// FuzzSelectOnly: the reader's check never panics, and what it lets
+// through is one statement to GoogleSQL's own splitter (and comments).
+func FuzzSelectOnly(f *testing.F) {
+	for _, s := range []string{"SELECT 1", "(SELECT 1);", "SELECT ';' -- ;\n", "WITH a AS (SELECT 1) SELECT * FROM a", "SELECT 1; SELECT 2", "DELETE FROM t", "/* */ SELECT @x", "SELECT '"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		if selectOnly(q) != nil {
+			return
+		}
+		stmts, err := memefish.SplitRawStatements("q", q)
+		n := 0
+		for _, st := range stmts {
+			lex := &memefish.Lexer{File: &token.File{Buffer: st.Statement}}
+			if lex.NextToken() != nil || lex.Token.Kind != token.TokenEOF { // not comments alone
+				n++
+			}
+		}
+		if err != nil || n != 1 {
+			t.Errorf("selectOnly(%q) let through %d statements (%v)", q, n, err)
+		}
+	})
 }

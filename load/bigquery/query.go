@@ -11,6 +11,8 @@ import (
 
 	"cloud.google.com/go/bigquery"
 	"cloud.google.com/go/civil"
+	"github.com/cloudspannerecosystem/memefish"
+	"github.com/cloudspannerecosystem/memefish/token"
 	"google.golang.org/api/iterator"
 
 	"github.com/kycetl/kycetl/load"
@@ -40,7 +42,7 @@ func (w *Warehouse) QueryDB() *gosql.DB {
 // LedgerDB is QueryDB, for the ledger's reader (load.LedgerReader).
 func (w *Warehouse) LedgerDB() *gosql.DB { return w.QueryDB() }
 
-// connector makes the connections of LedgerDB: each is the warehouse.
+// connector makes the connections of QueryDB: each is the warehouse.
 type connector struct{ w *Warehouse }
 
 var _ driver.Connector = connector{}
@@ -57,7 +59,7 @@ func (queryDriver) Open(string) (driver.Conn, error) {
 }
 
 // errReadOnly answers what the reader never does.
-var errReadOnly = errors.New("the BigQuery query handle only runs queries")
+var errReadOnly = errors.New("the BigQuery query handle only runs one SELECT")
 
 // conn runs each query as a query job.
 type conn struct{ w *Warehouse }
@@ -71,8 +73,11 @@ func (conn) Prepare(string) (driver.Stmt, error) { return nil, errReadOnly }
 func (conn) Close() error                        { return nil }
 func (conn) Begin() (driver.Tx, error)           { return nil, errReadOnly }
 
-// QueryContext runs query as a query job and reads its rows.
+// QueryContext runs query, one SELECT, as a query job and reads its rows.
 func (c conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if err := selectOnly(query); err != nil {
+		return nil, fmt.Errorf("querying BigQuery dataset %s.%s: %w", c.w.cfg.Project, c.w.cfg.Dataset, err)
+	}
 	q := c.w.client.Query(query)
 	q.DefaultProjectID, q.DefaultDatasetID = c.w.cfg.Project, c.w.cfg.Dataset
 	q.JobIDConfig = bigquery.JobIDConfig{JobID: "kycetl_query", AddJobIDSuffix: true}
@@ -88,6 +93,44 @@ func (c conn) QueryContext(ctx context.Context, query string, args []driver.Name
 		cols[i] = f.Name
 	}
 	return &queryRows{it: it, cols: cols, dataset: c.w.cfg.Project + "." + c.w.cfg.Dataset}, nil
+}
+
+// selectOnly checks that query is one SELECT statement (WITH ... SELECT
+// included), read with GoogleSQL's lexer (comments and literals aside):
+// BigQuery runs any text as a job, a script of several statements too.
+func selectOnly(query string) error {
+	lex := &memefish.Lexer{File: &token.File{FilePath: "query", Buffer: query}}
+	next := func() error {
+		if err := lex.NextToken(); err != nil {
+			return fmt.Errorf("reading the query: %w", err)
+		}
+		return nil
+	}
+	if err := next(); err != nil {
+		return err
+	}
+	for lex.Token.Kind == "(" {
+		if err := next(); err != nil {
+			return err
+		}
+	}
+	if lex.Token.Kind != "SELECT" && lex.Token.Kind != "WITH" {
+		return fmt.Errorf("%w, not %s", errReadOnly, lex.Token.Raw)
+	}
+	for lex.Token.Kind != token.TokenEOF {
+		if err := next(); err != nil {
+			return err
+		}
+		if lex.Token.Kind == ";" {
+			if err := next(); err != nil {
+				return err
+			}
+			if lex.Token.Kind != token.TokenEOF {
+				return fmt.Errorf("%w, not a script of several statements", errReadOnly)
+			}
+		}
+	}
+	return nil
 }
 
 // queryRows hands a query job's rows to database/sql, which converts them to
