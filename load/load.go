@@ -83,9 +83,10 @@ type RateCard interface {
 	SetCreditRates(ctx context.Context, rates []schema.CreditRate) error
 }
 
-// Queryable is implemented by a warehouse that kycetl reads back itself
-// over database/sql (DuckDB): the load_runs ledger (schedules.LoadRuns) and
-// the statistics (sql/stats). BigQuery is read by its own clients.
+// Queryable is implemented by the warehouse that kycetl reads over its own
+// database/sql connection (DuckDB): the load_runs ledger
+// (schedules.LoadRuns) and the statistics (sql/stats, DuckDB's dialect).
+// BigQuery is read over query jobs instead (its Warehouse.QueryDB).
 type Queryable interface {
 	DB() *sql.DB
 }

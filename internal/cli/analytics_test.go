@@ -30,6 +30,17 @@ import (
 // from the raw JSON.
 func steadyWarehouse(t *testing.T, parent string, today time.Time, plant map[time.Time]string) (string, []kyctest.Item) {
 	t.Helper()
+	file, items := steadyExport(t, today, plant)
+	dir := filepath.Join(parent, "wh")
+	if code, _, stderr := kycetl(t, map[string]string{"KYCETL_PII_KEY": "stats-test-key-0123456789"}, "import", "--project", "acme", "--dir", dir, file); code != ExitOK {
+		t.Fatalf("import: exit %d\n%s", code, stderr)
+	}
+	return dir, items
+}
+
+// steadyExport is the export file of steadyWarehouse, with its items.
+func steadyExport(t *testing.T, today time.Time, plant map[time.Time]string) (string, []kyctest.Item) {
+	t.Helper()
 	ref := time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC)
 	template := synth.New(7, synth.WithVolume(60, 60), synth.WithAsOf(ref.AddDate(0, 0, 40))).Day(ref)
 	var b bytes.Buffer
@@ -61,11 +72,7 @@ func steadyWarehouse(t *testing.T, parent string, today time.Time, plant map[tim
 	if err := os.WriteFile(file, b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(parent, "wh")
-	if code, _, stderr := kycetl(t, map[string]string{"KYCETL_PII_KEY": "stats-test-key-0123456789"}, "import", "--project", "acme", "--dir", dir, file); code != ExitOK {
-		t.Fatalf("import: exit %d\n%s", code, stderr)
-	}
-	return dir, items
+	return file, items
 }
 
 // withResult gives an item whose kyc.result is from (in any case) the
@@ -144,7 +151,7 @@ func TestAnalyticsViews(t *testing.T) {
 	if !whToday.Equal(today) {
 		t.Skipf("the UTC day changed during the test (%s, %s)", today, whToday)
 	}
-	ctx, db := context.Background(), w.DB()
+	ctx, db := context.Background(), stats.DuckDB.On(w.DB())
 	all := stats.Range{}
 	day := func(tm time.Time) string { return tm.Format("2006-01-02") }
 

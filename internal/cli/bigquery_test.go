@@ -26,7 +26,8 @@ import (
 // acme misses a day three days ago, which the first run reaches back to;
 // project spent made nearly all of today's API calls before the daemon
 // started, so its first run stops for the call budget before any day.
-// kycetl status then reads it all back from BigQuery's load_runs.
+// kycetl status then reads it all back from BigQuery's load_runs, and
+// its anomalies view (none: too few days for a trailing median).
 func TestScheduleBigQuery(t *testing.T) {
 	const key = "schedule-bq-test-api-key-7730"
 	now := time.Now().UTC()
@@ -165,7 +166,7 @@ func TestScheduleBigQuery(t *testing.T) {
 		t.Errorf("status: exit %d, want 1 (spent's days were not loaded)\n%s\n%s", code, status, serr.String())
 	}
 	for _, want := range []string{"ledger: bigquery://kyc-test/kyc", "project acme", "job tick (hourly", "  ok  ", "project spent", "stopped",
-		"days of interrupted runs not loaded: " + window.FormatDate(today), "anomalies: not read from bigquery://kyc-test/kyc"} {
+		"days of interrupted runs not loaded: " + window.FormatDate(today), "anomalies (trailing 28-day median, |score| > 3.5; see the anomalies view):\n  none\n"} {
 		if !strings.Contains(status, want) {
 			t.Errorf("status lacks %q:\n%s", want, status)
 		}

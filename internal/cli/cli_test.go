@@ -166,7 +166,7 @@ func TestRunAgainstUnseenServer(t *testing.T) {
 			t.Errorf("view %s on the unseen server's warehouse: %v", v.Name, err)
 		}
 	}
-	hours, err := stats.Hourly(context.Background(), w.DB(), stats.Range{Project: "acme"})
+	hours, err := stats.Hourly(context.Background(), stats.DuckDB.On(w.DB()), stats.Range{Project: "acme"})
 	if err != nil {
 		t.Fatal(err)
 	}

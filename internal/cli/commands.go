@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	gosql "database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -362,7 +361,7 @@ type loadJob struct {
 	summary          summaryFlags
 	// report prints what the run loaded; nil for the statistics page of
 	// the window.
-	report func(ctx context.Context, db *gosql.DB, job loadJob) error
+	report func(ctx context.Context, db stats.DB, job loadJob) error
 }
 
 // load runs one window (pipeline.LoadJob) and prints its summary and the
@@ -404,9 +403,9 @@ func (e *env) load(ctx context.Context, job loadJob) error {
 			return err
 		}
 		if job.report != nil {
-			return errors.Join(err, job.report(ctx, q.DB(), job))
+			return errors.Join(err, job.report(ctx, stats.DuckDB.On(q.DB()), job))
 		}
-		page, qerr := stats.Query(ctx, q.DB(), stats.Filter{From: job.from, To: job.to, Project: job.project})
+		page, qerr := stats.Query(ctx, stats.DuckDB.On(q.DB()), stats.Filter{From: job.from, To: job.to, Project: job.project})
 		if qerr != nil {
 			return qerr
 		}
@@ -420,7 +419,8 @@ func (e *env) load(ctx context.Context, job loadJob) error {
 }
 
 func (e *env) statsCmd() *cobra.Command {
-	var dir, format string
+	var format string
+	var target readFlags
 	var filter filterFlags
 	cmd := &cobra.Command{
 		Use:   "stats",
@@ -447,7 +447,10 @@ rounds them to percentages.
 stats only reads: it opens the DuckDB warehouse read-only and writes nothing
 (no lock, WAL or temporary file in --dir), so it works in a read-only
 directory and any number of stats run at once. While a run or import is
-writing the warehouse, stats fails at once, naming the writer's pid.`,
+writing the warehouse, stats fails at once, naming the writer's pid.
+
+` + bigQueryCost + `stats runs 2 query jobs (3 with --project, which lists the dataset's projects
+first).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, f, err := filter.parse(e.now())
@@ -457,19 +460,22 @@ writing the warehouse, stats fails at once, naming the writer's pid.`,
 			if !contains(stats.Formats, format) {
 				return usagef("--format %q: want %s", format, strings.Join(stats.Formats, ", "))
 			}
-			wh, err := e.readOnly(cmd.Context(), dir)
+			if _, err := target.resolve(e); err != nil {
+				return err
+			}
+			db, closeDB, err := e.statsDB(cmd.Context(), &target)
 			if err != nil {
 				return err
 			}
-			defer wh.Close()
-			page, err := stats.Query(cmd.Context(), wh.DB(), f)
+			defer closeDB()
+			page, err := stats.Query(cmd.Context(), db, f)
 			if err != nil {
 				return unknownProject(err)
 			}
 			return stats.Print(e.stdout, format, page)
 		},
 	}
-	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
+	target.add(cmd, "configuration file: read its warehouse (and dir) unless --warehouse (--dir) says another")
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table, csv or json")
 	filter.add(cmd, "")
 	return cmd

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	gosql "database/sql"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -99,7 +98,7 @@ the directory as it was. An unset variable is a usage error (exit 2).`,
 
 // printSnapshot prints the snapshot days of job's window as the
 // fractal_status_daily view has them.
-func (e *env) printSnapshot(ctx context.Context, db *gosql.DB, job loadJob) error {
+func (e *env) printSnapshot(ctx context.Context, db stats.DB, job loadJob) error {
 	days, err := stats.FractalStatusDaily(ctx, db, stats.Range{From: job.from, To: job.to, Project: job.project})
 	if err != nil {
 		return err

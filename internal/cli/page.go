@@ -30,7 +30,7 @@ func warehouseFile(dir string) (string, error) {
 	path := archive.Layout{Dir: dir}.DuckDBPath()
 	if _, err := os.Stat(path); err != nil {
 		return "", fmt.Errorf("no warehouse in %s: load one first (kycetl demo, kycetl run or kycetl import), or point --dir at it "+
-			"(this reads the DuckDB file only: a BigQuery warehouse's views are queried in BigQuery)", dir)
+			"(or read a BigQuery warehouse with --warehouse bigquery://PROJECT/DATASET)", dir)
 	}
 	return path, nil
 }
@@ -48,6 +48,30 @@ func (e *env) readOnly(ctx context.Context, dir string) (*duckdb.Warehouse, erro
 		return nil, fmt.Errorf("opening the warehouse in %s: %w", dir, err)
 	}
 	return wh, nil
+}
+
+// pageJobs is what a page of the statistics costs on BigQuery, measured by
+// TestPageOnBigQuery: the overview's 6 queries and the sections' 8 (10 when
+// the dataset holds Fractal snapshots).
+const pageJobs = "14 query jobs (16 with Fractal snapshots)"
+
+// pageOpener is how serve reads the warehouse of the flags: the DuckDB
+// file opened read-only anew for each request (web.ReadOnly), or the
+// BigQuery dataset connected once (web.Shared), which close releases.
+// where names the warehouse for people.
+func (e *env) pageOpener(ctx context.Context, r *readFlags) (open web.Opener, close func() error, where string, err error) {
+	if !r.bigQuery() {
+		path, err := warehouseFile(r.dir)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		return web.ReadOnly(path, e.log), func() error { return nil }, r.dir, nil
+	}
+	db, closeDB, err := e.statsDB(ctx, r)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return web.Shared(db), closeDB, r.warehouse, nil
 }
 
 // unknownProject makes a filter on a project the warehouse does not hold a
@@ -70,18 +94,19 @@ func loopback(host string) bool {
 }
 
 func (e *env) serveCmd() *cobra.Command {
-	var dir, addr, tz string
+	var addr, tz string
+	var target readFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the statistics page over the warehouse (charts, daily table, filters, CSV, JSON)",
-		Long: `serve draws the statistics page live over the warehouse in --dir: the
-indicator cards, the daily volume by status, the status distribution, the
-approval-rate and credit-usage trends, the daily table and, when the warehouse
-holds several projects, their comparison; then the peak times (a weekday x hour
-heat map), the credit forecast of the next 30 days with its backtest error, the
-anomalies, time to decision, the pending backlog by age, the abandonment funnel,
-the reject reasons ranked and, when the warehouse holds them, Fractal's
-snapshots. Every number comes from the views.
+		Long: `serve draws the statistics page live over the warehouse (the DuckDB file in
+--dir, or --warehouse): the indicator cards, the daily volume by status, the
+status distribution, the approval-rate and credit-usage trends, the daily table
+and, when the warehouse holds several projects, their comparison; then the peak
+times (a weekday x hour heat map), the credit forecast of the next 30 days with
+its backtest error, the anomalies, time to decision, the pending backlog by age,
+the abandonment funnel, the reject reasons ranked and, when the warehouse holds
+them, Fractal's snapshots. Every number comes from the views.
 
 The filters are query parameters, so that a view can be bookmarked and shared:
 period (7d, 30d, 90d, month or all; default 30d), or from and to (YYYY-MM-DD),
@@ -89,7 +114,7 @@ status, project and sort (day or credits); tz (an IANA name, default --tz)
 is the heat map's time zone. /daily.csv is the daily table as
 kycetl stats --format csv prints it, /api/overview the page's numbers as JSON.
 
-The warehouse is opened read-only for each request and closed after it: serve
+The DuckDB file is opened read-only for each request and closed after it: serve
 never blocks a load, and shows a load's days as soon as it is done (while a load
 is writing, a request answers 503 and asks to reload).
 
@@ -97,7 +122,11 @@ It listens on loopback by default. On any other --addr it refuses to start
 unless KYCETL_SERVE_TOKEN is set, and then asks every request for it: open the
 page once as URL?token=TOKEN (the browser keeps it as a cookie), or send it as
 "Authorization: Bearer TOKEN". When KYCETL_SERVE_TOKEN is set, it is asked for
-on loopback too. The token is never logged.`,
+on loopback too. The token is never logged.
+
+` + bigQueryCost + `serve connects once at start and runs query jobs only for the data requests
+(the page, /api/overview, /daily.csv; never for the page's scripts and styles,
+which come from the binary): each is ` + pageJobs + `.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := web.CheckTimeZone(tz); err != nil {
@@ -111,10 +140,14 @@ on loopback too. The token is never logged.`,
 			if !loopback(host) && token == "" {
 				return usagef("--addr %s is reachable from other machines: set %s to a secret the page will ask for, or listen on 127.0.0.1", addr, envServeToken)
 			}
-			path, err := warehouseFile(dir)
+			if _, err := target.resolve(e); err != nil {
+				return err
+			}
+			open, closeDB, where, err := e.pageOpener(cmd.Context(), &target)
 			if err != nil {
 				return err
 			}
+			defer closeDB()
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listening on %s: %w", addr, err)
@@ -123,11 +156,11 @@ on loopback too. The token is never logged.`,
 			if token != "" {
 				opts = append(opts, web.WithToken(token))
 			}
-			srv := &http.Server{Handler: web.New(web.ReadOnly(path, e.log), opts...), ReadHeaderTimeout: 10 * time.Second}
+			srv := &http.Server{Handler: web.New(open, opts...), ReadHeaderTimeout: 10 * time.Second}
 			done := make(chan error, 1)
 			go func() { done <- srv.Serve(ln) }()
 			url := "http://" + ln.Addr().String() + "/"
-			fmt.Fprintf(e.stdout, "the statistics page of %s: %s\n", dir, url)
+			fmt.Fprintf(e.stdout, "the statistics page of %s: %s\n", where, url)
 			if token != "" {
 				fmt.Fprintf(e.stdout, "it asks for %s: open %s?token=<%s> once, or send it as a bearer Authorization header\n", envServeToken, url, envServeToken)
 			}
@@ -145,14 +178,15 @@ on loopback too. The token is never logged.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
+	target.add(cmd, "configuration file: serve its warehouse (and dir) unless --warehouse (--dir) says another")
 	cmd.Flags().StringVar(&tz, "tz", web.DefaultTimeZone, "the time zone (IANA name) of the peak-times heat map's hours, unless the page's tz parameter says another")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "host:port to listen on (port 0 picks a free one); other than loopback only with "+envServeToken)
 	return cmd
 }
 
 func (e *env) reportCmd() *cobra.Command {
-	var dir, out, tz string
+	var out, tz string
+	var target readFlags
 	var filter filterFlags
 	cmd := &cobra.Command{
 		Use:   "report --out FILE.html",
@@ -165,7 +199,9 @@ copy of a period). Its filters are fixed when it is written: --period (default
 the heat map's time zone --tz (default UTC).
 
 The file is written under a temporary name and renamed into place, so FILE is
-whole or untouched. report only reads the warehouse (read-only, like stats).`,
+whole or untouched. report only reads the warehouse (read-only, like stats).
+
+` + bigQueryCost + `A report is ` + pageJobs + `.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
@@ -178,13 +214,16 @@ whole or untouched. report only reads the warehouse (read-only, like stats).`,
 			if err != nil {
 				return err
 			}
-			wh, err := e.readOnly(cmd.Context(), dir)
+			if _, err := target.resolve(e); err != nil {
+				return err
+			}
+			db, closeDB, err := e.statsDB(cmd.Context(), &target)
 			if err != nil {
 				return err
 			}
-			defer wh.Close()
+			defer closeDB()
 			var b bytes.Buffer
-			if err := web.Report(cmd.Context(), &b, wh.DB(), req, web.WithClock(e.now), web.WithLogger(e.log), web.WithTimeZone(tz)); err != nil {
+			if err := web.Report(cmd.Context(), &b, db, req, web.WithClock(e.now), web.WithLogger(e.log), web.WithTimeZone(tz)); err != nil {
 				return unknownProject(err)
 			}
 			if _, err := archive.WriteFileAtomic(out, b.Bytes()); err != nil {
@@ -195,7 +234,7 @@ whole or untouched. report only reads the warehouse (read-only, like stats).`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory")
+	target.add(cmd, "configuration file: read its warehouse (and dir) unless --warehouse (--dir) says another")
 	cmd.Flags().StringVar(&out, "out", "", "the HTML file to write")
 	cmd.Flags().StringVar(&tz, "tz", web.DefaultTimeZone, "the time zone (IANA name) of the peak-times heat map's hours")
 	filter.add(cmd, web.DefaultPeriod)

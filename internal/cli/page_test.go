@@ -19,9 +19,16 @@ import (
 // returns the page's URL that it prints.
 func serveProcess(t *testing.T, vars map[string]string, args ...string) string {
 	t.Helper()
+	return serveIn(t, &env{now: time.Now, getenv: func(k string) string { return vars[k] }}, args...)
+}
+
+// serveIn is serveProcess in the environment e (its stdout and stderr
+// replaced).
+func serveIn(t *testing.T, e *env, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut kyctest.SyncBuffer
-	e := &env{stdout: &out, stderr: &errOut, now: time.Now, getenv: func(k string) string { return vars[k] }}
+	e.stdout, e.stderr = &out, &errOut
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, e, append([]string{"serve"}, args...)) }()
 	t.Cleanup(func() {

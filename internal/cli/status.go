@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	gosql "database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"github.com/kycetl/kycetl/internal/window"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
+	"github.com/kycetl/kycetl/load/bigquery"
 	"github.com/kycetl/kycetl/load/duckdb"
 	"github.com/kycetl/kycetl/schedules"
 	"github.com/kycetl/kycetl/sql/stats"
@@ -36,7 +36,7 @@ const statusSpan = 90
 const anomalyLookback = 7
 
 func (e *env) statusCmd() *cobra.Command {
-	var path, dir, warehouse string
+	var target readFlags
 	var runs int
 	var wait time.Duration
 	cmd := &cobra.Command{
@@ -65,32 +65,22 @@ while a run holds the DuckDB file it waits for up to --wait.
 
 On BigQuery (the configuration's warehouse, or --warehouse
 bigquery://PROJECT/DATASET) status reads the dataset's load_runs with query
-jobs (a few per project, each a few MB of load_runs), and reports the same,
-except the anomalies: query the anomalies view in BigQuery for those.`,
+jobs (a few per project, each a few MB of load_runs) and its anomalies view
+with one more query job per project (one without --config), and reports the
+same.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runs < 1 {
 				return usagef("--runs must be at least 1, got %d", runs)
 			}
-			var cfg *config.Config
-			if path != "" {
-				var err error
-				if cfg, err = e.readConfig(path); err != nil {
-					return err
-				}
-				if !cmd.Flags().Changed("dir") {
-					dir = cfg.Dir
-				}
-				if !cmd.Flags().Changed("warehouse") {
-					warehouse = cfg.Warehouse.String()
-				}
+			cfg, err := target.resolve(e)
+			if err != nil {
+				return err
 			}
-			return e.status(cmd.Context(), cfg, dir, warehouse, runs, wait)
+			return e.status(cmd.Context(), cfg, target.dir, target.warehouse, runs, wait)
 		},
 	}
-	cmd.Flags().StringVar(&path, "config", "", "configuration file: report on its jobs")
-	cmd.Flags().StringVar(&dir, "dir", defaultDir, "archive and warehouse directory; with --config, the file's dir unless this is given")
-	cmd.Flags().StringVar(&warehouse, "warehouse", "duckdb", "duckdb (<dir>/kyc.duckdb) or bigquery://PROJECT/DATASET; with --config, the file's unless this is given")
+	target.add(cmd, "configuration file: report on its jobs")
 	cmd.Flags().IntVar(&runs, "runs", 5, "last runs to show per job")
 	cmd.Flags().DurationVar(&wait, "wait", 30*time.Second, "how long to wait for the warehouse while a run holds it")
 	return cmd
@@ -105,7 +95,7 @@ func (e *env) status(ctx context.Context, cfg *config.Config, dir, warehouse str
 	}
 	now := e.now()
 	var ledger *schedules.LoadRuns
-	var db *gosql.DB // DuckDB's, for the anomalies
+	var db stats.DB // for the anomalies
 	layout := archive.Layout{Dir: dir}
 	if warehouse != "" && warehouse != config.EngineDuckDB {
 		// Read as it is: status prepares nothing.
@@ -119,6 +109,9 @@ func (e *env) status(ctx context.Context, cfg *config.Config, dir, warehouse str
 			return fmt.Errorf("reading the ledger of %s: %w", warehouse, pipeline.ErrNoLedger)
 		}
 		ledger = &schedules.LoadRuns{DB: lr.LedgerDB()}
+		if bq, ok := w.wh.(*bigquery.Warehouse); ok {
+			db = stats.BigQuery.On(bq.QueryDB())
+		}
 		fmt.Fprintf(e.stdout, "ledger: %s\n", warehouse)
 	} else if _, err := os.Stat(layout.DuckDBPath()); err == nil {
 		// Read-only: status never changes the warehouse, and several can
@@ -130,8 +123,8 @@ func (e *env) status(ctx context.Context, cfg *config.Config, dir, warehouse str
 			return e.busy(dir, err)
 		}
 		defer wh.Close()
-		db = wh.DB()
-		ledger = &schedules.LoadRuns{DB: db}
+		db = stats.DuckDB.On(wh.DB())
+		ledger = &schedules.LoadRuns{DB: wh.DB()}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("reading %s: %w", layout.DuckDBPath(), err)
 	}
@@ -163,12 +156,10 @@ func (e *env) status(ctx context.Context, cfg *config.Config, dir, warehouse str
 	if err != nil {
 		return err
 	}
-	if db != nil {
+	if db.DB != nil {
 		if err := rep.anomalies(ctx, db, cfg); err != nil {
 			return err
 		}
-	} else if ledger != nil {
-		rep.printf("\nanomalies: not read from %s (query its anomalies view)\n", warehouse)
 	}
 	if len(rep.problems) > 0 {
 		rep.printf("\nstatus: UNHEALTHY: %s\n", strings.Join(rep.problems, "; "))
@@ -183,7 +174,7 @@ func (e *env) status(ctx context.Context, cfg *config.Config, dir, warehouse str
 // jobs with a configuration, anomalyLookback days without one. Each is a
 // problem: a day whose volume or rates left their usual range is what a
 // broken onboarding flow looks like the morning after.
-func (r *report) anomalies(ctx context.Context, db *gosql.DB, cfg *config.Config) error {
+func (r *report) anomalies(ctx context.Context, db stats.DB, cfg *config.Config) error {
 	yesterday := window.Day(r.now).AddDate(0, 0, -1)
 	ranges := []stats.Range{{From: yesterday.AddDate(0, 0, 1-anomalyLookback), To: yesterday}}
 	if cfg != nil {

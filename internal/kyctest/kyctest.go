@@ -3,7 +3,8 @@
 // flattener and views, to compare the warehouse against; a log buffer
 // safe for concurrent writers; a description of a directory tree, to
 // prove that nothing in it was written; and the test binary run as a
-// second process that holds a lock or a file; a GET with its body read.
+// second process that holds a lock or a file; a GET with its body read;
+// every reader of sql/stats, to run them all on each engine.
 package kyctest
 
 import (

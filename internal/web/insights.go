@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	gosql "database/sql"
 	"fmt"
 	"runtime"
 	"strconv"
@@ -51,7 +50,7 @@ func CheckTimeZone(tz string) error {
 
 // readInsights reads the sections under the filter f, the heat map in the
 // time zone tz.
-func readInsights(ctx context.Context, db *gosql.DB, f stats.Filter, tz string) (insights, error) {
+func readInsights(ctx context.Context, db stats.DB, f stats.Filter, tz string) (insights, error) {
 	if err := CheckTimeZone(tz); err != nil {
 		return insights{}, err
 	}

@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	gosql "database/sql"
 	"embed"
 	"encoding/base64"
 	"encoding/json"
@@ -62,7 +61,7 @@ const CreditsFrom = "2025-02-01"
 // from a view, under the page's filter; it computes nothing itself.
 type Section struct {
 	ID, Title, Note string
-	Query           func(ctx context.Context, db *gosql.DB, f stats.Filter) (*Table, error)
+	Query           func(ctx context.Context, db stats.DB, f stats.Filter) (*Table, error)
 }
 
 // Table is the rows of a section, already formatted.
@@ -95,7 +94,7 @@ type data struct {
 }
 
 // build reads everything the page draws.
-func build(ctx context.Context, db *gosql.DB, req stats.Request, f stats.Filter, tz string, now time.Time, sections []Section) (*data, error) {
+func build(ctx context.Context, db stats.DB, req stats.Request, f stats.Filter, tz string, now time.Time, sections []Section) (*data, error) {
 	o, err := stats.QueryOverview(ctx, db, f)
 	if err != nil {
 		return nil, err
@@ -325,7 +324,7 @@ func render(w io.Writer, d *data, report bool) error {
 // that needs nothing else: its script, style, chart library, numbers and
 // CSV are inside. req is the filter as asked, to show on the page; without
 // a period, from or to, it is DefaultPeriod.
-func Report(ctx context.Context, w io.Writer, db *gosql.DB, req stats.Request, opts ...Option) error {
+func Report(ctx context.Context, w io.Writer, db stats.DB, req stats.Request, opts ...Option) error {
 	st := defaults(opts)
 	req = withDefaultPeriod(req)
 	f, err := req.Filter(st.now())

@@ -11,7 +11,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
-	gosql "database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,19 +27,30 @@ import (
 
 // Opener opens the warehouse for one request and returns the database
 // with the function that closes it.
-type Opener func(ctx context.Context) (*gosql.DB, func() error, error)
+type Opener func(ctx context.Context) (stats.DB, func() error, error)
 
 // ReadOnly opens the DuckDB file at path read-only, anew for each call:
 // the server holds no file open between requests, so a load (which needs
 // the file alone, and may replace it) is never blocked by the page for
 // longer than one request.
 func ReadOnly(path string, log zerolog.Logger) Opener {
-	return func(ctx context.Context) (*gosql.DB, func() error, error) {
+	return func(ctx context.Context) (stats.DB, func() error, error) {
 		wh, err := duckdb.Open(ctx, path, duckdb.WithReadOnly(), duckdb.WithLogger(log))
 		if err != nil {
-			return nil, nil, err
+			return stats.DB{}, nil, err
 		}
-		return wh.DB(), wh.Close, nil
+		return stats.DuckDB.On(wh.DB()), wh.Close, nil
+	}
+}
+
+// Shared hands every request the same handle on the warehouse, which its
+// owner closes: BigQuery's (load/bigquery's query jobs), where a request
+// opens nothing and holds nothing between its queries. Only the data
+// requests (the page, /api/overview, /daily.csv) query; the page's assets
+// are served from the binary.
+func Shared(db stats.DB) Opener {
+	return func(context.Context) (stats.DB, func() error, error) {
+		return db, func() error { return nil }, nil
 	}
 }
 

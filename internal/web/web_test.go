@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	gosql "database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -140,14 +139,14 @@ func load(dir string) (*fixture, error) {
 const fractalDays = 4
 
 // db opens the fixture's warehouse read-only, as the page does.
-func (f *fixture) db(t testing.TB) *gosql.DB {
+func (f *fixture) db(t testing.TB) stats.DB {
 	t.Helper()
 	wh, err := duckdb.Open(context.Background(), f.path, duckdb.WithReadOnly())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { wh.Close() })
-	return wh.DB()
+	return stats.DuckDB.On(wh.DB())
 }
 
 // views reads the overview the views give under the request, with the
@@ -281,8 +280,8 @@ func TestBadFilters(t *testing.T) {
 // TestLockedWarehouse: while a load holds the warehouse, the page answers
 // 503 with a Retry-After, and says why.
 func TestLockedWarehouse(t *testing.T) {
-	locked := func(ctx context.Context) (*gosql.DB, func() error, error) {
-		return nil, nil, fmt.Errorf("opening DuckDB warehouse x: %w", duckdb.ErrLocked)
+	locked := func(ctx context.Context) (stats.DB, func() error, error) {
+		return stats.DB{}, nil, fmt.Errorf("opening DuckDB warehouse x: %w", duckdb.ErrLocked)
 	}
 	srv := httptest.NewServer(New(locked))
 	defer srv.Close()
@@ -337,7 +336,7 @@ func TestToken(t *testing.T) {
 func TestSections(t *testing.T) {
 	rows := func(n int) Section {
 		id := fmt.Sprintf("optional-%d", n)
-		return Section{ID: id, Title: "Optional " + id, Query: func(ctx context.Context, db *gosql.DB, f stats.Filter) (*Table, error) {
+		return Section{ID: id, Title: "Optional " + id, Query: func(ctx context.Context, db stats.DB, f stats.Filter) (*Table, error) {
 			tb := &Table{Columns: []string{"a"}}
 			for i := range n {
 				tb.Rows = append(tb.Rows, []string{fmt.Sprint(i)})

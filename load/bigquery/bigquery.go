@@ -160,8 +160,8 @@ type Warehouse struct {
 	mu       sync.Mutex
 	outcomes map[partKey]outcome
 
-	ledgerOnce sync.Once
-	ledgerDB   *gosql.DB // see LedgerDB
+	queryOnce sync.Once
+	queryDB   *gosql.DB // see QueryDB
 }
 
 var _ load.Warehouse = (*Warehouse)(nil)
@@ -249,8 +249,8 @@ func (w *Warehouse) BatchDays() int { return w.batchDays }
 
 // Close releases the client.
 func (w *Warehouse) Close() error {
-	if w.ledgerDB != nil {
-		w.ledgerDB.Close() // closes nothing of BigQuery's: its connections are the warehouse
+	if w.queryDB != nil {
+		w.queryDB.Close() // closes nothing of BigQuery's: its connections are the warehouse
 	}
 	if err := w.client.Close(); err != nil {
 		return fmt.Errorf("closing BigQuery warehouse: %w", err)

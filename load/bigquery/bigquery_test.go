@@ -308,7 +308,7 @@ func TestReplaceLoadsABatchWithOneJobPerTable(t *testing.T) {
 	if _, err := w.Outcome(load.Partition{Project: "acme", Day: loadtest.Day(2024, 1, 1)}); !errors.Is(err, load.ErrNotReplaced) {
 		t.Errorf("Outcome of a partition never replaced: %v", err)
 	}
-	m := replay(t, fake)
+	m := shown(t, fake)
 	if got := len(m.partition("submissions", parts[2].Partition)); got != 2 {
 		t.Errorf("day 3 shows %d submissions, want 2", got)
 	}
@@ -353,7 +353,7 @@ func TestBackfillJobsAreBoundedByBatches(t *testing.T) {
 			t.Errorf("a batch does not name both projects' days")
 		}
 	}
-	m := replay(t, fake)
+	m := shown(t, fake)
 	if got := len(m.tables["submissions"]); got != 62 {
 		t.Errorf("%d submissions, want 62", got)
 	}
@@ -397,7 +397,7 @@ func TestFailedJobFailsItsDayOnly(t *testing.T) {
 	if strings.Contains(err.Error(), "2025-02-01") || strings.Contains(err.Error(), "2025-02-03") {
 		t.Errorf("error names a good day: %v", err)
 	}
-	m := replay(t, fake)
+	m := shown(t, fake)
 	for i, want := range []string{"a", "old", "c"} {
 		rows := m.partition("submissions", ps[i])
 		if len(rows) != 1 || rows[0]["submission_id"] != want {
@@ -433,7 +433,7 @@ func TestFailedJobFailsItsDayOnly(t *testing.T) {
 	if err := w.Replace(ctx, parts[1:2]); err != nil {
 		t.Fatal(err)
 	}
-	if rows := replay(t, fake).partition("submissions", ps[1]); len(rows) != 1 || rows[0]["submission_id"] != "b" {
+	if rows := shown(t, fake).partition("submissions", ps[1]); len(rows) != 1 || rows[0]["submission_id"] != "b" {
 		t.Errorf("the retried day shows %v", rows)
 	}
 }
@@ -487,7 +487,7 @@ func TestGCSStaging(t *testing.T) {
 	if objs := fake.Objects(); len(objs) != 0 {
 		t.Errorf("staged objects left behind: %v", objs)
 	}
-	if got := len(replay(t, fake).tables["submissions"]); got != 4 {
+	if got := len(shown(t, fake).tables["submissions"]); got != 4 {
 		t.Errorf("%d submissions, want 4", got)
 	}
 }
@@ -523,7 +523,7 @@ func TestLargeFilesUploadResumably(t *testing.T) {
 		if chunks < 3 {
 			t.Errorf("staging %q: %d chunks uploaded, want at least 3", staging, chunks)
 		}
-		rows := replay(t, fake).partition("quarantine", p)
+		rows := shown(t, fake).partition("quarantine", p)
 		if len(rows) != 1 || rows[0]["raw"] != row["raw"] {
 			t.Errorf("staging %q: the large row did not arrive whole", staging)
 		}
@@ -543,7 +543,7 @@ func TestMergeFillsColumnsAFileLacks(t *testing.T) {
 	if err := w.Replace(ctx, []load.PartitionFiles{first, partitionFiles(t, dir, ps[1], 0, "s2")}); err != nil {
 		t.Fatal(err)
 	}
-	rows := replay(t, fake).tables["submissions"]
+	rows := shown(t, fake).tables["submissions"]
 	if len(rows) != 2 {
 		t.Fatalf("%d rows, want 2", len(rows))
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cloudspannerecosystem/memefish"
 	"github.com/cloudspannerecosystem/memefish/ast"
+	"github.com/cloudspannerecosystem/memefish/token"
 
 	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/extract/fractal"
@@ -24,10 +25,11 @@ import (
 //     (PARTITION BY ... ORDER BY ...)), which Spanner lacks: each OVER clause
 //     is cut before parsing, and the test checks that memefish fails exactly
 //     there without the cut, so that it notices when memefish learns them;
-//   - an interval of a computed number of days (DATE_ADD(d, INTERVAL (n) DAY),
-//     BigQuery's INTERVAL int64_expression date_part), which memefish reads
-//     only for a literal: the expression is replaced by 1 before parsing,
-//     with the same check that memefish fails there without it;
+//   - an interval of a computed number of days or hours (DATE_ADD(d,
+//     INTERVAL (n) DAY), t + INTERVAL (h) HOUR: BigQuery's INTERVAL
+//     int64_expression date_part), which memefish reads only for a
+//     literal: the expression is replaced by 1 before parsing, with the
+//     same check that memefish fails there without it;
 //   - scripting (BEGIN ... EXCEPTION ... END, BEGIN/COMMIT/ROLLBACK
 //     TRANSACTION, RAISE, IF ... END IF): only the DML statements inside
 //     are parsed.
@@ -35,15 +37,15 @@ import (
 // CREATE OR REPLACE VIEW is not parsed either (Spanner requires SQL
 // SECURITY); its body, the view's query, is.
 var (
-	overClause   = regexp.MustCompile(`\s+OVER \([^()]*\)`)
-	dayInterval  = regexp.MustCompile(`INTERVAL \([^()]*\) DAY`)
+	overClause   = regexp.MustCompile(`\s+OVER \((?:[^()]|\([^()]*\))*\)`)
+	dayInterval  = regexp.MustCompile(`INTERVAL \([^()]*\) (DAY|HOUR)`)
 	cutConstruct = []struct {
 		re    *regexp.Regexp
 		with  string
 		fails string // what memefish's error names without the cut
 	}{
 		{overClause, "", "OVER"},
-		{dayInterval, "INTERVAL 1 DAY", "int64_expression"},
+		{dayInterval, "INTERVAL 1 $1", "int64_expression"},
 	}
 )
 
@@ -64,17 +66,7 @@ func TestViewsParseAsGoogleSQL(t *testing.T) {
 		if overClause.MatchString(query) {
 			windows = append(windows, v.Name)
 		}
-		for _, c := range cutConstruct {
-			if !c.re.MatchString(query) {
-				continue
-			}
-			_, err := memefish.ParseQuery(v.Name+".sql", query)
-			if err == nil || !strings.Contains(err.Error(), c.fails) {
-				t.Errorf("%s: memefish now reads %s (%v): parse it whole", v.Name, c.re, err)
-			}
-			query = c.re.ReplaceAllString(query, c.with)
-		}
-		stmt, err := memefish.ParseQuery(v.Name+".sql", query)
+		stmt, err := parseQuery(t, v.Name, query)
 		if err != nil {
 			t.Errorf("%s does not parse as GoogleSQL: %v", v.Name, err)
 			continue
@@ -87,6 +79,45 @@ func TestViewsParseAsGoogleSQL(t *testing.T) {
 	want := slices.Sorted(slices.Values(windowViews))
 	if !slices.Equal(windows, want) {
 		t.Errorf("the views %v use a window function; docs/bigquery.md names %v", windows, want)
+	}
+}
+
+// parseQuery parses a query as GoogleSQL after the cuts of cutConstruct,
+// checking that memefish fails without each cut that applies.
+func parseQuery(t *testing.T, name, query string) (*ast.QueryStatement, error) {
+	t.Helper()
+	for _, c := range cutConstruct {
+		if !c.re.MatchString(query) {
+			continue
+		}
+		_, err := memefish.ParseQuery(name+".sql", query)
+		if err == nil || !strings.Contains(err.Error(), c.fails) {
+			t.Errorf("%s: memefish now reads %s (%v): parse it whole", name, c.re, err)
+		}
+		query = c.re.ReplaceAllString(query, c.with)
+	}
+	return memefish.ParseQuery(name+".sql", query)
+}
+
+// TestReaderQueriesParseAsGoogleSQL runs every reader of sql/stats in its
+// BigQuery dialect against the fake, with every filter, and parses each
+// query it sent as GoogleSQL: the fake runs them with DuckDB, which would
+// take a query only DuckDB accepts.
+func TestReaderQueriesParseAsGoogleSQL(t *testing.T) {
+	w, fake := openPrepared(t)
+	readAll(t, w)
+	n := 0
+	for _, j := range fake.Jobs() {
+		if !strings.HasPrefix(j.JobReference.JobId, "kycetl_query") {
+			continue
+		}
+		n++
+		if _, err := parseQuery(t, j.JobReference.JobId, j.Configuration.Query.Query); err != nil {
+			t.Errorf("a query of sql/stats does not parse as GoogleSQL: %v", err)
+		}
+	}
+	if n < 30 {
+		t.Errorf("%d queries of sql/stats parsed, want every reader's", n)
 	}
 }
 
@@ -187,4 +218,28 @@ func withFiles(tables []*schema.Table, parts []load.Partition) []load.PartitionF
 		}
 	}
 	return out
+}
+
+// FuzzSelectOnly: the reader's check never panics, and what it lets
+// through is one statement to GoogleSQL's own splitter (and comments).
+func FuzzSelectOnly(f *testing.F) {
+	for _, s := range []string{"SELECT 1", "(SELECT 1);", "SELECT ';' -- ;\n", "WITH a AS (SELECT 1) SELECT * FROM a", "SELECT 1; SELECT 2", "DELETE FROM t", "/* */ SELECT @x", "SELECT '"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		if selectOnly(q) != nil {
+			return
+		}
+		stmts, err := memefish.SplitRawStatements("q", q)
+		n := 0
+		for _, st := range stmts {
+			lex := &memefish.Lexer{File: &token.File{Buffer: st.Statement}}
+			if lex.NextToken() != nil || lex.Token.Kind != token.TokenEOF { // not comments alone
+				n++
+			}
+		}
+		if err != nil || n != 1 {
+			t.Errorf("selectOnly(%q) let through %d statements (%v)", q, n, err)
+		}
+	})
 }

@@ -2,11 +2,8 @@ package bigquery
 
 import (
 	"context"
-	"fmt"
-	"regexp"
 	"slices"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,8 +12,12 @@ import (
 
 	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/extract/retry"
+	"github.com/kycetl/kycetl/internal/kyctest"
 	"github.com/kycetl/kycetl/load"
+	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/load/bigquery/bqfake"
+	"github.com/kycetl/kycetl/load/loadtest"
+	"github.com/kycetl/kycetl/sql/stats"
 )
 
 const (
@@ -57,113 +58,38 @@ func openPrepared(t *testing.T, opts ...Option) (*Warehouse, *bqfake.Server) {
 	return w, fake
 }
 
-// model is what BigQuery would show after the jobs the fake ran: the fake
-// executes no SQL, so the test replays kycetl's own statements — each
-// successful transaction's DELETEs and INSERTs, over the rows the load jobs
-// read — and a failed job changes nothing, as a rolled-back transaction.
+// model is what BigQuery shows after the jobs the fake ran: the rows of
+// each table of the test dataset (the fake applies each successful
+// transaction's DELETEs and INSERTs; a failed job changes nothing, as a
+// rolled-back transaction), load_runs as the ledger keeps it (a NULL text
+// as "").
 type model struct {
 	tables map[string][]map[string]any
 }
 
-var (
-	deleteRe     = regexp.MustCompile("(?s)^DELETE FROM `[^`]+\\.(\\w+)` WHERE (.*)$")
-	termRe       = regexp.MustCompile(`\(project = @(\w+) AND (\w+) IN \(([^)]*)\)\)`)
-	dateRe       = regexp.MustCompile(`DATE '([0-9-]+)'`)
-	insertFromRe = regexp.MustCompile("(?s)^INSERT INTO `[^`]+\\.(\\w+)` \\(.*\\) SELECT .* FROM `[^`]+\\.(\\w+)`$")
-	insertValRe  = regexp.MustCompile("(?s)^INSERT INTO `[^`]+\\.(\\w+)` \\(([^)]*)\\) VALUES(.*)$")
-	valuesRe     = regexp.MustCompile(`\(([^()]*)\)`)
-)
-
-func replay(t *testing.T, fake *bqfake.Server) *model {
+// shown is the model of the fake's test dataset.
+func shown(t *testing.T, fake *bqfake.Server) *model {
 	t.Helper()
 	m := &model{tables: map[string][]map[string]any{}}
-	staged := map[string][]map[string]any{}
-	for _, job := range fake.Jobs() {
-		if job.Status.ErrorResult != nil {
+	for _, name := range fake.TableNames(testProject, testDataset) {
+		if tbl, _ := fake.Table(testProject, testDataset, name); tbl.Type != "TABLE" || name == "load_runs" {
 			continue
 		}
-		if l := job.Configuration.Load; l != nil {
-			rows, err := fake.LoadedRows(job)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if l.WriteDisposition != "WRITE_TRUNCATE" {
-				rows = append(staged[l.DestinationTable.TableId], rows...)
-			}
-			staged[l.DestinationTable.TableId] = rows
-			continue
+		rows, err := fake.Rows(testProject, testDataset, name)
+		if err != nil {
+			t.Fatal(err)
 		}
-		q := job.Configuration.Query
-		body, ok := strings.CutPrefix(q.Query, "BEGIN\n  BEGIN TRANSACTION;\n  ")
-		if !ok {
-			continue
-		}
-		body, _, _ = strings.Cut(body, ";\n  COMMIT TRANSACTION;")
-		params := map[string]string{}
-		for _, p := range q.QueryParameters {
-			params[p.Name] = p.ParameterValue.Value
-		}
-		for _, stmt := range strings.Split(body, ";\n  ") {
-			if err := m.apply(stmt, params, staged); err != nil {
-				t.Fatalf("replaying job %s: %v", job.Id, err)
+		m.tables[name] = rows
+	}
+	for _, r := range fake.LedgerRows(testProject, testDataset) {
+		for _, col := range []string{"error", "outcome", "run_id", "project"} {
+			if r[col] == nil {
+				r[col] = ""
 			}
 		}
+		m.tables["load_runs"] = append(m.tables["load_runs"], r)
 	}
 	return m
-}
-
-func (m *model) apply(stmt string, params map[string]string, staged map[string][]map[string]any) error {
-	if d := deleteRe.FindStringSubmatch(stmt); d != nil {
-		table, where := d[1], d[2]
-		runID := ""
-		if strings.HasPrefix(where, "run_id = @run_id AND ") {
-			runID = params["run_id"]
-		}
-		type key struct{ project, col, day string }
-		doomed := map[key]bool{}
-		for _, term := range termRe.FindAllStringSubmatch(where, -1) {
-			for _, day := range dateRe.FindAllStringSubmatch(term[3], -1) {
-				doomed[key{params[term[1]], term[2], day[1]}] = true
-			}
-		}
-		if len(doomed) == 0 {
-			return fmt.Errorf("a DELETE without a partition filter: %s", stmt)
-		}
-		kept := m.tables[table][:0]
-		for _, r := range m.tables[table] {
-			hit := false
-			for k := range doomed {
-				if fmt.Sprint(r["project"]) == k.project && fmt.Sprint(r[k.col]) == k.day && (runID == "" || r["run_id"] == runID) {
-					hit = true
-				}
-			}
-			if !hit {
-				kept = append(kept, r)
-			}
-		}
-		m.tables[table] = kept
-		return nil
-	}
-	if i := insertFromRe.FindStringSubmatch(stmt); i != nil {
-		m.tables[i[1]] = append(m.tables[i[1]], staged[i[2]]...)
-		return nil
-	}
-	if i := insertValRe.FindStringSubmatch(stmt); i != nil {
-		cols := strings.Split(strings.ReplaceAll(i[2], "`", ""), ", ")
-		for _, row := range valuesRe.FindAllStringSubmatch(i[3], -1) {
-			marks := strings.Split(row[1], ", ")
-			if len(marks) != len(cols) {
-				return fmt.Errorf("%d values for %d columns", len(marks), len(cols))
-			}
-			r := map[string]any{}
-			for j, mark := range marks {
-				r[cols[j]] = params[strings.TrimPrefix(mark, "@")]
-			}
-			m.tables[i[1]] = append(m.tables[i[1]], r)
-		}
-		return nil
-	}
-	return fmt.Errorf("a statement the model does not know: %s", stmt)
 }
 
 func (m *model) partition(table string, p load.Partition) []map[string]any {
@@ -199,4 +125,24 @@ func mustCivil(t *testing.T, s string) civil.Date {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// readAll runs every reader of sql/stats in its BigQuery dialect on the
+// prepared warehouse w, without a filter and with every filter (a project
+// it then holds: a ledger row is recorded first).
+func readAll(t *testing.T, w *Warehouse) {
+	t.Helper()
+	ctx := context.Background()
+	if err := w.RecordRuns(ctx, &archive.Manifest{RunID: "R", Command: "run"}, []archive.DayRecord{{Project: "acme", Day: "2025-02-01", Outcome: archive.OutcomeOK}}); err != nil {
+		t.Fatal(err)
+	}
+	day := loadtest.Day(2025, 2, 1)
+	db := stats.BigQuery.On(w.QueryDB())
+	for _, f := range []stats.Filter{{}, {From: day, To: day.AddDate(0, 0, 6), Project: "acme", Status: argos.StatusRejected, ByCredits: true}} {
+		for name, read := range kyctest.Reads(ctx, f) {
+			if _, err := read(db); err != nil {
+				t.Errorf("%s under %+v: %v", name, f, err)
+			}
+		}
+	}
 }

@@ -140,13 +140,8 @@ func TestIntegrationConformance(t *testing.T) {
 // TestIntegrationViews checks that every view compiles in BigQuery and
 // keeps the BI contract's columns, with free dry runs.
 func TestIntegrationViews(t *testing.T) {
-	cfg := integrationConfig(t)
-	w := openReal(t, cfg)
-	defer w.Close()
+	w := preparedReal(t)
 	ctx := context.Background()
-	if err := w.Prepare(ctx); err != nil {
-		t.Fatal(err)
-	}
 	for _, v := range sql.Views() {
 		q := w.Client().Query("SELECT * FROM " + w.ref(v.Name))
 		q.DryRun = true
@@ -167,4 +162,23 @@ func TestIntegrationViews(t *testing.T) {
 		}
 		t.Logf("%s: %s; %d bytes would be processed", v.Name, strings.Join(cols, " "), st.Statistics.TotalBytesProcessed)
 	}
+}
+
+// TestIntegrationReaders runs every reader of sql/stats in its BigQuery
+// dialect, with and without every filter, against a prepared dataset: real
+// BigQuery takes each query (the fake runs them with DuckDB).
+func TestIntegrationReaders(t *testing.T) {
+	readAll(t, preparedReal(t))
+}
+
+// preparedReal is a new prepared dataset of real BigQuery, closed and
+// dropped when the test ends.
+func preparedReal(t *testing.T) *Warehouse {
+	t.Helper()
+	w := openReal(t, integrationConfig(t))
+	t.Cleanup(func() { w.Close() })
+	if err := w.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return w
 }

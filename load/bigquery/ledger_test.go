@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	gbq "cloud.google.com/go/bigquery"
+
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/load/bigquery"
@@ -201,9 +203,12 @@ func mustDay(s string) time.Time {
 	return d
 }
 
-// TestLedgerUnknownQuery: a query with the dataset as default that is not
-// one of the ledger's fails, naming it, instead of answering nothing.
-func TestLedgerUnknownQuery(t *testing.T) {
+// TestQueryTheFakeCannotRun: the reader sends one SELECT only; a query with
+// the dataset as default that is neither one of the ledger's nor a SELECT,
+// or a SELECT that DuckDB cannot run, fails naming the query instead of
+// answering nothing; a SELECT of the dataset's tables is answered, after
+// every job that changed them.
+func TestQueryTheFakeCannotRun(t *testing.T) {
 	ctx := context.Background()
 	fake := bqfake.New()
 	t.Cleanup(fake.Close)
@@ -219,8 +224,45 @@ func TestLedgerUnknownQuery(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n int
-	err = w.LedgerDB().QueryRowContext(ctx, "SELECT count(*) FROM load_runs").Scan(&n)
-	if err == nil || !strings.Contains(err.Error(), "does not answer this query") || !strings.Contains(err.Error(), "kyc-test.kyc") {
-		t.Errorf("an unknown query: %v", err)
+	if err := w.QueryDB().QueryRowContext(ctx, "SELECT count(*) FROM load_runs").Scan(&n); err != nil || n != 0 {
+		t.Errorf("a count of the empty ledger: %d, %v", n, err)
+	}
+	// A job between two reads: the second sees its rows.
+	if err := w.RecordRuns(ctx, &archive.Manifest{RunID: "R", Command: "run"}, []archive.DayRecord{{Project: "acme", Day: "2025-02-01", Outcome: archive.OutcomeOK}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.QueryDB().QueryRowContext(ctx, "SELECT count(*) FROM load_runs").Scan(&n); err != nil || n != 1 {
+		t.Errorf("a count of the ledger after a run: %d, %v", n, err)
+	}
+	jobs := len(fake.Jobs())
+	for q, want := range map[string]string{
+		"DELETE FROM load_runs WHERE true":                 "only runs one SELECT, not DELETE",
+		"SELECT 1; DELETE FROM load_runs WHERE true":       "not a script of several statements",
+		"/* ; */ (SELECT 'a;b' -- ;\n FROM load_runs) ; x": "not a script",
+		"SELECT 'unclosed":                                 "reading the query",
+	} {
+		err = w.QueryDB().QueryRowContext(ctx, q).Scan(&n)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "kyc-test.kyc") {
+			t.Errorf("%s: %v, want an error naming the dataset and %q", q, err, want)
+		}
+	}
+	if n := len(fake.Jobs()) - jobs; n != 0 {
+		t.Errorf("the reader sent %d jobs of what it refuses", n)
+	}
+	if err := w.QueryDB().QueryRowContext(ctx, "(SELECT count(*) -- ;\n FROM load_runs WHERE run_id <> 'a;b');").Scan(&n); err != nil || n != 1 {
+		t.Errorf("a SELECT with a semicolon in a comment, in a literal and at its end: %d, %v", n, err)
+	}
+	// The fake refuses what is no SELECT too (with the dataset as the
+	// default: the client's own query), and what DuckDB cannot run.
+	for q, want := range map[string]string{
+		"DELETE FROM load_runs WHERE true":   "runs only SELECT",
+		"SELECT count(*) FROM no_such_table": "no_such_table",
+	} {
+		raw := w.Client().Query(q)
+		raw.DefaultProjectID, raw.DefaultDatasetID = "kyc-test", "kyc"
+		raw.JobIDConfig = gbq.JobIDConfig{JobID: "raw", AddJobIDSuffix: true}
+		if _, err := raw.Read(ctx); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an error saying %q", q, err, want)
+		}
 	}
 }

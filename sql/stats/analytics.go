@@ -109,42 +109,42 @@ type RejectReason struct {
 }
 
 // Hourly reads stats_hourly, by project, day and hour.
-func Hourly(ctx context.Context, db *gosql.DB, r Range) ([]Hour, error) {
+func Hourly(ctx context.Context, db DB, r Range) ([]Hour, error) {
 	return readView(ctx, db, "stats_hourly", r, "project, day, hour", func(h *Hour) []any {
 		return []any{&h.Project, &h.Day, &h.Hour, &h.Weekday, &h.Total, &h.Approved, &h.Rejected, &h.Incomplete, &h.Pending}
 	})
 }
 
 // CreditForecast reads credit_forecast, by project and day.
-func CreditForecast(ctx context.Context, db *gosql.DB, r Range) ([]Forecast, error) {
+func CreditForecast(ctx context.Context, db DB, r Range) ([]Forecast, error) {
 	return readView(ctx, db, "credit_forecast", r, "project, day", func(f *Forecast) []any {
 		return []any{&f.Project, &f.Day, &f.Credits, &f.Low, &f.High, &f.BacktestMAPE}
 	})
 }
 
 // CreditBacktest reads credit_forecast_backtest, by project and day.
-func CreditBacktest(ctx context.Context, db *gosql.DB, r Range) ([]Backtest, error) {
+func CreditBacktest(ctx context.Context, db DB, r Range) ([]Backtest, error) {
 	return readView(ctx, db, "credit_forecast_backtest", r, "project, day", func(b *Backtest) []any {
 		return []any{&b.Project, &b.Day, &b.Credits, &b.Low, &b.High, &b.Actual, &b.APE}
 	})
 }
 
 // Anomalies reads anomalies, by project, day and metric.
-func Anomalies(ctx context.Context, db *gosql.DB, r Range) ([]Anomaly, error) {
+func Anomalies(ctx context.Context, db DB, r Range) ([]Anomaly, error) {
 	return readView(ctx, db, "anomalies", r, "project, day, metric", func(a *Anomaly) []any {
 		return []any{&a.Project, &a.Day, &a.Metric, &a.Value, &a.Expected, &a.Score}
 	})
 }
 
 // TimeToDecision reads time_to_decision_daily, by project, day and reviewer.
-func TimeToDecision(ctx context.Context, db *gosql.DB, r Range) ([]DecisionTime, error) {
+func TimeToDecision(ctx context.Context, db DB, r Range) ([]DecisionTime, error) {
 	return readView(ctx, db, "time_to_decision_daily", r, "project, day, reviewer", func(d *DecisionTime) []any {
 		return []any{&d.Project, &d.Day, &d.Decided, &d.MedianMinutes, &d.P90Minutes, &d.Reviewer}
 	})
 }
 
 // PendingBacklog reads pending_backlog, by project and day.
-func PendingBacklog(ctx context.Context, db *gosql.DB, r Range) ([]PendingAge, error) {
+func PendingBacklog(ctx context.Context, db DB, r Range) ([]PendingAge, error) {
 	return readView(ctx, db, "pending_backlog", r, "project, day", func(p *PendingAge) []any {
 		return []any{&p.Project, &p.Day, &p.AgeDays, &p.AgeBucket, &p.Pending}
 	})
@@ -152,15 +152,15 @@ func PendingBacklog(ctx context.Context, db *gosql.DB, r Range) ([]PendingAge, e
 
 // Abandonment reads abandonment_funnel, by project, day and step (the
 // submissions without a camera process last).
-func Abandonment(ctx context.Context, db *gosql.DB, r Range) ([]FunnelStep, error) {
-	return readView(ctx, db, "abandonment_funnel", r, "project, day, step NULLS LAST", func(s *FunnelStep) []any {
+func Abandonment(ctx context.Context, db DB, r Range) ([]FunnelStep, error) {
+	return readView(ctx, db, "abandonment_funnel", r, "project, day, step IS NULL, step", func(s *FunnelStep) []any {
 		return []any{&s.Project, &s.Day, &s.Step, &s.Reached, &s.Abandoned, &s.Errors}
 	})
 }
 
 // RejectReasons reads reject_reasons_daily, by project, day, rank and reason.
-func RejectReasons(ctx context.Context, db *gosql.DB, r Range) ([]RejectReason, error) {
-	return readView(ctx, db, "reject_reasons_daily", r, "project, day, rank, reason NULLS LAST", func(x *RejectReason) []any {
+func RejectReasons(ctx context.Context, db DB, r Range) ([]RejectReason, error) {
+	return readView(ctx, db, "reject_reasons_daily", r, "project, day, rank, reason IS NULL, reason", func(x *RejectReason) []any {
 		return []any{&x.Project, &x.Day, &x.Reason, &x.Submissions, &x.Rank}
 	})
 }
@@ -168,7 +168,7 @@ func RejectReasons(ctx context.Context, db *gosql.DB, r Range) ([]RejectReason, 
 // readView selects every column of the view, its days (day and *_day) as
 // text, within r, ordered by order, scanning each row into the
 // destinations dest gives.
-func readView[T any](ctx context.Context, db *gosql.DB, name string, r Range, order string, dest func(*T) []any) ([]T, error) {
+func readView[T any](ctx context.Context, db DB, name string, r Range, order string, dest func(*T) []any) ([]T, error) {
 	var cols []string
 	for _, v := range sql.Views() {
 		if v.Name == name {
@@ -182,27 +182,28 @@ func readView[T any](ctx context.Context, db *gosql.DB, name string, r Range, or
 	for i, c := range cols {
 		sel[i] = c
 		if c == "day" || strings.HasSuffix(c, "_day") {
-			sel[i] = "CAST(" + c + " AS VARCHAR) AS " + c
+			sel[i] = "CAST(" + c + " AS STRING) AS " + c
 		}
 	}
-	where, args := r.where()
+	where, args := r.where(db.Dialect)
 	return readRows(ctx, db, name, "SELECT "+strings.Join(sel, ", ")+" FROM "+name+where+" ORDER BY "+order, args, dest)
 }
 
-// where is the WHERE clause that narrows a view to r, with its arguments.
-func (r Range) where() (string, []any) {
+// where is the WHERE clause that narrows a view (or submission_facts) to
+// r in the dialect d, with its named arguments.
+func (r Range) where(d Dialect) (string, []any) {
 	q := " WHERE true"
 	var args []any
 	if !r.From.IsZero() {
-		q += " AND day >= CAST($from AS DATE)"
+		q += " AND day >= CAST(" + d.param("from") + " AS DATE)"
 		args = append(args, gosql.Named("from", argos.FormatDate(r.From)))
 	}
 	if !r.To.IsZero() {
-		q += " AND day <= CAST($to AS DATE)"
+		q += " AND day <= CAST(" + d.param("to") + " AS DATE)"
 		args = append(args, gosql.Named("to", argos.FormatDate(r.To)))
 	}
 	if r.Project != "" {
-		q += " AND project = $project"
+		q += " AND project = " + d.param("project")
 		args = append(args, gosql.Named("project", r.Project))
 	}
 	return q, args
@@ -210,7 +211,7 @@ func (r Range) where() (string, []any) {
 
 // readRows runs q (a read of view name) and scans each row into the
 // destinations dest gives.
-func readRows[T any](ctx context.Context, db *gosql.DB, name, q string, args []any, dest func(*T) []any) ([]T, error) {
+func readRows[T any](ctx context.Context, db DB, name, q string, args []any, dest func(*T) []any) ([]T, error) {
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("querying %s: %w", name, err)

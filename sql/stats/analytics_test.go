@@ -12,7 +12,7 @@ import (
 // and read its columns in order (2025-03-02 is a Sunday: ISO weekday 7).
 func TestReadersRange(t *testing.T) {
 	ctx := context.Background()
-	db := warehouse(t).DB()
+	db := DuckDB.On(warehouse(t).DB())
 	march1, march2 := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 3, 2, 0, 0, 0, 0, time.UTC)
 	hours, err := Hourly(ctx, db, Range{From: march2, To: march2, Project: "acme"})
 	if err != nil {
@@ -44,7 +44,7 @@ func TestReadersRange(t *testing.T) {
 // an unknown zone or column is an error naming it.
 func TestPeakTimesZone(t *testing.T) {
 	ctx := context.Background()
-	db := warehouse(t).DB()
+	db := DuckDB.On(warehouse(t).DB())
 	march2 := time.Date(2025, 3, 2, 0, 0, 0, 0, time.UTC)
 	for tz, want := range map[string]string{
 		"UTC":                 "[{Weekday:7 Hour:10 Submissions:3}]",

@@ -2,7 +2,6 @@ package stats
 
 import (
 	"context"
-	gosql "database/sql"
 	"fmt"
 )
 
@@ -36,7 +35,7 @@ type Overview struct {
 
 // QueryOverview reads the overview under the filter. A project the
 // warehouse does not hold is an *UnknownProjectError.
-func QueryOverview(ctx context.Context, db *gosql.DB, f Filter) (*Overview, error) {
+func QueryOverview(ctx context.Context, db DB, f Filter) (*Overview, error) {
 	known, err := Projects(ctx, db)
 	if err != nil {
 		return nil, err
@@ -46,7 +45,7 @@ func QueryOverview(ctx context.Context, db *gosql.DB, f Filter) (*Overview, erro
 		return nil, err
 	}
 	o := &Overview{Page: *page, Known: known}
-	s := newSelection(f)
+	s := newSelection(f, db.Dialect)
 	if o.Daily, err = s.rows(ctx, db, "stats_daily", true, f.ByCredits); err != nil {
 		return nil, err
 	}
@@ -62,7 +61,7 @@ func QueryOverview(ctx context.Context, db *gosql.DB, f Filter) (*Overview, erro
 // distribution reads stats_status_distribution over every submission
 // selected, of all statuses, in the order of the page's statuses (then any
 // other status by name).
-func (s *selection) distribution(ctx context.Context, db *gosql.DB) ([]Share, error) {
+func (s *selection) distribution(ctx context.Context, db DB) ([]Share, error) {
 	q, err := view("stats_status_distribution", s.facts(false, true))
 	if err != nil {
 		return nil, err

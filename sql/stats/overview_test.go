@@ -15,7 +15,7 @@ import (
 // project's totals.
 func TestQueryOverview(t *testing.T) {
 	ctx := context.Background()
-	db := warehouse(t).DB()
+	db := DuckDB.On(warehouse(t).DB())
 	row := func(d Day) string {
 		return fmt.Sprintf("%s %s total=%d approved=%d rejected=%d incomplete=%d pending=%d aml=%d credits=%s rate=%s",
 			d.Project, d.Day, d.Total, d.Approved, d.Rejected, d.Incomplete, d.Pending, d.AMLCount, formatFloat(d.Credits), Percent(d.ApprovalRate))

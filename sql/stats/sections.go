@@ -28,7 +28,7 @@ var HourlyColumns = []string{"total", "approved", "rejected", "incomplete", "pen
 // are UTC; each one is shifted to tz's local time of that moment, daylight
 // saving time included, for display only. Cells without submissions have
 // no row.
-func PeakTimes(ctx context.Context, db *gosql.DB, r Range, column, tz string) ([]PeakCell, error) {
+func PeakTimes(ctx context.Context, db DB, r Range, column, tz string) ([]PeakCell, error) {
 	known := false
 	for _, c := range HourlyColumns {
 		known = known || c == column
@@ -39,13 +39,14 @@ func PeakTimes(ctx context.Context, db *gosql.DB, r Range, column, tz string) ([
 	if _, err := time.LoadLocation(tz); err != nil || tz == "" || tz == "Local" {
 		return nil, fmt.Errorf("reading stats_hourly in time zone %q: not an IANA time zone name", tz)
 	}
-	where, args := r.where()
-	q := `SELECT CAST(ISODOW(local_at) AS BIGINT) AS weekday, CAST(EXTRACT(HOUR FROM local_at) AS BIGINT) AS hour, CAST(SUM(n) AS BIGINT) AS submissions
+	where, args := r.where(db.Dialect)
+	weekday, hour := db.Dialect.localParts("CAST(day AS TIMESTAMP) + INTERVAL (hour) HOUR", db.Dialect.param("tz"))
+	q := `SELECT weekday, hour, CAST(SUM(n) AS BIGINT) AS submissions
 FROM (
-  SELECT timezone($tz, timezone('UTC', CAST(day AS TIMESTAMP) + hour * INTERVAL 1 HOUR)) AS local_at, ` + column + ` AS n
+  SELECT ` + weekday + ` AS weekday, ` + hour + ` AS hour, ` + column + ` AS n
   FROM stats_hourly` + where + `
 ) AS local
-GROUP BY ALL HAVING SUM(n) > 0 ORDER BY weekday, hour`
+GROUP BY weekday, hour HAVING SUM(n) > 0 ORDER BY weekday, hour`
 	return readRows(ctx, db, "stats_hourly", q, append(args, gosql.Named("tz", tz)), func(c *PeakCell) []any {
 		return []any{&c.Weekday, &c.Hour, &c.Submissions}
 	})
@@ -60,8 +61,8 @@ type BacklogAge struct {
 
 // BacklogByAge sums pending_backlog over r by age bucket, the youngest
 // first.
-func BacklogByAge(ctx context.Context, db *gosql.DB, r Range) ([]BacklogAge, error) {
-	where, args := r.where()
+func BacklogByAge(ctx context.Context, db DB, r Range) ([]BacklogAge, error) {
+	where, args := r.where(db.Dialect)
 	q := `SELECT age_bucket, CAST(SUM(pending) AS BIGINT) FROM pending_backlog` + where + ` GROUP BY age_bucket ORDER BY MIN(age_days)`
 	return readRows(ctx, db, "pending_backlog", q, args, func(b *BacklogAge) []any { return []any{&b.AgeBucket, &b.Pending} })
 }
@@ -77,8 +78,8 @@ type FunnelTotal struct {
 
 // AbandonmentSteps sums abandonment_funnel over r by step, the step most
 // reached first (the submissions without a process last).
-func AbandonmentSteps(ctx context.Context, db *gosql.DB, r Range) ([]FunnelTotal, error) {
-	where, args := r.where()
+func AbandonmentSteps(ctx context.Context, db DB, r Range) ([]FunnelTotal, error) {
+	where, args := r.where(db.Dialect)
 	q := `SELECT step, CAST(SUM(reached) AS BIGINT) AS reached, CAST(SUM(abandoned) AS BIGINT) AS abandoned, CAST(SUM(errors) AS BIGINT) AS errors
 FROM abandonment_funnel` + where + ` GROUP BY step ORDER BY step IS NULL, reached DESC, abandoned DESC, step`
 	return readRows(ctx, db, "abandonment_funnel", q, args, func(s *FunnelTotal) []any {
@@ -97,10 +98,10 @@ type RankedReason struct {
 
 // RejectReasonsRanked sums reject_reasons_daily over r by reason and
 // ranks the sums.
-func RejectReasonsRanked(ctx context.Context, db *gosql.DB, r Range) ([]RankedReason, error) {
-	where, args := r.where()
+func RejectReasonsRanked(ctx context.Context, db DB, r Range) ([]RankedReason, error) {
+	where, args := r.where(db.Dialect)
 	q := `SELECT reason, CAST(SUM(submissions) AS BIGINT) AS submissions, CAST(RANK() OVER (ORDER BY SUM(submissions) DESC) AS BIGINT) AS rank
-FROM reject_reasons_daily` + where + ` GROUP BY reason ORDER BY rank, reason NULLS LAST`
+FROM reject_reasons_daily` + where + ` GROUP BY reason ORDER BY rank, reason IS NULL, reason`
 	return readRows(ctx, db, "reject_reasons_daily", q, args, func(x *RankedReason) []any {
 		return []any{&x.Reason, &x.Submissions, &x.Rank}
 	})
@@ -129,7 +130,7 @@ type FractalDay struct {
 }
 
 // FractalStatusDaily reads fractal_status_daily, by project and day.
-func FractalStatusDaily(ctx context.Context, db *gosql.DB, r Range) ([]FractalDay, error) {
+func FractalStatusDaily(ctx context.Context, db DB, r Range) ([]FractalDay, error) {
 	return readView(ctx, db, "fractal_status_daily", r, "project, day", func(d *FractalDay) []any {
 		return []any{&d.Project, &d.Day, &d.Approved, &d.Rejected, &d.Pending, &d.Contacted, &d.Expired, &d.Total, &d.Other,
 			&d.PreviousDay, &d.TotalChange, &d.ApprovedChange, &d.RejectedChange, &d.PendingChange, &d.ContactedChange, &d.ExpiredChange}
@@ -149,7 +150,7 @@ type FractalCountry struct {
 
 // FractalCountryLatest reads fractal_country_latest, by project, country
 // and status (r narrows its latest snapshots' days).
-func FractalCountryLatest(ctx context.Context, db *gosql.DB, r Range) ([]FractalCountry, error) {
+func FractalCountryLatest(ctx context.Context, db DB, r Range) ([]FractalCountry, error) {
 	return readView(ctx, db, "fractal_country_latest", r, "project, country, status", func(c *FractalCountry) []any {
 		return []any{&c.Project, &c.Country, &c.Status, &c.Verifications, &c.Day, &c.SnapshotAt}
 	})
@@ -165,9 +166,9 @@ type CredentialChanges struct {
 
 // FractalChangesDaily counts fractal_credential_changes over r by project
 // and day.
-func FractalChangesDaily(ctx context.Context, db *gosql.DB, r Range) ([]CredentialChanges, error) {
-	where, args := r.where()
-	q := `SELECT project, CAST(day AS VARCHAR), CAST(COUNT(*) AS BIGINT) FROM fractal_credential_changes` + where + ` GROUP BY project, day ORDER BY project, day`
+func FractalChangesDaily(ctx context.Context, db DB, r Range) ([]CredentialChanges, error) {
+	where, args := r.where(db.Dialect)
+	q := `SELECT project, CAST(day AS STRING), CAST(COUNT(*) AS BIGINT) FROM fractal_credential_changes` + where + ` GROUP BY project, day ORDER BY project, day`
 	return readRows(ctx, db, "fractal_credential_changes", q, args, func(c *CredentialChanges) []any {
 		return []any{&c.Project, &c.Day, &c.Changes}
 	})

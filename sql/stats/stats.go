@@ -3,7 +3,10 @@
 // status, project, sort by credit usage) and prints it as a table, CSV or
 // JSON. Every number is computed by the views of sql/ over the rows the
 // filter selects (sql.Inline): this package chooses rows and formats
-// numbers, it defines no indicator.
+// numbers, it defines no indicator. The readers read DuckDB or BigQuery
+// alike: each takes a DB, the database/sql handle with its engine's
+// Dialect, and sends the same query text to both but for the dialect's
+// few spellings.
 package stats
 
 import (
@@ -93,8 +96,8 @@ func (e *UnknownProjectError) Error() string {
 
 // Projects lists the projects the warehouse holds: those with submissions
 // or a recorded load.
-func Projects(ctx context.Context, db *gosql.DB) ([]string, error) {
-	rows, err := db.QueryContext(ctx, "SELECT project FROM submissions UNION SELECT project FROM load_runs ORDER BY project")
+func Projects(ctx context.Context, db DB) ([]string, error) {
+	rows, err := db.QueryContext(ctx, "SELECT project FROM submissions UNION DISTINCT SELECT project FROM load_runs ORDER BY project")
 	if err != nil {
 		return nil, fmt.Errorf("listing the projects: %w", err)
 	}
@@ -113,26 +116,22 @@ func Projects(ctx context.Context, db *gosql.DB) ([]string, error) {
 	return out, nil
 }
 
-// selection is the filter as a query of submission_facts and its named
-// arguments.
+// selection is the filter as a query of submission_facts in a dialect,
+// with the named arguments of its period and project (args) and of its
+// status (status, nil without a status filter).
 type selection struct {
-	f    Filter
-	args []any
+	f      Filter
+	d      Dialect
+	where  string
+	args   []any
+	status []any
 }
 
-func newSelection(f Filter) *selection {
-	s := &selection{f: f}
-	if !f.From.IsZero() {
-		s.args = append(s.args, gosql.Named("from", argos.FormatDate(f.From)))
-	}
-	if !f.To.IsZero() {
-		s.args = append(s.args, gosql.Named("to", argos.FormatDate(f.To)))
-	}
-	if f.Project != "" {
-		s.args = append(s.args, gosql.Named("project", f.Project))
-	}
+func newSelection(f Filter, d Dialect) *selection {
+	s := &selection{f: f, d: d}
+	s.where, s.args = Range{From: f.From, To: f.To, Project: f.Project}.where(d)
 	if f.Status != "" {
-		s.args = append(s.args, gosql.Named("status", string(f.Status)))
+		s.status = []any{gosql.Named("status", string(f.Status))}
 	}
 	return s
 }
@@ -143,18 +142,9 @@ func newSelection(f Filter) *selection {
 // selected (submission_id then carries the project, which keeps
 // submissions of two projects apart).
 func (s *selection) facts(ofStatus, oneProject bool) string {
-	q := "SELECT * FROM submission_facts WHERE true"
-	if !s.f.From.IsZero() {
-		q += " AND day >= CAST($from AS DATE)"
-	}
-	if !s.f.To.IsZero() {
-		q += " AND day <= CAST($to AS DATE)"
-	}
-	if s.f.Project != "" {
-		q += " AND project = $project"
-	}
+	q := "SELECT * FROM submission_facts" + s.where
 	if ofStatus {
-		q += " AND status = $status"
+		q += " AND status = " + s.d.param("status")
 	}
 	if oneProject {
 		q = "SELECT * REPLACE ('' AS project, project || '/' || submission_id AS submission_id) FROM (" + q + ") AS selected"
@@ -169,7 +159,7 @@ func view(name, facts string) (string, error) {
 
 // Query reads the page under the filter. A project the warehouse does not
 // hold is an *UnknownProjectError.
-func Query(ctx context.Context, db *gosql.DB, f Filter) (*Page, error) {
+func Query(ctx context.Context, db DB, f Filter) (*Page, error) {
 	var known []string
 	if f.Project != "" {
 		var err error
@@ -182,11 +172,11 @@ func Query(ctx context.Context, db *gosql.DB, f Filter) (*Page, error) {
 
 // query is Query with the projects the warehouse holds already listed
 // (needed only with a project filter).
-func query(ctx context.Context, db *gosql.DB, f Filter, known []string) (*Page, error) {
+func query(ctx context.Context, db DB, f Filter, known []string) (*Page, error) {
 	if f.Project != "" && !slices.Contains(known, f.Project) {
 		return nil, &UnknownProjectError{Project: f.Project, Known: known}
 	}
-	s := newSelection(f)
+	s := newSelection(f, db.Dialect)
 	days, err := s.days(ctx, db)
 	if err != nil {
 		return nil, err
@@ -258,10 +248,10 @@ func (s *selection) joined(name string, keys []string, oneProject bool) (string,
 // With oneProject the rows are over every project selected, their project
 // empty. byCredits sorts by credit usage, highest first; otherwise the rows
 // come by project and day.
-func (s *selection) rows(ctx context.Context, db *gosql.DB, view string, oneProject, byCredits bool) ([]Day, error) {
+func (s *selection) rows(ctx context.Context, db DB, view string, oneProject, byCredits bool) ([]Day, error) {
 	keys, day := []string{"project"}, "''"
 	if view == "stats_daily" {
-		keys, day = []string{"project", "day"}, "CAST(a.day AS VARCHAR)"
+		keys, day = []string{"project", "day"}, "CAST(a.day AS STRING)"
 	}
 	from, err := s.joined(view, keys, oneProject)
 	if err != nil {
@@ -277,7 +267,7 @@ func (s *selection) rows(ctx context.Context, db *gosql.DB, view string, oneProj
 		q += c["credits"] + " DESC, "
 	}
 	q += strings.Join(prefixed("a.", keys), ", ")
-	rows, err := db.QueryContext(ctx, q, s.args...)
+	rows, err := db.QueryContext(ctx, q, append(append([]any{}, s.args...), s.status...)...)
 	if err != nil {
 		return nil, fmt.Errorf("querying %s: %w", view, err)
 	}
@@ -304,11 +294,11 @@ func prefixed(prefix string, names []string) []string {
 	return out
 }
 
-func (s *selection) days(ctx context.Context, db *gosql.DB) ([]Day, error) {
+func (s *selection) days(ctx context.Context, db DB) ([]Day, error) {
 	return s.rows(ctx, db, "stats_daily", false, s.f.ByCredits)
 }
 
-func (s *selection) cards(ctx context.Context, db *gosql.DB) (*Cards, error) {
+func (s *selection) cards(ctx context.Context, db DB) (*Cards, error) {
 	rows, err := s.rows(ctx, db, "stats_totals", true, false)
 	if err != nil {
 		return nil, err

@@ -67,7 +67,7 @@ func formatFloat(f float64) string { return number(&f, false) }
 
 func TestQuery(t *testing.T) {
 	ctx := context.Background()
-	db := warehouse(t).DB()
+	db := DuckDB.On(warehouse(t).DB())
 	march1 := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		name  string
@@ -125,7 +125,7 @@ func TestQuery(t *testing.T) {
 func formatInt(n int64) string { f := float64(n); return number(&f, false) }
 
 func TestQueryUnknownProject(t *testing.T) {
-	_, err := Query(context.Background(), warehouse(t).DB(), Filter{Project: "nosuch"})
+	_, err := Query(context.Background(), DuckDB.On(warehouse(t).DB()), Filter{Project: "nosuch"})
 	var unknown *UnknownProjectError
 	if !errors.As(err, &unknown) || strings.Join(unknown.Known, ",") != "acme,beta" {
 		t.Fatalf("Query of project nosuch: %v, want an *UnknownProjectError knowing acme and beta", err)

@@ -6,11 +6,15 @@
 // jobs read their Parquet (uploaded or from the fake's GCS objects) and check
 // it against the destination table's schema, and every job is DONE at once.
 //
-// It does not execute SQL. A query job is recorded and answered with
-// success (or the failure a test asked for); the statements it applies are
-// CREATE OR REPLACE VIEW, which defines a view as BigQuery would, and the
-// load_runs rows of kycetl's RecordRuns, whose ledger queries it answers by
-// their exact text (ledger.go). Tests assert the statements kycetl sends.
+// A query job is recorded and run: CREATE OR REPLACE VIEW defines a view
+// as BigQuery would; the load_runs rows of kycetl's RecordRuns are kept,
+// and its ledger queries answered by their exact text (ledger.go); the
+// DELETE and INSERT statements of a Replace's transaction and the credit
+// rates' seed are applied, and any other SELECT of a dataset is answered,
+// by an in-memory DuckDB holding the dataset's rows and views, after the
+// few rewrites of GoogleSQL that sql.go lists. Any other statement fails
+// the job, naming it. Tests assert the statements kycetl sends and read
+// the answers back.
 package bqfake
 
 import (
@@ -71,7 +75,13 @@ type Server struct {
 	clock    int64
 	ledgers  map[string][]ledgerRow // "project/dataset" → load_runs rows; see ledger.go
 	answers  map[string]string      // ledger query text (normalized) → its name
-	results  map[string]*result     // "project/jobID" → a ledger query's rows
+	results  map[string]*result     // "project/jobID" → a query's rows
+	// gen counts the changes to tables, views and rows: the DuckDB of
+	// the last SELECT (selected, of generation selectedGen) serves the
+	// next one while gen stays.
+	gen         int
+	selected    *dataset
+	selectedGen int
 }
 
 type table struct {
@@ -128,7 +138,15 @@ func New() *Server {
 }
 
 // Close stops the server.
-func (s *Server) Close() { s.srv.Close() }
+func (s *Server) Close() {
+	s.srv.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.selected != nil {
+		s.selected.close()
+		s.selected = nil
+	}
+}
 
 // URL is the server's root URL.
 func (s *Server) URL() string { return s.srv.URL }
@@ -435,6 +453,7 @@ func (s *Server) putTable(p, d, name string, t bq.Table) {
 	t.CreationTime = s.tick()
 	t.LastModifiedTime = uint64(t.CreationTime)
 	s.tables[p+"/"+d+"/"+name] = &table{meta: t, etag: 1}
+	s.gen++
 }
 
 var fieldTypes = map[string]string{
@@ -546,6 +565,7 @@ func (s *Server) patchTable(w http.ResponseWriter, r *http.Request) {
 	}
 	next.LastModifiedTime = uint64(s.tick())
 	t.meta = next
+	s.gen++
 	t.etag++
 	writeJSON(w, 200, t.resource())
 }
@@ -586,6 +606,7 @@ func (s *Server) deleteTable(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	delete(s.tables, key)
+	s.gen++
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -764,6 +785,9 @@ func (s *Server) startJob(project string, job *bq.Job, media []byte) (*bq.Job, *
 			fail = s.query(job)
 		}
 	}
+	if q := job.Configuration.Query; q == nil || q.DefaultDataset == nil {
+		s.gen++ // a load or a statement may change rows; a read does not
+	}
 	job.Statistics.EndTime = s.tick()
 	job.Status = &bq.JobStatus{State: "DONE"}
 	if fail != nil {
@@ -927,22 +951,29 @@ var (
 	tableRef   = regexp.MustCompile("`([^`.]+)\\.([^`.]+)\\.([^`.]+)`")
 )
 
-// query runs a query job: it applies CREATE OR REPLACE VIEW and reports the
-// bytes of the tables the query names; everything else is only recorded
-// (the caller holds mu).
+// query runs a query job (see the package's doc) and reports the bytes of
+// the tables a statement without a default dataset names (the caller holds
+// mu).
 func (s *Server) query(job *bq.Job) *bq.ErrorProto {
 	q := job.Configuration.Query
 	if q.UseLegacySql == nil || *q.UseLegacySql {
 		return &bq.ErrorProto{Reason: "invalid", Message: "the fake runs GoogleSQL only: set useLegacySql to false"}
 	}
 	if q.DefaultDataset != nil {
-		return s.answerLedger(job)
+		if _, ok := s.answers[normalize(q.Query)]; ok {
+			return s.answerLedger(job)
+		}
+		return s.selectRows(job)
 	}
 	stats := &bq.JobStatistics2{StatementType: "SELECT"}
 	if m := insertRuns.FindStringSubmatch(q.Query); m != nil {
 		if e := s.recordRuns(m[1], m[2], q.QueryParameters); e != nil {
 			return e
 		}
+	}
+	isScript, e := s.script(q.Query, q.QueryParameters)
+	if e != nil {
+		return e
 	}
 	if m := createView.FindStringSubmatch(q.Query); m != nil {
 		parts := strings.Split(m[1], ".")
@@ -959,9 +990,10 @@ func (s *Server) query(job *bq.Job) *bq.ErrorProto {
 		stats.StatementType = "CREATE_VIEW"
 		stats.DdlOperationPerformed = "REPLACE"
 	} else {
-		if strings.Count(strings.TrimSpace(q.Query), ";") > 0 {
-			stats.StatementType = "SCRIPT"
+		if !isScript && insertRuns.FindStringSubmatch(q.Query) == nil {
+			return &bq.ErrorProto{Reason: "invalidQuery", Message: "the fake does not run this statement without a default dataset (see sql.go): " + q.Query}
 		}
+		stats.StatementType = "SCRIPT"
 		seen := map[string]bool{}
 		for _, m := range tableRef.FindAllStringSubmatch(q.Query, -1) {
 			key := m[1] + "/" + m[2] + "/" + m[3]

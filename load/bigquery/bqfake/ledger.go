@@ -11,22 +11,21 @@ import (
 	bq "google.golang.org/api/bigquery/v2"
 )
 
-// The load_runs ledger. The fake runs no SQL, but kycetl reads its ledger
-// back (catch-up and the call budget of kycetl schedule, kycetl status), so
-// the fake keeps the rows that kycetl's RecordRuns transactions insert and
-// answers the ledger's queries by their exact text:
+// The load_runs ledger. kycetl reads its ledger back (catch-up and the call
+// budget of kycetl schedule, kycetl status), so the fake keeps the rows
+// that kycetl's RecordRuns transactions insert and answers the ledger's
+// queries by their exact text (any other SELECT runs in DuckDB, sql.go,
+// which sees these rows as the table load_runs):
 //
 //   - a query job whose script holds "INSERT INTO `P.D.load_runs` (...)
 //     VALUES (@r0_col, ...), ..." (RecordRuns) first deletes the rows of
 //     the same run, project and day as each inserted row (the DELETE that
 //     precedes it selects exactly those), then stores the rows, typed by
 //     their parameters;
-//   - a query job with a default dataset must be one of the texts given
-//     to AnswerLedger (whitespace aside), by name; its positional
-//     parameters are the query's ?, and its rows come from the dataset's
-//     ledger, computed in Go as the SQL would (see answer). Any other
-//     query with a default dataset fails, naming it, so that a new query
-//     of kycetl's is noticed here.
+//   - a query job with a default dataset whose text is one of the texts
+//     given to AnswerLedger (whitespace aside) is answered by name: its
+//     positional parameters are the query's ?, and its rows come from the
+//     dataset's ledger, computed in Go as the SQL would (see answer).
 //
 // A NULL parameter reads as the empty string (RecordRuns sends NULL for
 // every empty text), dates stay YYYY-MM-DD strings (which order as dates),
@@ -159,13 +158,11 @@ func paramValue(p *bq.QueryParameter) (any, *bq.ErrorProto) {
 	return nil, &bq.ErrorProto{Reason: "invalid", Message: "the fake's ledger takes no " + p.ParameterType.Type + " parameter (" + p.Name + ")"}
 }
 
-// answerLedger answers a query with a default dataset (the caller holds mu).
+// answerLedger answers a ledger query, one of the texts given to
+// AnswerLedger (the caller holds mu).
 func (s *Server) answerLedger(job *bq.Job) *bq.ErrorProto {
 	q := job.Configuration.Query
-	name, ok := s.answers[normalize(q.Query)]
-	if !ok {
-		return &bq.ErrorProto{Reason: "invalid", Message: "the fake does not answer this query (only the ledger's, see AnswerLedger): " + q.Query}
-	}
+	name := s.answers[normalize(q.Query)]
 	ds := q.DefaultDataset
 	if ds.ProjectId == "" {
 		ds.ProjectId = job.JobReference.ProjectId
@@ -378,7 +375,8 @@ var ledgerAnswers = map[string]ledgerAnswer{
 }
 
 // cell is a value as getQueryResults writes it: text, timestamps in
-// microseconds (formatOptions.useInt64Timestamp), NULL as null.
+// microseconds (formatOptions.useInt64Timestamp), DATE and DATETIME as
+// their text, NULL as null.
 func cell(v any) *bq.TableCell {
 	switch v := v.(type) {
 	case nil:
@@ -389,6 +387,8 @@ func cell(v any) *bq.TableCell {
 		return &bq.TableCell{V: strconv.FormatInt(v, 10)}
 	case float64:
 		return &bq.TableCell{V: strconv.FormatFloat(v, 'g', -1, 64)}
+	case civil:
+		return &bq.TableCell{V: v.text}
 	}
 	return &bq.TableCell{V: fmt.Sprint(v)}
 }
