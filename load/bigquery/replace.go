@@ -250,15 +250,22 @@ func (w *Warehouse) stage(ctx context.Context, t *schema.Table, stage string, fi
 		return archive.Job{}, false, err
 	}
 	tbl := w.client.Dataset(w.cfg.Dataset).Table(stage)
-	err = tbl.Create(ctx, &bigquery.TableMetadata{
+	if err := ctx.Err(); err != nil {
+		return archive.Job{}, false, fmt.Errorf("creating staging table %s: %w", stage, err)
+	}
+	// The creation is not cancelled with ctx (a sibling load failing
+	// cancels it): cut mid-request, its answer would be lost while the table
+	// is made all the same, after the drop that was meant for it. It is
+	// short, and bounded.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	err = tbl.Create(cctx, &bigquery.TableMetadata{
 		Schema:         sc,
 		ExpirationTime: w.now().Add(stagingTTL),
 		Description:    "kycetl staging table of " + t.Name + ": dropped after its load, expires otherwise.",
 	})
+	cancel()
 	if err != nil {
-		// Cancelled mid-request (a sibling load failed), the table may
-		// exist all the same: drop it to be sure.
-		return archive.Job{}, ctx.Err() != nil, fmt.Errorf("creating staging table %s: %s", stage, message(err))
+		return archive.Job{}, false, fmt.Errorf("creating staging table %s: %s", stage, message(err))
 	}
 	path := files[0]
 	if len(files) > 1 {
