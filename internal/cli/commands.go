@@ -95,11 +95,8 @@ func (e *env) openBigQuery(ctx context.Context, spec string) (*bigquery.Warehous
 	if err != nil {
 		return nil, usagef("--warehouse: %v", err)
 	}
-	wh, err := bigquery.Open(ctx, cfg, append([]bigquery.Option{bigquery.WithLogger(e.log)}, e.bigquery...)...)
-	if err != nil {
-		return nil, fmt.Errorf("opening BigQuery %s.%s: %w", cfg.Project, cfg.Dataset, err)
-	}
-	return wh, nil
+	// bigquery.Open's errors name the dataset already.
+	return bigquery.Open(ctx, cfg, append([]bigquery.Option{bigquery.WithLogger(e.log)}, e.bigquery...)...)
 }
 
 // syntheticPIIKey is the PII key of synthetic data: the demo falls back to

@@ -207,7 +207,7 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Warehouse, error) {
 		cfg.Location = DefaultLocation
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("opening BigQuery warehouse: %w", err)
+		return nil, fmt.Errorf("opening BigQuery warehouse %s.%s: %w", cfg.Project, cfg.Dataset, err)
 	}
 	w := &Warehouse{cfg: cfg, log: zerolog.Nop(), batchDays: DefaultBatchDays, tempDir: os.TempDir(), now: time.Now, outcomes: map[partKey]outcome{},
 		retry: retry.DefaultPolicy}
@@ -215,10 +215,10 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Warehouse, error) {
 		o(w)
 	}
 	if err := w.retry.Validate(); err != nil {
-		return nil, fmt.Errorf("opening BigQuery warehouse: retry policy: %w", err)
+		return nil, fmt.Errorf("opening BigQuery warehouse %s.%s: retry policy: %w", cfg.Project, cfg.Dataset, err)
 	}
 	if w.batchDays < 1 {
-		return nil, fmt.Errorf("opening BigQuery warehouse: batch of %d days", w.batchDays)
+		return nil, fmt.Errorf("opening BigQuery warehouse %s.%s: batch of %d days", cfg.Project, cfg.Dataset, w.batchDays)
 	}
 	client, err := bigquery.NewClient(ctx, cfg.Project, w.clientOpts...)
 	if err != nil {
