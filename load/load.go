@@ -102,6 +102,21 @@ type Publisher interface {
 	HoldPublishing() (release func(context.Context) error)
 }
 
+// Compactor is implemented by a warehouse whose tables read one file per
+// table and day, and can read the months wholly before a day from one file
+// per table and month instead (DuckDB: kycetl compact, and the daemon after
+// its nightly job with retention.compact_after_days).
+type Compactor interface {
+	Compact(ctx context.Context, before time.Time) ([]CompactedMonth, error)
+}
+
+// CompactedMonth is one table's month of one project, read from one file.
+type CompactedMonth struct {
+	Table, Project, Month string // Month is YYYY-MM
+	Days                  int    // day files it is read in place of
+	Path                  string // the compacted file, absolute
+}
+
 // LedgerReader is implemented by a warehouse whose load_runs ledger kycetl
 // reads back (schedules.LoadRuns: catch-up, the call budget, kycetl
 // status): DuckDB over its own connection, BigQuery over query jobs. The

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kycetl/kycetl/extract/argos/sandbox"
 	"github.com/kycetl/kycetl/extract/argos/synth"
 	"github.com/kycetl/kycetl/internal/lock"
 	"github.com/kycetl/kycetl/load/duckdb"
@@ -109,14 +108,8 @@ func rawVersions(t *testing.T, dir string) map[string]int {
 func TestPruneKeepsEveryViewAndVerifies(t *testing.T) {
 	const key = "prune-test-api-key"
 	gen := synth.New(7, synth.WithVolume(20, 40), synth.WithAsOf(time.Date(2025, 3, 20, 0, 0, 0, 0, time.UTC)))
-	srv := sandbox.New(gen, sandbox.WithAPIKey(key))
-	url, err := srv.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	vars := argosServer(t, gen, key, "a-pii-key-for-prune-tests")
 	dir := filepath.Join(t.TempDir(), "wh")
-	vars := map[string]string{"ARGOS_API_URL": url, "ARGOS_API_KEY": key, "KYCETL_PII_KEY": "a-pii-key-for-prune-tests"}
 	t0 := time.Date(2026, 1, 1, 2, 0, 0, 0, time.UTC)
 	load := func(at int, from, to string) {
 		t.Helper()

@@ -130,9 +130,18 @@ const KeepAll = -1
 // earlier runs of the same day) are kept: kycetl prune, and the daemon
 // after its nightly job, delete those superseded for more than
 // SupersededDays days (0: every superseded version); KeepAll keeps them all.
+//
+// CompactAfterDays, when above 0 (0: no compaction, the zero value),
+// makes the daemon compact the DuckDB warehouse after its nightly job as
+// kycetl compact --keep N does: the months whose every day is older than
+// N days are read from one file per table and month.
 type Retention struct {
-	SupersededDays int
+	SupersededDays   int
+	CompactAfterDays int
 }
+
+// Compacts reports whether the daemon compacts after its nightly job.
+func (r Retention) Compacts() bool { return r.CompactAfterDays > 0 }
 
 // Limited reports whether anything is ever pruned.
 func (r Retention) Limited() bool { return r.SupersededDays >= 0 }
@@ -383,7 +392,8 @@ type fileArchive struct {
 }
 
 type fileRetention struct {
-	SupersededDays *int `yaml:"superseded_days"`
+	SupersededDays   *int `yaml:"superseded_days"`
+	CompactAfterDays *int `yaml:"compact_after_days"`
 }
 
 type filePII struct {
@@ -467,6 +477,13 @@ func (v *validator) config(f *file) *Config {
 		}
 	}
 	c.Retention = Retention{SupersededDays: KeepAll}
+	if d := f.Retention.CompactAfterDays; d != nil {
+		if *d < 1 || *d > maxDays {
+			v.errorf("retention.compact_after_days", "%d: want a number of days from 1 to %d (leave it out not to compact)", *d, maxDays)
+		} else {
+			c.Retention.CompactAfterDays = *d
+		}
+	}
 	if d := f.Retention.SupersededDays; d != nil {
 		if *d < 0 || *d > maxDays {
 			v.errorf("retention.superseded_days", "%d: want a number of days from 0 to %d (leave it out to keep every version)", *d, maxDays)

@@ -38,7 +38,29 @@ func TestRetention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Retention.SupersededDays != 30 {
+	if c.Retention.SupersededDays != 30 || c.Retention.CompactAfterDays != 95 {
 		t.Errorf("the example's retention is %+v, want 30 days", c.Retention)
+	}
+}
+
+func TestRetentionCompaction(t *testing.T) {
+	for src, want := range map[string]int{
+		"":                                       0, // no compaction
+		"retention:\n  compact_after_days: 35\n": 35,
+	} {
+		c, err := Parse("k.yaml", []byte(src+"projects:\n  - name: p\n"), env(nil))
+		if err != nil {
+			t.Errorf("%q: %v", src, err)
+			continue
+		}
+		if c.Retention.CompactAfterDays != want || c.Retention.Compacts() != (want > 0) {
+			t.Errorf("%q: retention %+v, want compaction after %d days", src, c.Retention, want)
+		}
+	}
+	for _, src := range []string{"retention:\n  compact_after_days: 0\n", "retention:\n  compact_after_days: -3\n", "retention:\n  compact_after_days: 35d\n"} {
+		_, err := Parse("k.yaml", []byte(src+"projects:\n  - name: p\n"), env(nil))
+		if err == nil || !strings.Contains(err.Error(), "k.yaml:2:") {
+			t.Errorf("%q: error %v, want one naming k.yaml:2", src, err)
+		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	gosql "database/sql"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,9 +14,7 @@ import (
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
 	"github.com/kycetl/kycetl/load/duckdb"
-	kycsql "github.com/kycetl/kycetl/sql"
 	"github.com/kycetl/kycetl/transform/pii"
-	"github.com/kycetl/kycetl/transform/schema"
 )
 
 // noWarehouse accepts every partition without loading it, to measure the
@@ -108,9 +105,8 @@ func BenchmarkImportDuckDB(b *testing.B) {
 // BenchmarkStatsDailyYear reads stats_daily over a year of one project
 // (366 days, every partitioned table: about 5,800 Parquet files of a few
 // KB) from the warehouse as kycetl loads it, one file per table and day,
-// and from the same rows compacted to one file per table and month
-// (DuckDB's COPY ... PARTITION_BY, zstd): what a compaction step would buy
-// a reader. Each iteration opens a new connection and reads every row of
+// and from a copy of it compacted to one file per table and month
+// (duckdb.Warehouse.Compact, kycetl compact): what compaction buys a reader. Each iteration opens a new connection and reads every row of
 // the view, as a BI tool's new session would.
 func BenchmarkStatsDailyYear(b *testing.B) {
 	ctx := context.Background()
@@ -136,60 +132,30 @@ func BenchmarkStatsDailyYear(b *testing.B) {
 	if err := w.Close(); err != nil {
 		b.Fatal(err)
 	}
-	daily, err := duckdb.Open(ctx, l.DuckDBPath(), duckdb.WithReadOnly(), duckdb.WithMemoryLimit("4GB"))
+	// The same warehouse copied, and its months compacted (kycetl compact).
+	monthly := archive.Layout{Dir: filepath.Join(dir, "monthly")}
+	if err := os.CopyFS(monthly.Dir, os.DirFS(l.Dir)); err != nil {
+		b.Fatal(err)
+	}
+	cw, err := duckdb.Open(ctx, monthly.DuckDBPath())
 	if err != nil {
 		b.Fatal(err)
 	}
-	files, err := daily.ReadsFiles(ctx)
+	if err := cw.Prepare(ctx); err != nil { // the copy's views point at its own files
+		b.Fatal(err)
+	}
+	done, err := cw.Compact(ctx, from.AddDate(1, 1, 0))
 	if err != nil {
 		b.Fatal(err)
 	}
-	compacted := filepath.Join(dir, "compacted")
-	if err := os.Mkdir(compacted, 0o755); err != nil {
+	files := 0
+	for _, m := range done {
+		files += m.Days
+	}
+	if err := cw.Close(); err != nil {
 		b.Fatal(err)
 	}
-	var defs []string
-	for _, t := range schema.All() {
-		out := filepath.Join(compacted, t.Name)
-		var n int64
-		if err := daily.DB().QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM %q", t.Name)).Scan(&n); err != nil {
-			b.Fatal(err)
-		}
-		if n == 0 || t.Unpartitioned { // one file (PARTITION_BY writes none for no rows)
-			if _, err := daily.DB().ExecContext(ctx, fmt.Sprintf(`COPY (SELECT * FROM %q) TO '%s.parquet' (FORMAT parquet)`, t.Name, out)); err != nil {
-				b.Fatalf("compacting %s: %v", t.Name, err)
-			}
-			defs = append(defs, fmt.Sprintf(`CREATE VIEW %q AS SELECT * FROM read_parquet('%s.parquet')`, t.Name, out))
-			continue
-		}
-		if _, err := daily.DB().ExecContext(ctx, fmt.Sprintf(`COPY (SELECT *, strftime(%q, '%%Y-%%m') AS month FROM %q)
-			TO '%s' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (month))`, t.DayColumn().Name, t.Name, out)); err != nil {
-			b.Fatalf("compacting %s: %v", t.Name, err)
-		}
-		defs = append(defs, fmt.Sprintf(`CREATE VIEW %q AS SELECT * EXCLUDE (month) FROM read_parquet('%s/*/*.parquet', hive_partitioning = true)`, t.Name, out))
-	}
-	if err := daily.Close(); err != nil {
-		b.Fatal(err)
-	}
-	for _, v := range kycsql.Views() {
-		text, err := kycsql.Render(v, func(name string) string { return fmt.Sprintf("%q", name) })
-		if err != nil {
-			b.Fatal(err)
-		}
-		defs = append(defs, fmt.Sprintf("CREATE VIEW %q AS\n%s", v.Name, text))
-	}
-	monthly := filepath.Join(dir, "monthly.duckdb")
-	db, err := gosql.Open("duckdb", monthly)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, d := range defs {
-		if _, err := db.ExecContext(ctx, d); err != nil {
-			b.Fatalf("%v\n%s", err, d)
-		}
-	}
-	db.Close()
-	b.Logf("%d daily files; compacted: one per table and month", len(files))
+	b.Logf("%d day files; compacted: %d files", files, len(done))
 
 	read := func(b *testing.B, open func() (*gosql.DB, func())) {
 		var rows int
@@ -222,16 +188,18 @@ func BenchmarkStatsDailyYear(b *testing.B) {
 	}
 	// A BI tool opens the published file and reads its views.
 	b.Run("files=daily", func(b *testing.B) { read(b, plain(l.DuckDBPath())) })
-	b.Run("files=monthly", func(b *testing.B) { read(b, plain(monthly)) })
+	b.Run("files=monthly", func(b *testing.B) { read(b, plain(monthly.DuckDBPath())) })
 	// kycetl's own readers (stats, serve) open it through load/duckdb,
 	// which re-creates the table views as temporary ones first.
-	b.Run("files=daily/reader=kycetl", func(b *testing.B) {
-		read(b, func() (*gosql.DB, func()) {
-			w, err := duckdb.Open(ctx, l.DuckDBPath(), duckdb.WithReadOnly())
+	kycetl := func(path string) func() (*gosql.DB, func()) {
+		return func() (*gosql.DB, func()) {
+			w, err := duckdb.Open(ctx, path, duckdb.WithReadOnly())
 			if err != nil {
 				b.Fatal(err)
 			}
 			return w.DB(), func() { w.Close() }
-		})
-	})
+		}
+	}
+	b.Run("files=daily/reader=kycetl", func(b *testing.B) { read(b, kycetl(l.DuckDBPath())) })
+	b.Run("files=monthly/reader=kycetl", func(b *testing.B) { read(b, kycetl(monthly.DuckDBPath())) })
 }

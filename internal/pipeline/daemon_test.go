@@ -138,6 +138,54 @@ func TestSchedulerPrunesAfterNightly(t *testing.T) {
 	}
 }
 
+// TestSchedulerCompactsAfterNightly: with retention.compact_after_days the
+// daemon compacts after a nightly job's run, and the views read the month
+// file with the same rows as the day files hold.
+func TestSchedulerCompactsAfterNightly(t *testing.T) {
+	d := newDaemon(t, 5, 50, config.Retention{SupersededDays: config.KeepAll, CompactAfterDays: 30})
+	hourly := config.Job{Name: "today", Kind: config.Hourly}
+	nightly := config.Job{Name: "nightly", Kind: config.Nightly}
+	for _, day := range []int{25, 26} {
+		d.tick(t, time.Hour, hourly, time.Date(2025, 2, day, 0, 0, 0, 0, time.UTC), false)
+	}
+	compacted := func() []string {
+		t.Helper()
+		m, err := filepath.Glob(filepath.Join(d.l.Dir, duckdb.CompactedDir, "submissions", "project=acme", "month=2025-02", "*.parquet"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	if m := compacted(); len(m) != 0 {
+		t.Fatalf("hourly runs compacted: %v", m)
+	}
+	d.tick(t, time.Hour, nightly, time.Date(2025, 2, 27, 0, 0, 0, 0, time.UTC), false)
+	if m := compacted(); len(m) != 1 {
+		t.Fatalf("after the nightly run: %d month files of February's submissions, want 1", len(m))
+	}
+	ctx := context.Background()
+	wh, err := duckdb.Open(ctx, d.l.DuckDBPath(), duckdb.WithReadOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wh.Close()
+	var view, files int64
+	var text string
+	if err := wh.DB().QueryRowContext(ctx, "SELECT count(*) FROM submissions").Scan(&view); err != nil {
+		t.Fatal(err)
+	}
+	glob := filepath.Join(d.l.Dir, "parquet", "submissions", "**", "*.parquet")
+	if err := wh.DB().QueryRowContext(ctx, "SELECT count(*) FROM read_parquet('"+glob+"')").Scan(&files); err != nil {
+		t.Fatal(err)
+	}
+	if err := wh.DB().QueryRowContext(ctx, "SELECT sql FROM duckdb_views() WHERE view_name = 'submissions'").Scan(&text); err != nil {
+		t.Fatal(err)
+	}
+	if view != files || view == 0 || !strings.Contains(text, "/compacted/") {
+		t.Errorf("submissions: %d rows through the view, %d in the day files; the view reads the month file: %v", view, files, strings.Contains(text, "/compacted/"))
+	}
+}
+
 // TestDaemonMemoryStaysFlat runs 500 daemon runs against the built-in API,
 // an hourly job of one day with a nightly one every 24th run, and a
 // retention of 30 days (the runs span 21 days: every version is kept, and

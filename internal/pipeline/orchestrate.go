@@ -181,12 +181,14 @@ func (s *Scheduler) SetSources(kinds map[string]extract.Source) { s.kinds = kind
 
 // SetRetention sets the retention the Scheduler prunes to after each run of
 // a nightly job (default: keep every version; the warehouse's staging left
-// by crashed loads is cleaned all the same).
+// by crashed loads is cleaned all the same), and whether it then compacts
+// the warehouse's older months (load.Compactor).
 func (s *Scheduler) SetRetention(r config.Retention) { s.keep = r }
 
 // prune runs after a nightly job's run, in its run slot and under the
-// daemon's directory lock, so that no run is in progress; a run being
-// stopped skips it. Its failure is logged: the job's outcome is the load's.
+// daemon's directory lock, so that no run is in progress, then compacts
+// when the retention says so; a run being stopped skips both. Their
+// failures are logged: the job's outcome is the load's.
 func (s *Scheduler) prune(ctx context.Context, wh load.Warehouse, job config.Job) {
 	select {
 	case <-schedules.StopRequested(ctx):
@@ -199,6 +201,20 @@ func (s *Scheduler) prune(ctx context.Context, wh load.Warehouse, job config.Job
 	if _, err := Prune(ctx, s.layout, wh, s.keep, s.cfg.now(), false, s.cfg.log); err != nil {
 		s.cfg.log.Error().Err(err).Str("job", job.Name).Msg("pruning after the nightly job")
 	}
+	c, ok := wh.(load.Compactor)
+	if !ok || !s.keep.Compacts() || ctx.Err() != nil {
+		return
+	}
+	done, err := c.Compact(ctx, s.cfg.now().UTC().AddDate(0, 0, -s.keep.CompactAfterDays))
+	days := 0
+	for _, m := range done {
+		days += m.Days
+	}
+	ev := s.cfg.log.Info()
+	if err != nil {
+		ev = s.cfg.log.Error().Err(err)
+	}
+	ev.Str("job", job.Name).Int("months", len(done)).Int("day_files", days).Msg("compacting after the nightly job")
 }
 
 // Prepare creates the warehouse's tables and writes rates as its credit

@@ -262,6 +262,9 @@ func (w *Warehouse) Prepare(ctx context.Context) error {
 		if _, err := tx.ExecContext(ctx, filesTableDDL); err != nil {
 			return fmt.Errorf("creating table %s: %w", filesTable, err)
 		}
+		if _, err := tx.ExecContext(ctx, compactedTableDDL); err != nil {
+			return fmt.Errorf("creating table %s: %w", compactedTable, err)
+		}
 		for _, t := range schema.All() {
 			if !t.Unpartitioned {
 				if err := dropCopiedTable(ctx, tx, t, w.log); err != nil {
@@ -311,7 +314,7 @@ const preparedTable = "kycetl_prepared"
 // directory is prepared again).
 func preparedFingerprint(base string) (string, error) {
 	h := sha256.New()
-	io.WriteString(h, base+"\x00"+filesTableDDL)
+	io.WriteString(h, base+"\x00"+filesTableDDL+"\x00"+compactedTableDDL)
 	for _, t := range schema.All() {
 		ddl, err := CreateTableSQL(t)
 		if err != nil {
@@ -687,13 +690,11 @@ func (w *Warehouse) switchFiles(ctx context.Context, parts []load.PartitionFiles
 		// per statement: one statement per partition and file made the
 		// bookkeeping of a 300-day import take seconds.
 		err := inChunks(files, func(chunk []fileRow) error {
-			marks := make([]string, len(chunk))
 			args := make([]any, 0, 3*len(chunk))
-			for i, r := range chunk {
-				marks[i] = "(?, ?, ?)"
+			for _, r := range chunk {
 				args = append(args, r.table, r.project, r.day)
 			}
-			_, err := tx.ExecContext(ctx, "DELETE FROM "+filesTable+" USING (VALUES "+strings.Join(marks, ", ")+") AS old(table_name, project, day)"+
+			_, err := tx.ExecContext(ctx, "DELETE FROM "+filesTable+" USING (VALUES "+valuesOf("(?, ?, ?)", len(chunk))+") AS old(table_name, project, day)"+
 				" WHERE "+filesTable+".table_name = old.table_name AND "+filesTable+".project = old.project AND "+filesTable+".created_date = CAST(old.day AS DATE)", args...)
 			if err != nil {
 				return fmt.Errorf("replacing the files of %d tables from %s project=%s day=%s: %w", len(chunk), args[0], args[1], args[2], err)
@@ -704,13 +705,11 @@ func (w *Warehouse) switchFiles(ctx context.Context, parts []load.PartitionFiles
 			return err
 		}
 		err = inChunks(files, func(chunk []fileRow) error {
-			marks := make([]string, len(chunk))
 			args := make([]any, 0, 6*len(chunk))
-			for i, r := range chunk {
-				marks[i] = "(?, ?, CAST(? AS DATE), ?, ?, ?)"
+			for _, r := range chunk {
 				args = append(args, r.table, r.project, r.day, r.path, r.version, r.rows)
 			}
-			if _, err := tx.ExecContext(ctx, "INSERT INTO "+filesTable+" VALUES "+strings.Join(marks, ", "), args...); err != nil {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO "+filesTable+" VALUES "+valuesOf("(?, ?, CAST(? AS DATE), ?, ?, ?)", len(chunk)), args...); err != nil {
 				return fmt.Errorf("recording %d files from %s: %w", len(chunk), chunk[0].path, err)
 			}
 			return nil
@@ -725,6 +724,12 @@ func (w *Warehouse) switchFiles(ctx context.Context, parts []load.PartitionFiles
 	}
 	w.log.Debug().Int("partitions", len(parts)).Dur("took", time.Since(start)).Msg("replaced partitions")
 	return nil
+}
+
+// valuesOf is the VALUES list of n rows of the tuple row, as "(?, ?)", for
+// statements of many rows.
+func valuesOf(row string, n int) string {
+	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
 }
 
 // inChunks calls fn on consecutive chunks of at most 256 items: enough
@@ -780,23 +785,9 @@ func (w *Warehouse) abs(path string) string {
 // pointViews creates or replaces the view of every partitioned table over
 // its current files.
 func (w *Warehouse) pointViews(ctx context.Context, tx *gosql.Tx) error {
-	var files []currentFile
-	rows, err := tx.QueryContext(ctx, currentFilesQuery)
+	files, err := w.viewFiles(ctx, txStrings(tx))
 	if err != nil {
-		return fmt.Errorf("listing the current files: %w", err)
-	}
-	for rows.Next() {
-		var f currentFile
-		if err := rows.Scan(&f.table, &f.version, &f.path); err != nil {
-			rows.Close()
-			return fmt.Errorf("listing the current files: %w", err)
-		}
-		f.path = w.abs(f.path)
-		files = append(files, f)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("listing the current files: %w", err)
+		return err
 	}
 	stmts, err := tableViews(files, "CREATE OR REPLACE VIEW ")
 	if err != nil {
@@ -873,13 +864,9 @@ func (w *Warehouse) temporaryViews(ctx context.Context, execer driver.ExecerCont
 	}
 	var stmts []statement
 	if len(listed) > 0 {
-		rows, err := queryAll(ctx, queryer, currentFilesQuery)
+		files, err := w.viewFiles(ctx, func(ctx context.Context, query string) ([][]string, error) { return queryAll(ctx, queryer, query) })
 		if err != nil {
-			return fmt.Errorf("listing the current files: %w", err)
-		}
-		files := make([]currentFile, len(rows))
-		for i, r := range rows {
-			files[i] = currentFile{table: r[0], version: r[1], path: w.abs(r[2])}
+			return err
 		}
 		if stmts, err = tableViews(files, "CREATE OR REPLACE TEMP VIEW "); err != nil {
 			return err
@@ -987,8 +974,6 @@ func (w *Warehouse) RecordRuns(ctx context.Context, m *archive.Manifest, days []
 	// made recording a 200-day import cost more than loading it.
 	err := w.inTx(ctx, func(tx *gosql.Tx) error {
 		return inChunks(days, func(chunk []archive.DayRecord) error {
-			keys := make([]string, len(chunk))
-			rows := make([]string, len(chunk))
 			keyArgs := make([]any, 0, 3*len(chunk))
 			args := make([]any, 0, len(cols)*len(chunk))
 			for i := range chunk {
@@ -997,17 +982,16 @@ func (w *Warehouse) RecordRuns(ctx context.Context, m *archive.Manifest, days []
 				if err != nil {
 					return err
 				}
-				keys[i], rows[i] = "(?, ?, ?)", row
 				keyArgs = append(keyArgs, m.RunID, d.Project, d.Day)
 				args = append(args, vals...)
 			}
 			first := chunk[0].Project + " " + chunk[0].Day
 			lr := quote(schema.LoadRuns.Name)
-			if _, err := tx.ExecContext(ctx, "DELETE FROM "+lr+" USING (VALUES "+strings.Join(keys, ", ")+") AS old(run_id, project, day)"+
+			if _, err := tx.ExecContext(ctx, "DELETE FROM "+lr+" USING (VALUES "+valuesOf("(?, ?, ?)", len(chunk))+") AS old(run_id, project, day)"+
 				" WHERE "+lr+".run_id = old.run_id AND "+lr+".project = old.project AND "+lr+".day = CAST(old.day AS DATE)", keyArgs...); err != nil {
 				return fmt.Errorf("replacing the load_runs rows of %d days from %s: %w", len(chunk), first, err)
 			}
-			if _, err := tx.ExecContext(ctx, insert+strings.Join(rows, ", "), args...); err != nil {
+			if _, err := tx.ExecContext(ctx, insert+valuesOf(row, len(chunk)), args...); err != nil {
 				return fmt.Errorf("inserting the load_runs rows of %d days from %s: %w", len(chunk), first, err)
 			}
 			return nil
