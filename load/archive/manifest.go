@@ -138,12 +138,18 @@ func (l Layout) WriteManifest(m *Manifest) error {
 	if err := validateRunID(m.RunID); err != nil {
 		return fmt.Errorf("writing manifest: %w", err)
 	}
-	data, err := json.MarshalIndent(m, "", "  ")
+	return writeJSON(l.ManifestPath(m.RunID), "manifest of run "+m.RunID, m)
+}
+
+// writeJSON writes v as indented JSON atomically at path; what names it in
+// errors.
+func writeJSON(path, what string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encoding manifest of run %s: %w", m.RunID, err)
+		return fmt.Errorf("encoding %s: %w", what, err)
 	}
-	if _, err := WriteFileAtomic(l.ManifestPath(m.RunID), append(data, '\n')); err != nil {
-		return fmt.Errorf("writing manifest of run %s: %w", m.RunID, err)
+	if _, err := WriteFileAtomic(path, append(data, '\n')); err != nil {
+		return fmt.Errorf("writing %s: %w", what, err)
 	}
 	return nil
 }

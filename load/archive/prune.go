@@ -314,14 +314,7 @@ func planPrune(ms []*Manifest, cutoff time.Time, protected map[string]bool) []Pr
 }
 
 func (l Layout) writePruneRecord(r *PruneRecord) error {
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding prune record %s: %w", r.PruneID, err)
-	}
-	if _, err := WriteFileAtomic(l.PrunePath(r.PruneID), append(data, '\n')); err != nil {
-		return fmt.Errorf("writing prune record %s: %w", r.PruneID, err)
-	}
-	return nil
+	return writeJSON(l.PrunePath(r.PruneID), "prune record "+r.PruneID, r)
 }
 
 // ReadPruneRecords reads every prune record of the archive, oldest first.
