@@ -27,11 +27,13 @@ type Partition struct {
 }
 
 // PartitionFiles are the Parquet files that make up a partition, by table
-// name: one for every table the partition's source fills, empty or not. A
+// name: every table the partition's source fills, with its file, or with
+// "" when the partition has no rows in it (no file is written for those:
+// most of a small project's days have none in most child tables). A
 // table Files does not name is another source's, and keeps its rows.
 type PartitionFiles struct {
 	Partition
-	Files map[string]string // table name → Parquet path
+	Files map[string]string // table name → Parquet path, "" for no rows
 }
 
 // Warehouse is where partitions are loaded and views are queried.

@@ -480,8 +480,9 @@ func (r *run) loadDay(ctx context.Context, rec *archive.DayRecord, src extract.S
 // errBrokenCopy: a copy kept over another is not valid JSON.
 var errBrokenCopy = errors.New("the newest copy of a submission is not valid JSON")
 
-// derive builds one partition's Parquet files, every partitioned table
-// of src, from its raw file, with src's flattener. dup, when set, names the raw ordinals that are older
+// derive builds one partition's Parquet files, one for every partitioned
+// table of src that has rows in it (the others are named with no file, see
+// load.PartitionFiles), from its raw file, with src's flattener. dup, when set, names the raw ordinals that are older
 // copies of a submission, which are left out.
 func (r *run) derive(ctx context.Context, rec *archive.DayRecord, src extract.Source, rawPath string, dup *copies) (load.PartitionFiles, error) {
 	p := r.p
@@ -493,7 +494,7 @@ func (r *run) derive(ctx context.Context, rec *archive.DayRecord, src extract.So
 	defer sink.abort()
 	tables := tablesOf(src)
 	for _, t := range tables {
-		w, err := archive.NewParquetWriter(p.layout.ParquetPath(t, rec.Project, day, r.m.RunID), t.ArrowSchema(), archive.WithSyncGroup(r.durable))
+		w, err := archive.NewParquetWriter(p.layout.ParquetPath(t, rec.Project, day, r.m.RunID), t.ArrowSchema(), archive.WithSyncGroup(r.durable), archive.OmitEmpty())
 		if err != nil {
 			return load.PartitionFiles{}, fmt.Errorf("opening %s file: %w", t.Name, err)
 		}
@@ -538,6 +539,10 @@ func (r *run) derive(ctx context.Context, rec *archive.DayRecord, src extract.So
 		delete(sink.writers, t.Name)
 		if err != nil {
 			return load.PartitionFiles{}, fmt.Errorf("closing %s file: %w", t.Name, err)
+		}
+		if fi.Path == "" { // no rows: no file, and the table's rows of the day go
+			files[t.Name] = ""
+			continue
 		}
 		e, err := p.layout.Entry(t.Name, fi)
 		if err != nil {

@@ -366,3 +366,93 @@ func TestAbandonReportsTheLedger(t *testing.T) {
 		t.Errorf("err = %v, want the stop and the ledger's failure", err)
 	}
 }
+
+// TestEmptyTablesHaveNoFile: a table with no rows in a day gets no file
+// (nor a directory, nor a manifest entry), and a new version of the day in
+// which a table has no rows any more takes that table's old rows away;
+// verify passes and a rebuild agrees.
+func TestEmptyTablesHaveNoFile(t *testing.T) {
+	ctx := context.Background()
+	gen := synth.New(23, synth.WithVolume(20, 30))
+	var nd bytes.Buffer
+	if _, err := gen.WriteNDJSON(&nd, from, from); err != nil {
+		t.Fatal(err)
+	}
+	var item map[string]any
+	for _, line := range bytes.Split(bytes.TrimSpace(nd.Bytes()), []byte("\n")) {
+		var it map[string]any
+		if err := json.Unmarshal(line, &it); err != nil {
+			t.Fatal(err)
+		}
+		if l, ok := it["additional_list"].([]any); ok && len(l) > 0 {
+			item = it
+			break
+		}
+	}
+	if item == nil {
+		t.Fatal("the generator made no submission with an additional_list")
+	}
+	dir := t.TempDir()
+	e := open(t, filepath.Join(dir, "wh"))
+	first, _ := json.Marshal(item)
+	if _, err := e.pl.Import(ctx, "p", []string{lines(t, dir, "first.ndjson", [][]byte{first})}); err != nil {
+		t.Fatal(err)
+	}
+	tables := func() map[string]bool {
+		t.Helper()
+		ms, err := e.layout.ReadManifests()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur := archive.Current(ms)
+		if len(cur) != 1 {
+			t.Fatalf("%d current days, want 1", len(cur))
+		}
+		out := map[string]bool{}
+		for _, rec := range cur {
+			for _, f := range rec.Files {
+				out[f.Table] = true
+				if f.Rows == 0 && f.Table != archive.RawTable {
+					t.Errorf("the manifest lists %s, a file of no rows", f.Path)
+				}
+			}
+		}
+		return out
+	}
+	before := tables()
+	if !before["submissions"] || !before["additional_fields"] || before["aml_matches"] {
+		t.Errorf("files of the first import: %v; want submissions and additional_fields, no aml_matches", before)
+	}
+	if _, err := os.Stat(filepath.Join(e.layout.Dir, "parquet", "aml_matches")); !os.IsNotExist(err) {
+		t.Errorf("parquet/aml_matches exists (%v), though no day has a row of it", err)
+	}
+	if n := e.count(t, "SELECT count(*) FROM additional_fields"); n == 0 {
+		t.Fatal("no additional_fields rows after the first import")
+	}
+
+	item["additional_list"] = []any{}
+	item["updated_at"] = "2099-01-01T00:00:00Z"
+	newer, _ := json.Marshal(item)
+	if _, err := e.pl.Import(ctx, "p", []string{lines(t, dir, "newer.ndjson", [][]byte{newer})}); err != nil {
+		t.Fatal(err)
+	}
+	if after := tables(); after["additional_fields"] || !after["submissions"] {
+		t.Errorf("files of the newer version: %v; want submissions, no additional_fields", after)
+	}
+	if n := e.count(t, "SELECT count(*) FROM additional_fields"); n != 0 {
+		t.Errorf("%d additional_fields rows after a version with none, want 0", n)
+	}
+	if n := e.count(t, "SELECT count(*) FROM submissions"); n != 1 {
+		t.Errorf("%d submissions, want 1", n)
+	}
+	rep, err := archive.Verify(ctx, e.layout)
+	if err != nil || !rep.OK() {
+		t.Fatalf("verify: %v\n%v", err, rep)
+	}
+	if _, err := e.pl.Rebuild(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.count(t, "SELECT count(*) FROM additional_fields"); n != 0 {
+		t.Errorf("%d additional_fields rows after the rebuild, want 0", n)
+	}
+}

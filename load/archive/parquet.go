@@ -39,7 +39,7 @@ const parquetLevel = 1
 // NewParquetWriter starts a Parquet file with the given schema at path;
 // nothing is visible at path until Close.
 func NewParquetWriter(path string, sc *arrow.Schema, opts ...WriterOption) (*ParquetWriter, error) {
-	f, err := createAtomic(path, opts...)
+	f, err := createAtomic(path, append(opts, buffered)...)
 	if err != nil {
 		return nil, err
 	}
@@ -97,9 +97,13 @@ func (w *ParquetWriter) Write(rec arrow.RecordBatch) error {
 	return nil
 }
 
+// buffered makes a Parquet file collect its bytes before they are written
+// (see atomicFile.buffered).
+func buffered(f *atomicFile) { f.buffered = true }
+
 // Close writes the footer and renames the file into place. A file with no
-// rows is valid: it holds the schema only, so that a day with no rows still
-// has its file.
+// rows is valid: it holds the schema only. With OmitEmpty such a file is
+// dropped instead, and the FileInfo returned has no Path.
 func (w *ParquetWriter) Close() (FileInfo, error) {
 	if w.err != nil {
 		w.Abort()
@@ -107,6 +111,10 @@ func (w *ParquetWriter) Close() (FileInfo, error) {
 	}
 	if w.f.done {
 		return FileInfo{}, fmt.Errorf("closing %s: %w", w.f.path, errClosed)
+	}
+	if w.rows == 0 && w.f.omitEmpty {
+		w.Abort()
+		return FileInfo{}, nil
 	}
 	if err := w.w.Close(); err != nil {
 		w.f.abort()

@@ -1,8 +1,11 @@
 package archive
 
 import (
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -172,6 +175,80 @@ func TestParquetEmptyFile(t *testing.T) {
 	if cols := queryStrings(t, db, "SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(?))", path); len(cols) != 7 {
 		t.Errorf("columns %v, want the 7 of the schema", cols)
 	}
+}
+
+// TestParquetOmitEmpty: with OmitEmpty a file closed with no rows leaves
+// nothing behind, not even its directory; one with rows is written as
+// always, with the hash and size of its bytes on disk.
+func TestParquetOmitEmpty(t *testing.T) {
+	dir := t.TempDir()
+	w, err := NewParquetWriter(filepath.Join(dir, "day", "empty.parquet"), allTypes, OmitEmpty())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := w.Close()
+	if err != nil || fi != (FileInfo{}) {
+		t.Errorf("Close of an empty file = %+v, %v; want no file", fi, err)
+	}
+	assertOnly(t, dir)
+
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	path := filepath.Join(dir, "day", "rows.parquet")
+	if w, err = NewParquetWriter(path, allTypes, OmitEmpty()); err != nil {
+		t.Fatal(err)
+	}
+	rec := recordFromJSON(t, mem, allTypes, `[{"s":"a","i":1}]`)
+	defer rec.Release()
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err = w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	assertOnly(t, filepath.Join(dir, "day"), "rows.parquet")
+	body, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(body)
+	if fi.Path != path || fi.Rows != 1 || fi.Bytes != int64(len(body)) || fi.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("FileInfo %+v does not describe the %d bytes written", fi, len(body))
+	}
+}
+
+// TestParquetBuffered: a Parquet file collects its bytes before it is
+// created; one larger than the buffer is written in several flushes and
+// reads back whole, and a file that cannot be created fails at the
+// flush that creates it, leaving nothing.
+func TestParquetBuffered(t *testing.T) {
+	dir := t.TempDir()
+	var rows []string
+	for i := range 20000 {
+		rows = append(rows, fmt.Sprintf(`{"s":"%x-%d","i":%d}`, sha256.Sum256([]byte{byte(i), byte(i >> 8)}), i, i))
+	}
+	path := filepath.Join(dir, "big.parquet")
+	fi := writeParquet(t, path, allTypes, "["+strings.Join(rows[:10000], ",")+"]", "["+strings.Join(rows[10000:], ",")+"]")
+	if fi.Bytes < 2*flushAt {
+		t.Fatalf("the file is %d bytes, want more than two flushes (%d)", fi.Bytes, 2*flushAt)
+	}
+	db := openDuckDB(t)
+	if n := queryStrings(t, db, "SELECT count(DISTINCT s) FROM read_parquet(?)", path); n[0] != "20000" {
+		t.Errorf("%s distinct rows read back, want 20000", n[0])
+	}
+
+	blocker := filepath.Join(dir, "file")
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewParquetWriter(filepath.Join(blocker, "t.parquet"), allTypes)
+	if err != nil {
+		t.Fatalf("NewParquetWriter: %v; a buffered file is created at its first flush", err)
+	}
+	if _, err := w.Close(); err == nil || !strings.Contains(err.Error(), "t.parquet") {
+		t.Errorf("Close under a file: %v, want an error naming the file", err)
+	}
+	assertOnly(t, dir, "big.parquet", "file")
 }
 
 func TestParquetAbortAndBadRecord(t *testing.T) {

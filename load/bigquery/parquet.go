@@ -52,6 +52,9 @@ func checkFile(ctx context.Context, table, path, project string, day time.Time) 
 	if t.Unpartitioned {
 		return nil, 0, load.ErrUnpartitioned
 	}
+	if path == "" { // no rows (load.PartitionFiles): the day's rows go, none come
+		return t, 0, nil
+	}
 	fr, closeFile, err := openParquet(path)
 	if err != nil {
 		return nil, 0, err

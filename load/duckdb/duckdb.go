@@ -645,6 +645,9 @@ func (w *Warehouse) checkFiles(p load.PartitionFiles) ([]fileRow, error) {
 			if t.Unpartitioned {
 				return fileRow{}, load.ErrUnpartitioned
 			}
+			if path == "" { // no rows: the old file goes, none comes
+				return fileRow{table: name, project: p.Project, day: day}, nil
+			}
 			footer, err := archive.ReadParquetFooter(path)
 			if err != nil {
 				return fileRow{}, err
@@ -704,7 +707,13 @@ func (w *Warehouse) switchFiles(ctx context.Context, parts []load.PartitionFiles
 		if err != nil {
 			return err
 		}
-		err = inChunks(files, func(chunk []fileRow) error {
+		kept := files[:0:0]
+		for _, r := range files {
+			if r.path != "" {
+				kept = append(kept, r)
+			}
+		}
+		err = inChunks(kept, func(chunk []fileRow) error {
 			args := make([]any, 0, 6*len(chunk))
 			for _, r := range chunk {
 				args = append(args, r.table, r.project, r.day, r.path, r.version, r.rows)

@@ -229,10 +229,22 @@ func testReplace(t *testing.T, h Harness) {
 		t.Errorf("another source's load: %d quarantine rows, want its 1", n)
 	}
 
+	// A table named with no file (the partition has no rows in it) loses
+	// the partition's rows, beside a partition of the same batch that has
+	// a file; the tables not named keep theirs.
+	replace(t, w, load.PartitionFiles{Partition: a1, Files: map[string]string{"submissions": ""}}, files(t, dir, a2, nil, "o2"))
+	expectIDs(t, h, w, "load with no file", a1)
+	expectIDs(t, h, w, "load with no file", a2, "o2")
+	if n := h.Count(t, w, "quarantine", a1); n != 1 {
+		t.Errorf("load with no file: %d quarantine rows, want the 1 it did not name", n)
+	}
+	replace(t, w, files(t, dir, a1, nil, "s4"))
+	expectIDs(t, h, w, "load after no file", a1, "s4")
+
 	// A day whose file has no rows is empty.
 	replace(t, w, files(t, dir, a1, nil))
 	expectIDs(t, h, w, "empty load", a1)
-	expectIDs(t, h, w, "empty load", a2, "o1")
+	expectIDs(t, h, w, "empty load", a2, "o2")
 }
 
 // expectErr asserts err names every string of want.
