@@ -86,10 +86,15 @@ type measurement struct {
 	rss  int64 // KB
 }
 
-// measure runs cmd and reads its wall time and peak RSS.
+// measure runs cmd and reads its wall time and peak RSS. It first writes
+// out every dirty page of the machine (unmeasured): kycetl makes its files
+// durable with one sync of the filesystem, which would otherwise also
+// write what the side before it (DuckDB, which syncs nothing) or the
+// previous round's clean-up left in memory.
 func measure(cmd *exec.Cmd) (measurement, error) {
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
+	syscall.Sync()
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
 		return measurement{}, fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, tail(stderr.String()))
