@@ -45,7 +45,8 @@ type Warehouse interface {
 	Prepare(ctx context.Context) error
 	// Replace makes each partition's files its current version, atomically
 	// per partition: afterwards every table the files name shows exactly
-	// the files' rows for that project and day (BigQuery deletes and inserts
+	// the files' rows for that project and day, none for a table named
+	// with no file (BigQuery deletes and inserts
 	// rows; DuckDB's tables are views that it points at the files). A failure
 	// rolls that partition back, leaving its previous version, and the
 	// error names the table, project and day; partitions before it stay

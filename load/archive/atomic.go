@@ -139,6 +139,11 @@ func (f *atomicFile) flush() error {
 
 // suspend closes the file handle; resume reopens it for appending.
 func (f *atomicFile) suspend() error {
+	if len(f.buf) > 0 {
+		if err := f.flush(); err != nil {
+			return err
+		}
+	}
 	if f.tmp == nil {
 		return nil
 	}
