@@ -336,6 +336,3 @@ func (w *Warehouse) removeStaleCompacted(held [][]string) error {
 	}
 	return nil
 }
-
-// sqlString quotes s as an SQL string literal.
-func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -92,7 +92,7 @@ func (w *Warehouse) settings() []string {
 		"SET memory_limit='" + strings.ReplaceAll(w.memoryLimit, "'", "") + "'",
 	}
 	if w.spill != "" {
-		set = append(set, "SET temp_directory='"+strings.ReplaceAll(w.spill, "'", "''")+"'")
+		set = append(set, "SET temp_directory="+sqlString(w.spill))
 	}
 	return set
 }
@@ -529,6 +529,9 @@ func columnType(t arrow.DataType) (string, error) {
 // quote quotes an identifier.
 func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
+// sqlString quotes s as an SQL string literal.
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
 // Outcome is the error of a partition in the last Replace that included it,
 // nil when that Replace made its files current, load.ErrNotReplaced when no
 // Replace included it (DuckDB runs no jobs to report).
@@ -954,7 +957,7 @@ func tableView(t *schema.Table, lists [][]string) (string, error) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString("'" + strings.ReplaceAll(f, "'", "''") + "'")
+			b.WriteString(sqlString(f))
 		}
 		b.WriteString("])")
 	}
