@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	gosql "database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -45,6 +46,18 @@ func rows(t *testing.T, dir, query string, args ...any) []string {
 	if err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
+	return scanRows(t, r, func(v any) string {
+		if tm, ok := v.(time.Time); ok {
+			return tm.UTC().Format(time.DateOnly)
+		}
+		return fmt.Sprint(v)
+	})
+}
+
+// scanRows reads every row of r, each one's columns rendered and joined by
+// "|", and closes r.
+func scanRows(t *testing.T, r *gosql.Rows, render func(any) string) []string {
+	t.Helper()
 	defer r.Close()
 	cols, _ := r.Columns()
 	var out []string
@@ -59,10 +72,7 @@ func rows(t *testing.T, dir, query string, args ...any) []string {
 		}
 		parts := make([]string, len(vals))
 		for i, v := range vals {
-			if tm, ok := v.(time.Time); ok {
-				v = tm.UTC().Format(time.DateOnly)
-			}
-			parts[i] = fmt.Sprint(v)
+			parts[i] = render(v)
 		}
 		out = append(out, strings.Join(parts, "|"))
 	}

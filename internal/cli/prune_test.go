@@ -41,30 +41,11 @@ func views(t *testing.T, dir string) string {
 		if err != nil {
 			t.Fatalf("querying %s: %v", v.Name, err)
 		}
-		cols, _ := rows.Columns()
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
+		got := scanRows(t, rows, render)
+		for _, r := range got {
+			b.WriteString(v.Name + "|" + r + "\n")
 		}
-		n := 0
-		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			b.WriteString(v.Name)
-			for _, x := range vals {
-				b.WriteString("|")
-				b.WriteString(render(x))
-			}
-			b.WriteString("\n")
-			n++
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatalf("querying %s: %v", v.Name, err)
-		}
-		rows.Close()
-		if n == 0 && !mayBeEmpty[v.Name] {
+		if len(got) == 0 && !mayBeEmpty[v.Name] {
 			t.Fatalf("view %s is empty: the test compares nothing", v.Name)
 		}
 	}
