@@ -13,8 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/kycetl/kycetl/extract/argos"
 	"github.com/kycetl/kycetl/extract/argos/synth"
+	"github.com/kycetl/kycetl/internal/config"
 	"github.com/kycetl/kycetl/internal/pipeline"
 	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
@@ -454,5 +457,26 @@ func TestEmptyTablesHaveNoFile(t *testing.T) {
 	}
 	if n := e.count(t, "SELECT count(*) FROM additional_fields"); n != 0 {
 		t.Errorf("%d additional_fields rows after the rebuild, want 0", n)
+	}
+
+	// Pruning the superseded versions takes the first import's
+	// additional_fields file, and with it the day's directory of that
+	// table, which no current version has a file in any more.
+	dayDir := filepath.Join(e.layout.Dir, "parquet", "additional_fields", "project=p", "created_date="+from.Format(time.DateOnly))
+	if _, err := os.Stat(dayDir); err != nil {
+		t.Fatalf("before the prune: %v", err)
+	}
+	pr, err := pipeline.Prune(ctx, e.layout, e.wh, config.Retention{SupersededDays: 0}, time.Now().Add(time.Hour), false, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dayDir); !os.IsNotExist(err) {
+		t.Errorf("%s is left after the prune (%v; pruned %+v)", dayDir, err, pr)
+	}
+	if rep, err := archive.Verify(ctx, e.layout); err != nil || !rep.OK() {
+		t.Fatalf("verify after the prune: %v\n%v", err, rep)
+	}
+	if n := e.count(t, "SELECT count(*) FROM submissions"); n != 1 {
+		t.Errorf("%d submissions after the prune, want 1", n)
 	}
 }

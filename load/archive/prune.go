@@ -220,12 +220,20 @@ func (l Layout) Prune(ctx context.Context, now time.Time, days int, opts ...Prun
 	// The record is written first: a prune cut short leaves files it lists
 	// present (Verify checks them as usual) or gone (reported pruned); it
 	// never leaves a file gone that no record lists.
-	// Partition directories never empty: each keeps its current version.
+	dirs := map[string]bool{}
 	for _, f := range rec.Files {
 		path, _ := l.Abs(f.Path)
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("pruning archive %s: deleting %s of run %s: %w", l.Dir, f.Path, f.RunID, err)
 		}
+		dirs[filepath.Dir(path)] = true
+	}
+	// A partition directory keeps its current version's file, unless that
+	// version has no rows in the table (no file: OmitEmpty): then it is
+	// empty now, and goes. Removing a directory that still holds a file
+	// fails, and leaves it.
+	for d := range dirs {
+		_ = os.Remove(d)
 	}
 	for _, f := range rec.Manifests {
 		if err := os.Remove(l.ManifestPath(f.RunID)); err != nil && !errors.Is(err, fs.ErrNotExist) {
