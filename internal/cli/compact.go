@@ -8,8 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kycetl/kycetl/internal/lock"
+	"github.com/kycetl/kycetl/load"
 	"github.com/kycetl/kycetl/load/archive"
-	"github.com/kycetl/kycetl/load/duckdb"
 )
 
 // defaultCompactKeepDays keeps the days the default jobs still reload as
@@ -63,9 +63,12 @@ Exit codes: 0 done, 1 failed, 2 usage error.`,
 				return err
 			}
 			defer w.Close()
-			wh := w.wh.(*duckdb.Warehouse)
+			c, ok := w.wh.(load.Compactor)
+			if !ok {
+				return fmt.Errorf("compacting %s: the warehouse (%T) cannot compact", dir, w.wh)
+			}
 			before := e.now().UTC().AddDate(0, 0, -days)
-			done, err := wh.Compact(cmd.Context(), before)
+			done, err := c.Compact(cmd.Context(), before)
 			files := 0
 			for _, m := range done {
 				files += m.Days
